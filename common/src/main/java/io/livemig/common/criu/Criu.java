@@ -1,0 +1,142 @@
+package io.livemig.common.criu;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** One CRIU executable: locating it, its version, and running it with a log file. */
+public final class Criu {
+  /** The one setting both agents read when no --criu flag is given. */
+  public static final String ENV = "LIVEMIG_CRIU";
+  private static final Pattern VERSION = Pattern.compile("(?m)^Version:\\s*(\\d+)\\.(\\d+)\\S*");
+
+  private final Path executable;
+  private final String version;
+
+  private Criu(Path executable, String version) {
+    this.executable = executable;
+    this.version = version;
+  }
+
+  /**
+   * Finds CRIU: the explicit path if given, else $LIVEMIG_CRIU, else the folder that
+   * deploy/install-criu.sh fills ({@code .criu/criu} below the working directory or the checkout
+   * holding the agent's jar), else {@code criu} on the PATH. It must be version 4.0 or newer.
+   */
+  public static Criu locate(String explicit) throws CriuException {
+    List<Path> candidates = new ArrayList<>();
+    if (explicit != null && !explicit.isBlank()) {
+      candidates.add(Path.of(explicit));
+    } else if (System.getenv(ENV) != null && !System.getenv(ENV).isBlank()) {
+      candidates.add(Path.of(System.getenv(ENV)));
+    } else {
+      candidates.add(Path.of(".criu", "criu").toAbsolutePath());
+      jarCheckout().ifPresent(dir -> candidates.add(dir.resolve(".criu").resolve("criu")));
+      for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
+        if (!dir.isEmpty()) {
+          candidates.add(Path.of(dir, "criu"));
+        }
+      }
+    }
+    for (Path p : candidates) {
+      if (Files.isExecutable(p)) {
+        return check(p);
+      }
+    }
+    throw new CriuException("CRIU not found (looked at " + candidates.subList(0,
+        Math.min(3, candidates.size())) + "...): run deploy/install-criu.sh, or pass --criu PATH"
+        + " or set " + ENV + " to a CRIU 4.x executable");
+  }
+
+  private static Optional<Path> jarCheckout() {
+    try {
+      Path jar = Path.of(Criu.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      // <checkout>/<module>/target/<jar> or <checkout>/<module>/target/classes
+      Path dir = jar.getParent();
+      for (int i = 0; i < 3 && dir != null; i++) {
+        if (Files.isDirectory(dir.resolve(".criu"))) {
+          return Optional.of(dir);
+        }
+        dir = dir.getParent();
+      }
+    } catch (Exception ignored) {
+      // no code source (e.g. jlinked image): fall through to the other candidates
+    }
+    return Optional.empty();
+  }
+
+  private static Criu check(Path executable) throws CriuException {
+    String out;
+    try {
+      Process p = new ProcessBuilder(executable.toString(), "--version").redirectErrorStream(true)
+          .start();
+      out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      p.waitFor(10, TimeUnit.SECONDS);
+    } catch (IOException e) {
+      throw new CriuException("cannot run " + executable + ": " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CriuException("interrupted while asking " + executable + " for its version", e);
+    }
+    Matcher m = VERSION.matcher(out);
+    if (!m.find()) {
+      throw new CriuException(executable + " --version printed no version: " + out.strip());
+    }
+    if (Integer.parseInt(m.group(1)) < 4) {
+      throw new CriuException(executable + " is CRIU " + m.group(1) + "." + m.group(2)
+          + "; version 4.0 or newer is needed (run deploy/install-criu.sh)");
+    }
+    return new Criu(executable, m.group(1) + "." + m.group(2));
+  }
+
+  public Path executable() {
+    return executable;
+  }
+
+  public String version() {
+    return version;
+  }
+
+  /**
+   * Runs {@code criu ACTION ARGS... -o LOG -v4} and waits. CRIU's stdout/stderr go to
+   * {@code LOG.out}. On failure the exception carries the log's last error lines.
+   */
+  public void run(String action, List<String> args, Path workDir, Path log, Duration timeout)
+      throws CriuException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(executable.toString());
+    cmd.add(action);
+    cmd.addAll(args);
+    cmd.add("-o");
+    cmd.add(log.toAbsolutePath().toString());
+    cmd.add("-v4");
+    Path out = log.resolveSibling(log.getFileName() + ".out");
+    try {
+      Process p = new ProcessBuilder(cmd).directory(workDir.toFile())
+          .redirectErrorStream(true).redirectOutput(out.toFile())
+          .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())).start();
+      if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        p.destroyForcibly();
+        throw new CriuException("criu " + action + " did not finish within " + timeout
+            + "; log: " + log);
+      }
+      if (p.exitValue() != 0) {
+        throw new CriuException("criu " + action + " failed (exit " + p.exitValue() + "): "
+            + CriuLog.lastErrors(log, out) + " [log: " + log + "]");
+      }
+    } catch (IOException e) {
+      throw new CriuException("cannot start " + String.join(" ", cmd) + ": " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CriuException("interrupted while criu " + action + " ran", e);
+    }
+  }
+}

@@ -1,0 +1,44 @@
+package io.livemig.common.os;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
+
+/** The few libc calls the agents make; direct-mapped for speed. */
+public final class LibC {
+  static {
+    Native.register("c");
+  }
+
+  private LibC() {}
+
+  public static native int geteuid();
+
+  public static native int kill(int pid, int sig) throws LastErrorException;
+
+  /** iovecs are arrays of {base, len} pairs of native longs laid out by the caller. */
+  public static native long process_vm_readv(int pid, Pointer localIov, long liovcnt,
+      Pointer remoteIov, long riovcnt, long flags) throws LastErrorException;
+
+  public static native Pointer mmap(Pointer addr, long length, int prot, int flags, int fd,
+      long offset) throws LastErrorException;
+
+  public static native int munmap(Pointer addr, long length) throws LastErrorException;
+
+  public static final int SIGKILL = 9;
+  public static final int SIGCONT = 18;
+  public static final int SIGSTOP = 19;
+  public static final int PROT_READ = 1;
+  public static final int PROT_WRITE = 2;
+  public static final int MAP_PRIVATE = 0x02;
+  public static final int MAP_ANONYMOUS = 0x20;
+
+  /** Agents need root: CRIU does, and so do pagemap PFNs and process_vm_readv on any tree. */
+  public static void requireRoot(String what) {
+    if (geteuid() != 0) {
+      throw new IllegalStateException(what + " must run as root (CRIU needs CAP_SYS_ADMIN and"
+          + " reading another process's memory needs CAP_SYS_PTRACE); current euid "
+          + geteuid());
+    }
+  }
+}

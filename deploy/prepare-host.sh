@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what building, testing and running the agents needs on a Debian host, then CRIU.
+# Idempotent; run as root. Prints the CRIU executable's path on its last line.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+
+[ "$(id -u)" -eq 0 ] || { echo "prepare-host: run as root (sudo)" >&2; exit 1; }
+
+need=()
+command -v gcc >/dev/null || need+=(gcc libc6-dev)
+command -v unshare >/dev/null || need+=(util-linux)
+command -v ip >/dev/null || need+=(iproute2)
+command -v javac >/dev/null || need+=(openjdk-17-jdk-headless)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "prepare-host: installing ${need[*]}" >&2
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >&2
+fi
+"$here/install-criu.sh"

@@ -1,0 +1,125 @@
+package io.livemig.cli;
+
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.livemig.common.tracing.Telemetry;
+import io.livemig.common.tracing.TracingInterceptors;
+import io.livemig.proto.DumpServiceGrpc;
+import io.livemig.proto.MigrateOptions;
+import io.livemig.proto.MigrateRequest;
+import io.livemig.proto.MigrationProgress;
+import io.livemig.proto.MigrationReport;
+import io.livemig.proto.TrackerKind;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Scope;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import java.io.PrintStream;
+import java.util.Iterator;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code migrate --from HOST:PORT --to HOST:PORT --pid PID}: one migration, with a report. */
+@Command(name = "migrate", mixinStandardHelpOptions = true,
+    description = "Live-migrates a process tree from the dump agent on one host to the restore"
+        + " agent on another. Exit code 0 only when the tree runs on the destination.")
+public final class MigrateCommand implements Callable<Integer> {
+  @Option(names = "--from", required = true, description = "Dump agent (source host), HOST:PORT.")
+  String from;
+
+  @Option(names = "--to", required = true,
+      description = "Restore agent (destination host), HOST:PORT, as the dump agent reaches it.")
+  String to;
+
+  @Option(names = "--pid", required = true, description = "Root of the tree, a pid on the source.")
+  int pid;
+
+  @Option(names = "--min-rounds", description = "Pre-copy rounds before stopping is considered.")
+  int minRounds;
+
+  @Option(names = "--max-rounds", description = "Most pre-copy rounds.")
+  int maxRounds;
+
+  @Option(names = "--target-downtime-ms", description = "Stop pre-copy once the predicted"
+      + " downtime is below this.")
+  int targetDowntimeMs;
+
+  @Option(names = "--max-precopy-bytes", description = "Page bytes pre-copy may send in all.")
+  long maxBytes;
+
+  @Option(names = "--tracker", description = "auto, soft-dirty or content-hash (default auto).")
+  String tracker = "auto";
+
+  @Option(names = "--id", description = "Migration id (default: generated).")
+  String id = "";
+
+  private final PrintStream out;
+
+  public MigrateCommand(PrintStream out) {
+    this.out = out;
+  }
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new MigrateCommand(System.out)).execute(args));
+  }
+
+  @Override
+  public Integer call() {
+    OpenTelemetry otel = Telemetry.fromEnvironment("migrate-cli");
+    ManagedChannel channel = NettyChannelBuilder.forTarget(from).usePlaintext()
+        .intercept(TracingInterceptors.client(otel)).build();
+    Span span = otel.getTracer(Telemetry.INSTRUMENTATION).spanBuilder("migrate")
+        .setAttribute("pid", pid).setAttribute("from", from).setAttribute("to", to).startSpan();
+    try (Scope ignored = span.makeCurrent()) {
+      Iterator<MigrationProgress> events = DumpServiceGrpc.newBlockingStub(channel)
+          .migrate(request());
+      MigrationReport report = null;
+      while (events.hasNext()) {
+        MigrationProgress p = events.next();
+        switch (p.getEventCase()) {
+          case ROUND -> out.println(ProgressFormat.round(p.getRound()));
+          case PHASE -> out.println(ProgressFormat.phase(p.getPhase()));
+          case REPORT -> report = p.getReport();
+          default -> { }
+        }
+      }
+      if (report == null) {
+        out.println("migrate: the dump agent ended without a report");
+        return 2;
+      }
+      out.print(ProgressFormat.report(report));
+      return report.getSuccess() ? 0 : 1;
+    } catch (StatusRuntimeException e) {
+      out.println("migrate: " + e.getStatus().getCode() + ": " + e.getStatus().getDescription());
+      return 2;
+    } catch (IllegalArgumentException e) {
+      out.println("migrate: " + e.getMessage());
+      return 2;
+    } finally {
+      span.end();
+      channel.shutdownNow();
+      if (otel instanceof OpenTelemetrySdk sdk) {
+        sdk.getSdkTracerProvider().forceFlush().join(5, TimeUnit.SECONDS);
+        sdk.close();
+      }
+    }
+  }
+
+  private MigrateRequest request() {
+    TrackerKind kind = switch (tracker) {
+      case "auto" -> TrackerKind.TRACKER_AUTO;
+      case "soft-dirty" -> TrackerKind.TRACKER_SOFT_DIRTY;
+      case "content-hash" -> TrackerKind.TRACKER_CONTENT_HASH;
+      default -> throw new IllegalArgumentException("--tracker must be auto, soft-dirty or"
+          + " content-hash, not " + tracker);
+    };
+    return MigrateRequest.newBuilder().setPid(pid).setDestination(to).setMigrationId(id)
+        .setOptions(MigrateOptions.newBuilder().setMinRounds(minRounds).setMaxRounds(maxRounds)
+            .setTargetDowntimeMs(targetDowntimeMs).setMaxTotalBytes(maxBytes).setTracker(kind))
+        .build();
+  }
+}

@@ -1,0 +1,63 @@
+package io.livemig.cli;
+
+import io.livemig.proto.MigrationReport;
+import io.livemig.proto.PhaseEvent;
+import io.livemig.proto.RoundReport;
+
+/** How the CLI shows progress and the final report. */
+final class ProgressFormat {
+  private ProgressFormat() {}
+
+  static String round(RoundReport r) {
+    return String.format("round %d: %d pages sent (%d zero) of %d scanned, %s in %d ms (%s/s),"
+            + " dirty %d pages (%.0f pages/s), predicted downtime %d ms -> %s",
+        r.getRound(), r.getPagesSent(), r.getPagesZero(), r.getPagesScanned(),
+        bytes(r.getPageBytes()), r.getDurationUs() / 1000,
+        bytes((long) r.getTransferRateBytesPerS()), r.getDirtyPages(),
+        r.getDirtyRatePagesPerS(), r.getPredictedDowntimeUs() / 1000, r.getDecision());
+  }
+
+  static String phase(PhaseEvent p) {
+    return String.format("[%7.3f s] %s: %s", p.getElapsedUs() / 1e6, p.getPhase(), p.getDetail());
+  }
+
+  static String report(MigrationReport r) {
+    StringBuilder b = new StringBuilder();
+    b.append("migration ").append(r.getMigrationId()).append(": ")
+        .append(r.getSuccess() ? "SUCCESS" : "FAILED").append('\n');
+    if (!r.getSuccess()) {
+      b.append("  error:            ").append(r.getError()).append('\n');
+      b.append("  source:           ").append(r.getSourceResumed() ? "resumed, running"
+          : "NOT resumed: check the source tree").append('\n');
+    }
+    b.append(String.format("  tracker:          %s%n", r.getTracker()));
+    b.append(String.format("  pre-copy rounds:  %d (%s of pages)%n", r.getRounds(),
+        bytes(r.getPrecopyPageBytes())));
+    b.append(String.format("  final handoff:    %s of pages + %s of other images,"
+            + " %d pages left in parent; tree RSS %s%n", bytes(r.getFinalPageBytes()),
+        bytes(r.getFinalImageBytes()), r.getFinalPagesParent(), bytes(r.getRssBytes())));
+    b.append(String.format("  bytes sent:       %s%n", bytes(r.getTotalBytes())));
+    b.append(String.format("  total time:       %.3f s%n", r.getTotalTimeUs() / 1e6));
+    b.append(String.format("  downtime:         %.3f s (freeze+dump %.3f s, final transfer %.3f s,"
+            + " restore %.3f s)%n", r.getDowntimeUs() / 1e6, r.getFreezeDumpUs() / 1e6,
+        r.getFinalTransferUs() / 1e6, r.getRestoreUs() / 1e6));
+    if (r.getSuccess()) {
+      b.append(String.format("  restored as:      pid %d on the destination%n",
+          r.getRestoredRootPid()));
+    }
+    return b.toString();
+  }
+
+  static String bytes(long n) {
+    if (n >= 1L << 30) {
+      return String.format("%.2f GiB", n / (double) (1L << 30));
+    }
+    if (n >= 1L << 20) {
+      return String.format("%.1f MiB", n / (double) (1L << 20));
+    }
+    if (n >= 1L << 10) {
+      return String.format("%.1f KiB", n / 1024.0);
+    }
+    return n + " B";
+  }
+}

@@ -1,0 +1,66 @@
+package io.livemig.dump;
+
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.livemig.common.criu.Criu;
+import io.livemig.common.os.LibC;
+import io.livemig.common.tracing.Telemetry;
+import io.livemig.common.tracing.TracingInterceptors;
+import io.livemig.dump.control.DumpServiceImpl;
+import io.opentelemetry.api.OpenTelemetry;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The dump agent: migrates process trees of this host on request. */
+@Command(name = "dump-agent", mixinStandardHelpOptions = true,
+    description = "Live-migrates process trees of this host to a restore agent.")
+public final class DumpAgentMain implements Callable<Integer> {
+  @Option(names = "--port", description = "TCP port of the control API (default ${DEFAULT-VALUE}).")
+  int port = 7701;
+
+  @Option(names = "--bind", description = "Address to listen on (default ${DEFAULT-VALUE}).")
+  String bind = "0.0.0.0";
+
+  @Option(names = "--work-dir", description = "Folder for final dumps while they are sent"
+      + " (default ${DEFAULT-VALUE}); tmpfs keeps the freeze short.")
+  Path workDir = Path.of("/dev/shm/livemig-dump");
+
+  @Option(names = "--criu", description = "CRIU executable (default: $LIVEMIG_CRIU, then"
+      + " .criu/criu from deploy/install-criu.sh, then criu on the PATH).")
+  String criu;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new DumpAgentMain()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    LibC.requireRoot("dump-agent");
+    Files.createDirectories(workDir);
+    Criu c = Criu.locate(criu);
+    OpenTelemetry otel = Telemetry.fromEnvironment("dump-agent");
+    Server server = start(otel, c, new InetSocketAddress(bind, port), workDir);
+    System.out.printf("dump-agent listening on %s:%d, work dir %s, CRIU %s (%s)%n", bind,
+        server.getPort(), workDir, c.version(), c.executable());
+    System.out.flush();
+    Runtime.getRuntime().addShutdownHook(new Thread(server::shutdownNow));
+    server.awaitTermination();
+    return 0;
+  }
+
+  /** Starts the control API; also used by tests that run the agent in process. */
+  public static Server start(OpenTelemetry otel, Criu criu, InetSocketAddress address,
+      Path workDir) throws IOException {
+    return NettyServerBuilder.forAddress(address)
+        .addService(ServerInterceptors.intercept(new DumpServiceImpl(otel, criu, workDir),
+            TracingInterceptors.server(otel)))
+        .build().start();
+  }
+}

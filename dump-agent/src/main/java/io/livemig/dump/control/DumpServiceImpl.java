@@ -1,0 +1,123 @@
+package io.livemig.dump.control;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.livemig.common.criu.Criu;
+import io.livemig.common.tracing.Telemetry;
+import io.livemig.common.tracing.TracingInterceptors;
+import io.livemig.dump.criu.CriuDumper;
+import io.livemig.dump.migration.MigrationSession;
+import io.livemig.dump.migration.MigrationSettings;
+import io.livemig.dump.migration.ProgressListener;
+import io.livemig.dump.tracking.DirtyTracker;
+import io.livemig.dump.tracking.DirtyTrackers;
+import io.livemig.dump.transfer.GrpcPageXfer;
+import io.livemig.proto.DumpServiceGrpc;
+import io.livemig.proto.MigrateRequest;
+import io.livemig.proto.MigrationProgress;
+import io.livemig.proto.MigrationReport;
+import io.livemig.proto.PhaseEvent;
+import io.livemig.proto.RoundReport;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Scope;
+import java.nio.file.Path;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/** The control API: runs one migration per call and streams its progress back. */
+public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
+  private final OpenTelemetry otel;
+  private final Tracer tracer;
+  private final Criu criu;
+  private final Path workDir;
+  private final ConcurrentHashMap<Integer, String> busy = new ConcurrentHashMap<>();
+
+  public DumpServiceImpl(OpenTelemetry otel, Criu criu, Path workDir) {
+    this.otel = otel;
+    this.tracer = otel.getTracer(Telemetry.INSTRUMENTATION);
+    this.criu = criu;
+    this.workDir = workDir;
+  }
+
+  @Override
+  public void migrate(MigrateRequest request, StreamObserver<MigrationProgress> out) {
+    ServerCallStreamObserver<MigrationProgress> events =
+        (ServerCallStreamObserver<MigrationProgress>) out;
+    String id = request.getMigrationId().isEmpty()
+        ? "m-" + UUID.randomUUID().toString().substring(0, 13) : request.getMigrationId();
+    if (request.getPid() <= 0 || request.getDestination().isBlank()) {
+      out.onError(Status.INVALID_ARGUMENT
+          .withDescription("pid and destination (host:port) are required").asRuntimeException());
+      return;
+    }
+    if (busy.putIfAbsent(request.getPid(), id) != null) {
+      out.onError(Status.ALREADY_EXISTS.withDescription("pid " + request.getPid()
+          + " is already being migrated (" + busy.get(request.getPid()) + ")")
+          .asRuntimeException());
+      return;
+    }
+    Span span = tracer.spanBuilder("migration").setParent(TracingInterceptors.remoteParent())
+        .setAttribute("migration.id", id).setAttribute("pid", request.getPid())
+        .setAttribute("destination", request.getDestination()).startSpan();
+    ManagedChannel channel = null;
+    try (Scope ignored = span.makeCurrent()) {
+      MigrationSettings settings = MigrationSettings.from(request.getOptions(), workDir);
+      DirtyTracker tracker = DirtyTrackers.create(request.getOptions().getTracker());
+      channel = NettyChannelBuilder.forTarget(request.getDestination()).usePlaintext()
+          .intercept(TracingInterceptors.client(otel)).build();
+      MigrationReport report;
+      try (GrpcPageXfer xfer = new GrpcPageXfer(channel, settings.replyTimeout())) {
+        report = new MigrationSession(id, request.getPid(), settings, tracker,
+            new CriuDumper(criu, settings.criuTimeout()), xfer, tracer, listener(events))
+            .run();
+      }
+      span.setAttribute("success", report.getSuccess());
+      if (!report.getSuccess()) {
+        span.setStatus(StatusCode.ERROR, report.getError());
+      }
+      events.onNext(MigrationProgress.newBuilder().setReport(report).build());
+      events.onCompleted();
+    } catch (IllegalArgumentException e) {
+      out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+    } finally {
+      span.end();
+      busy.remove(request.getPid());
+      if (channel != null) {
+        channel.shutdownNow();
+        try {
+          channel.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+  }
+
+  private static ProgressListener listener(ServerCallStreamObserver<MigrationProgress> events) {
+    return new ProgressListener() {
+      @Override
+      public void round(RoundReport report) {
+        send(MigrationProgress.newBuilder().setRound(report).build());
+      }
+
+      @Override
+      public void phase(PhaseEvent event) {
+        send(MigrationProgress.newBuilder().setPhase(event).build());
+      }
+
+      private void send(MigrationProgress p) {
+        // A caller that went away does not stop the migration: it must still end cleanly.
+        if (!events.isCancelled()) {
+          events.onNext(p);
+        }
+      }
+    };
+  }
+}

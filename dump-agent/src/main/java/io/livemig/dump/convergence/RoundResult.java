@@ -1,0 +1,19 @@
+package io.livemig.dump.convergence;
+
+/**
+ * What one pre-copy round measured. dirtyPages is what the round found written since the previous
+ * one (0 in round 0); rates are per second of the round's wall time.
+ */
+public record RoundResult(int round, long pagesScanned, long pagesSent, long pagesZero,
+    long payloadBytes, long dirtyPages, long durationNanos, long sinceLastRoundNanos,
+    long residentPages) {
+
+  public double dirtyRatePagesPerSecond() {
+    return sinceLastRoundNanos <= 0 ? 0 : dirtyPages * 1e9 / sinceLastRoundNanos;
+  }
+
+  /** Pages examined per second: the rate at which a final pass could move memory. */
+  public double transferRateBytesPerSecond() {
+    return durationNanos <= 0 ? 0 : payloadBytes * 1e9 / durationNanos;
+  }
+}

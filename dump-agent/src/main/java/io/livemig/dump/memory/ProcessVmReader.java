@@ -1,0 +1,94 @@
+package io.livemig.dump.memory;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Memory;
+import io.livemig.common.os.LibC;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+
+/**
+ * Copies another process's pages into one reusable native buffer with process_vm_readv, many
+ * runs per call (one remote iovec each). The buffer is allocated once: the agent's memory does not
+ * grow with the size of the migrated process.
+ */
+public final class ProcessVmReader implements AutoCloseable {
+  /** Linux IOV_MAX. */
+  public static final int MAX_RUNS = 1024;
+  private static final int ESRCH = 3;
+
+  private final Memory data;
+  private final ByteBuffer view;
+  private final Memory localIov = new Memory(16);
+  private final Memory remoteIov = new Memory(16L * MAX_RUNS);
+
+  public ProcessVmReader(int capacityBytes) {
+    data = new Memory(capacityBytes);
+    view = data.getByteBuffer(0, capacityBytes).order(ByteOrder.LITTLE_ENDIAN);
+  }
+
+  public int capacity() {
+    return view.capacity();
+  }
+
+  /**
+   * Reads runs back to back into the buffer (their bytes must fit, at most {@link #MAX_RUNS}).
+   * A run that cannot be read (the task unmapped it meanwhile) gets readable[i] = false and its
+   * bytes in the buffer are garbage. Returns a view of the buffer from 0 to the runs' total size.
+   *
+   * @throws TaskGoneException if the task exited
+   */
+  public ByteBuffer read(int pid, List<PageRun> runs, boolean[] readable) throws IOException {
+    long total = 0;
+    for (PageRun r : runs) {
+      total += r.bytes();
+    }
+    if (total > view.capacity() || runs.size() > MAX_RUNS) {
+      throw new IllegalArgumentException(runs.size() + " runs of " + total
+          + " bytes do not fit a buffer of " + view.capacity());
+    }
+    int first = 0;
+    long offset = 0;
+    while (first < runs.size()) {
+      int count = runs.size() - first;
+      long want = 0;
+      for (int i = 0; i < count; i++) {
+        PageRun r = runs.get(first + i);
+        remoteIov.setLong(16L * i, r.vaddr());
+        remoteIov.setLong(16L * i + 8, r.bytes());
+        want += r.bytes();
+      }
+      localIov.setPointer(0, data.share(offset));
+      localIov.setLong(8, want);
+      long got;
+      try {
+        got = LibC.process_vm_readv(pid, localIov, 1, remoteIov, count, 0);
+      } catch (LastErrorException e) {
+        if (e.getErrorCode() == ESRCH) {
+          throw new TaskGoneException(pid);
+        }
+        got = 0; // the first run failed (EFAULT/ENOMEM): skip it below
+      }
+      // Transfers stop at the first iovec that fails, never inside one.
+      while (first < runs.size() && got >= runs.get(first).bytes()) {
+        long b = runs.get(first).bytes();
+        readable[first++] = true;
+        got -= b;
+        offset += b;
+      }
+      if (first < runs.size()) {
+        readable[first] = false;
+        offset += runs.get(first++).bytes();
+      }
+    }
+    return view.duplicate().order(ByteOrder.LITTLE_ENDIAN).position(0).limit((int) total);
+  }
+
+  @Override
+  public void close() {
+    data.close();
+    localIov.close();
+    remoteIov.close();
+  }
+}

@@ -1,0 +1,204 @@
+package io.livemig.dump.migration;
+
+import io.livemig.common.criu.CriuException;
+import io.livemig.dump.convergence.RoundResult;
+import io.livemig.dump.criu.CriuDumper;
+import io.livemig.dump.criu.FinalDump;
+import io.livemig.dump.memory.ProcessTree;
+import io.livemig.dump.memory.ProcessVmReader;
+import io.livemig.dump.precopy.FinalPages;
+import io.livemig.dump.precopy.MemoryCopier;
+import io.livemig.dump.precopy.PrecopyRounds;
+import io.livemig.dump.tracking.DirtyTracker;
+import io.livemig.dump.tracking.PageHash;
+import io.livemig.dump.tracking.PageLedger;
+import io.livemig.dump.transfer.PageSender;
+import io.livemig.dump.transfer.PageXfer;
+import io.livemig.proto.MigrationHeader;
+import io.livemig.proto.MigrationReport;
+import io.livemig.proto.PhaseEvent;
+import io.livemig.proto.RestoreResult;
+import io.livemig.proto.RoundStats;
+import io.livemig.proto.Task;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Scope;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * One migration on the source host, start to end: pre-copy rounds, freeze and final dump, final
+ * transfer, restore on the destination, and only then the end of the source tree. Whatever fails
+ * before the destination confirms, the source tree is resumed and the error reported.
+ */
+public final class MigrationSession {
+  private final String id;
+  private final int rootPid;
+  private final MigrationSettings settings;
+  private final DirtyTracker tracker;
+  private final CriuDumper dumper;
+  private final PageXfer xfer;
+  private final Tracer tracer;
+  private final ProgressListener progress;
+  private final MigrationReport.Builder report = MigrationReport.newBuilder();
+  private final long started = System.nanoTime();
+
+  public MigrationSession(String id, int rootPid, MigrationSettings settings,
+      DirtyTracker tracker, CriuDumper dumper, PageXfer xfer, Tracer tracer,
+      ProgressListener progress) {
+    this.id = id;
+    this.rootPid = rootPid;
+    this.settings = settings;
+    this.tracker = tracker;
+    this.dumper = dumper;
+    this.xfer = xfer;
+    this.tracer = tracer;
+    this.progress = progress;
+  }
+
+  /** Runs the migration; never throws: failures are in the report, with the source resumed. */
+  public MigrationReport run() {
+    report.setMigrationId(id).setTracker(tracker.name());
+    SourceTree source = new SourceTree(rootPid);
+    Path dumpDir = settings.workDir().resolve(id);
+    boolean restored = false;
+    try {
+      ProcessTree tree = ProcessTree.of(rootPid);
+      xfer.header(header(tree));
+      Map<Integer, PageLedger> ledgers = new HashMap<>();
+      PageHash hash = new PageHash(ThreadLocalRandom.current().nextLong());
+      List<RoundResult> rounds;
+      try (ProcessVmReader reader = new ProcessVmReader(settings.bufferBytes())) {
+        PrecopyRounds precopy = new PrecopyRounds(xfer, tracker, new MemoryCopier(reader), hash,
+            ledgers, settings.stopRule(), settings.model(), tracer);
+        rounds = precopy.run(tree, progress::round);
+        report.setRounds(rounds.size()).setPrecopyPageBytes(precopy.totalPayloadBytes());
+      }
+
+      long freeze = System.nanoTime();
+      phase("freeze", "criu dump --leave-stopped of pid " + rootPid);
+      FinalDump dump = phaseSpan("final.dump", () -> {
+        Files.createDirectories(dumpDir);
+        dumper.dump(rootPid, dumpDir);
+        return FinalDump.open(dumpDir);
+      });
+      report.setFreezeDumpUs(micros(System.nanoTime() - freeze));
+      phase("final-dump", "dumped in " + report.getFreezeDumpUs() / 1000 + " ms");
+
+      long transferStart = System.nanoTime();
+      phaseSpan("final.transfer", () -> {
+        sendFinal(rounds.size(), dump, ledgers, hash);
+        return null;
+      });
+      report.setFinalTransferUs(micros(System.nanoTime() - transferStart));
+      phase("final-transfer", report.getFinalPagesParent() + " pages left in parent, "
+          + report.getFinalPageBytes() + " page bytes sent");
+
+      long restoreStart = System.nanoTime();
+      RestoreResult result = phaseSpan("restore", () -> xfer.restore(tree.root().vpid()));
+      restored = true;
+      long end = System.nanoTime();
+      report.setRestoreUs(micros(end - restoreStart)).setDowntimeUs(micros(end - freeze))
+          .setRestoredRootPid(result.getRootPid());
+      phase("restore", "restored as pid " + result.getRootPid() + " on the destination");
+
+      source.kill();
+      phase("kill-source", "source tree of pid " + rootPid + " killed");
+      report.setSuccess(true);
+    } catch (Exception e) {
+      String msg = describe(e);
+      xfer.abort(msg);
+      boolean resumed = !restored && source.resume();
+      report.setSuccess(false).setError(msg).setSourceResumed(resumed);
+      phase("failed", msg + (resumed ? "; source resumed" : ""));
+    } finally {
+      if (!settings.keepDump()) {
+        deleteTree(dumpDir);
+      }
+    }
+    return report.setTotalBytes(xfer.bytesSent()).setTotalTimeUs(micros(System.nanoTime() - started))
+        .build();
+  }
+
+  private void sendFinal(int round, FinalDump dump, Map<Integer, PageLedger> ledgers,
+      PageHash hash) throws IOException {
+    xfer.roundStart(round, true);
+    PageSender sender = new PageSender(xfer, hash, true);
+    FinalPages pages = new FinalPages(settings.bufferBytes());
+    long rss = 0;
+    for (FinalDump.TaskPages t : dump.tasks()) {
+      pages.send(t, ledgers, sender);
+      for (var e : t.pagemap().entries()) {
+        rss += e.nrPages() * 4096;
+      }
+    }
+    long imageBytes = new ImageSender(xfer).send(dump.otherImages());
+    RoundStats stats = sender.stats().build();
+    xfer.roundEnd(round, stats);
+    report.setFinalPageBytes(sender.payloadBytes()).setFinalImageBytes(imageBytes)
+        .setFinalPagesParent(stats.getPagesParent()).setRssBytes(rss);
+  }
+
+  private MigrationHeader header(ProcessTree tree) throws IOException {
+    MigrationHeader.Builder h = MigrationHeader.newBuilder().setMigrationId(id)
+        .setSourceHost(InetAddress.getLocalHost().getHostName()).setPageSize(4096)
+        .setCriuVersion(dumper.version());
+    for (ProcessTree.Task t : tree.tasks()) {
+      h.addTasks(Task.newBuilder().setPid(t.pid()).setVpid(t.vpid()));
+    }
+    return h.build();
+  }
+
+  private interface Step<T> {
+    T run() throws IOException, CriuException;
+  }
+
+  private <T> T phaseSpan(String name, Step<T> step) throws IOException, CriuException {
+    Span span = tracer.spanBuilder(name).startSpan();
+    try (Scope ignored = span.makeCurrent()) {
+      return step.run();
+    } catch (IOException | CriuException | RuntimeException e) {
+      span.recordException(e);
+      span.setStatus(StatusCode.ERROR, e.getMessage());
+      throw e;
+    } finally {
+      span.end();
+    }
+  }
+
+  private void phase(String name, String detail) {
+    Span.current().addEvent(name + ": " + detail);
+    progress.phase(PhaseEvent.newBuilder().setPhase(name).setDetail(detail)
+        .setElapsedUs(micros(System.nanoTime() - started)).build());
+  }
+
+  private static String describe(Exception e) {
+    String m = e.getMessage();
+    return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
+  }
+
+  private static long micros(long nanos) {
+    return nanos / 1000;
+  }
+
+  private static void deleteTree(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (var walk = Files.walk(dir)) {
+      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException ignored) {
+      // a leftover dump folder costs disk only; the next migration uses a fresh id
+    }
+    Path log = dir.resolveSibling(dir.getFileName() + "-dump.log");
+    log.toFile().delete();
+    log.resolveSibling(log.getFileName() + ".out").toFile().delete();
+  }
+}

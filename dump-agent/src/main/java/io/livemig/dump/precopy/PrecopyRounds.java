@@ -1,0 +1,130 @@
+package io.livemig.dump.precopy;
+
+import io.livemig.dump.convergence.DowntimeModel;
+import io.livemig.dump.convergence.RoundResult;
+import io.livemig.dump.convergence.StopRule;
+import io.livemig.dump.memory.MapsParser;
+import io.livemig.dump.memory.PageRun;
+import io.livemig.dump.memory.ProcPagemap;
+import io.livemig.dump.memory.ProcessTree;
+import io.livemig.dump.memory.Vma;
+import io.livemig.dump.tracking.DirtyTracker;
+import io.livemig.dump.tracking.PageHash;
+import io.livemig.dump.tracking.PageLedger;
+import io.livemig.dump.transfer.PageSender;
+import io.livemig.dump.transfer.PageXfer;
+import io.livemig.proto.RoundReport;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Scope;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Pre-copy: rounds over the running tree until the {@link StopRule} says stop. Round 0 sends every
+ * page; each later round sends the pages the tracker reports and the ledger confirms changed.
+ */
+public final class PrecopyRounds {
+  private final PageXfer xfer;
+  private final DirtyTracker tracker;
+  private final MemoryCopier copier;
+  private final PageHash hash;
+  private final Map<Integer, PageLedger> ledgers;
+  private final StopRule stopRule;
+  private final DowntimeModel model;
+  private final Tracer tracer;
+  private final List<RoundResult> results = new ArrayList<>();
+  private long totalPayload;
+
+  public PrecopyRounds(PageXfer xfer, DirtyTracker tracker, MemoryCopier copier, PageHash hash,
+      Map<Integer, PageLedger> ledgers, StopRule stopRule, DowntimeModel model, Tracer tracer) {
+    this.xfer = xfer;
+    this.tracker = tracker;
+    this.copier = copier;
+    this.hash = hash;
+    this.ledgers = ledgers;
+    this.stopRule = stopRule;
+    this.model = model;
+    this.tracer = tracer;
+  }
+
+  /** Runs rounds until the stop rule ends them; reports each one. */
+  public List<RoundResult> run(ProcessTree tree, Consumer<RoundReport> onRound) throws IOException {
+    long lastStart = 0;
+    for (int round = 0; ; round++) {
+      long start = System.nanoTime();
+      Span span = tracer.spanBuilder("precopy.round").setAttribute("round", round).startSpan();
+      RoundResult r;
+      try (Scope ignored = span.makeCurrent()) {
+        r = round(tree, round, start, round == 0 ? 0 : start - lastStart);
+        span.setAttribute("pages.sent", r.pagesSent());
+        span.setAttribute("pages.dirty", r.dirtyPages());
+        span.setAttribute("bytes.payload", r.payloadBytes());
+      } catch (IOException | RuntimeException e) {
+        span.recordException(e);
+        throw e;
+      } finally {
+        span.end();
+      }
+      lastStart = start;
+      results.add(r);
+      totalPayload += r.payloadBytes();
+      double rate = bestTransferRate();
+      long predicted = model.predictNanos(r, rate);
+      StopRule.Decision d = stopRule.decide(results, predicted, totalPayload);
+      onRound.accept(RoundReport.newBuilder().setRound(round).setPagesScanned(r.pagesScanned())
+          .setPagesSent(r.pagesSent()).setPagesZero(r.pagesZero()).setPageBytes(r.payloadBytes())
+          .setDirtyPages(r.dirtyPages()).setDirtyRatePagesPerS(r.dirtyRatePagesPerSecond())
+          .setTransferRateBytesPerS(r.transferRateBytesPerSecond())
+          .setDurationUs(r.durationNanos() / 1000).setPredictedDowntimeUs(predicted / 1000)
+          .setDecision((d.stop() ? "final dump: " : "another round: ") + d.reason()).build());
+      if (d.stop()) {
+        return List.copyOf(results);
+      }
+    }
+  }
+
+  public long totalPayloadBytes() {
+    return totalPayload;
+  }
+
+  /** Round 0 moves the most data and so measures the path best. */
+  private double bestTransferRate() {
+    double best = 0;
+    for (RoundResult r : results) {
+      best = Math.max(best, r.transferRateBytesPerSecond());
+    }
+    return best;
+  }
+
+  private RoundResult round(ProcessTree tree, int round, long start, long sinceLast)
+      throws IOException {
+    xfer.roundStart(round, false);
+    PageSender sender = new PageSender(xfer, hash, false);
+    long candidates = 0;
+    long resident = 0;
+    for (ProcessTree.Task task : tree.tasks()) {
+      List<Vma> vmas = MapsParser.read(task.pid()).stream().filter(Vma::isPrecopied).toList();
+      List<PageRun> runs;
+      try (ProcPagemap pagemap = new ProcPagemap(task.pid())) {
+        runs = tracker.candidates(task.pid(), pagemap, vmas, round);
+      }
+      for (PageRun run : runs) {
+        candidates += run.nrPages();
+      }
+      PageLedger ledger = ledgers.computeIfAbsent(task.vpid(), v -> new PageLedger());
+      copier.copy(task.pid(), task.vpid(), vmas, runs, ledger, sender);
+      resident += ledger.heldPages();
+    }
+    long dirty = round == 0 ? 0 : tracker.reportsWrites() ? candidates : sender.changedPages();
+    xfer.roundEnd(round, sender.stats().setDirtyPages(dirty)
+        .setDurationUs((System.nanoTime() - start) / 1000).build());
+    var stats = sender.stats().build();
+    return new RoundResult(round, stats.getPagesScanned(),
+        stats.getPagesPresent() + stats.getPagesZero(), stats.getPagesZero(),
+        sender.payloadBytes(), dirty, System.nanoTime() - start, sinceLast, resident);
+  }
+}

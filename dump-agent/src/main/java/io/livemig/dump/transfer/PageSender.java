@@ -1,0 +1,140 @@
+package io.livemig.dump.transfer;
+
+import io.livemig.dump.memory.PageSize;
+import io.livemig.dump.tracking.PageHash;
+import io.livemig.dump.tracking.PageLedger;
+import io.livemig.proto.PageKind;
+import io.livemig.proto.RoundStats;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * Turns pages read into frames: compares each page with what the destination holds (its
+ * {@link PageLedger}), sends all-zero pages as a flag, changed pages as payload, and unchanged
+ * ones either not at all (pre-copy) or as PARENT references (final dump). Adjacent pages of one
+ * kind that are contiguous in the read buffer leave as one chunk whose payload is a slice of that
+ * buffer, not a copy.
+ */
+public final class PageSender {
+  /** 256 KiB payloads: large enough to amortise framing, small against gRPC's flow window. */
+  static final int MAX_CHUNK_PAGES = 64;
+
+  private final PageXfer xfer;
+  private final PageHash hash;
+  private final boolean finalRound;
+  private final long zeroLow;
+  private final long zeroHigh;
+
+  private int vpid;
+  private PageKind kind;
+  private long chunkAddr;
+  private int chunkPages;
+  private ByteBuffer chunkBuf;
+  private int chunkOffset;
+
+  private long present;
+  private long zero;
+  private long parent;
+  private long scanned;
+  private long changed;
+
+  public PageSender(PageXfer xfer, PageHash hash, boolean finalRound) {
+    this.xfer = xfer;
+    this.hash = hash;
+    this.finalRound = finalRound;
+    hash.hash(ByteBuffer.allocate(PageSize.BYTES), 0, PageSize.BYTES);
+    zeroLow = hash.low();
+    zeroHigh = hash.high();
+  }
+
+  /** One page at buf[offset..offset+4096) of task vpid, at addr in its address space. */
+  public void page(int vpid, PageLedger.Region region, long addr, ByteBuffer buf, int offset)
+      throws IOException {
+    scanned++;
+    boolean isZero = PageHash.isZero(buf, offset, PageSize.BYTES);
+    long low = zeroLow;
+    long high = zeroHigh;
+    if (!isZero) {
+      hash.hash(buf, offset, PageSize.BYTES);
+      low = hash.low();
+      high = hash.high();
+    }
+    if (region.holds(addr, low, high)) {
+      if (finalRound) {
+        add(vpid, PageKind.PARENT, addr, null, 0);
+        parent++;
+      } else {
+        flush();
+      }
+      return;
+    }
+    changed++;
+    region.record(addr, low, high);
+    if (isZero) {
+      add(vpid, PageKind.ZERO, addr, null, 0);
+      zero++;
+    } else {
+      add(vpid, PageKind.PRESENT, addr, buf, offset);
+      present++;
+    }
+  }
+
+  /** A page the destination cannot have (no ledger region): always sent. */
+  public void unknownPage(int vpid, long addr, ByteBuffer buf, int offset) throws IOException {
+    scanned++;
+    changed++;
+    if (PageHash.isZero(buf, offset, PageSize.BYTES)) {
+      add(vpid, PageKind.ZERO, addr, null, 0);
+      zero++;
+    } else {
+      add(vpid, PageKind.PRESENT, addr, buf, offset);
+      present++;
+    }
+  }
+
+  private void add(int vpid, PageKind k, long addr, ByteBuffer buf, int offset)
+      throws IOException {
+    boolean extends_ = chunkPages > 0 && this.vpid == vpid && kind == k
+        && addr == chunkAddr + ((long) chunkPages << PageSize.SHIFT)
+        && chunkPages < MAX_CHUNK_PAGES
+        && (k != PageKind.PRESENT
+            || (buf == chunkBuf && offset == chunkOffset + chunkPages * PageSize.BYTES));
+    if (!extends_) {
+      flush();
+      this.vpid = vpid;
+      kind = k;
+      chunkAddr = addr;
+      chunkBuf = buf;
+      chunkOffset = offset;
+    }
+    chunkPages++;
+  }
+
+  /** Sends the chunk being built; call before the read buffer is reused. */
+  public void flush() throws IOException {
+    if (chunkPages == 0) {
+      return;
+    }
+    ByteBuffer payload = null;
+    if (kind == PageKind.PRESENT) {
+      payload = chunkBuf.duplicate();
+      payload.limit(chunkOffset + chunkPages * PageSize.BYTES).position(chunkOffset);
+    }
+    xfer.pages(vpid, chunkAddr, chunkPages, kind, payload);
+    chunkPages = 0;
+    chunkBuf = null;
+  }
+
+  public long changedPages() {
+    return changed;
+  }
+
+  public long payloadBytes() {
+    return present * PageSize.BYTES;
+  }
+
+  public RoundStats.Builder stats() {
+    return RoundStats.newBuilder().setPagesPresent(present).setPagesZero(zero)
+        .setPagesParent(parent).setPagesScanned(scanned).setDirtyPages(changed);
+  }
+}

@@ -1,0 +1,41 @@
+package io.livemig.dump.transfer;
+
+import io.livemig.proto.MigrationHeader;
+import io.livemig.proto.PageKind;
+import io.livemig.proto.RestoreResult;
+import io.livemig.proto.RoundCommitted;
+import io.livemig.proto.RoundStats;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * Where the dump side's pages and images go (CRIU's page_xfer): one instance per migration. Calls
+ * block while the destination is not ready for more, which bounds the memory in flight.
+ */
+public interface PageXfer extends AutoCloseable {
+  void header(MigrationHeader header) throws IOException;
+
+  void roundStart(int round, boolean fin) throws IOException;
+
+  /** payload: nrPages pages for PRESENT, null otherwise; only read during the call. */
+  void pages(int vpid, long vaddr, int nrPages, PageKind kind, ByteBuffer payload)
+      throws IOException;
+
+  /** A piece of an image file of the final dump; data is only read during the call. */
+  void image(String name, long offset, ByteBuffer data, boolean last) throws IOException;
+
+  /** Ends the round and waits until the destination has it on disk. */
+  RoundCommitted roundEnd(int round, RoundStats stats) throws IOException;
+
+  /** Asks the destination to restore and waits for the outcome. */
+  RestoreResult restore(int rootVpid) throws IOException;
+
+  /** Bytes handed to the transport so far (frames' payloads and headers). */
+  long bytesSent();
+
+  /** Abandons the stream (on failure); the destination discards the migration. */
+  void abort(String why);
+
+  @Override
+  void close();
+}

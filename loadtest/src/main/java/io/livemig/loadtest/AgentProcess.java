@@ -1,0 +1,87 @@
+package io.livemig.loadtest;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** An agent started as its own JVM from its jar, as an operator would run it. */
+public final class AgentProcess implements AutoCloseable {
+  private final String name;
+  private final Process process;
+  private final int port;
+  private final Path log;
+
+  private AgentProcess(String name, Process process, int port, Path log) {
+    this.name = name;
+    this.process = process;
+    this.port = port;
+    this.log = log;
+  }
+
+  /** Starts {@code java -jar JAR --port P ARGS...} and waits for its "listening" line. */
+  public static AgentProcess start(String name, Path jar, Path log, List<String> args)
+      throws IOException, InterruptedException {
+    int port = freePort();
+    List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx512m", "-jar", jar.toString(),
+        "--port", String.valueOf(port), "--bind", "127.0.0.1"));
+    cmd.addAll(args);
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
+        .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())).start();
+    Instant deadline = Instant.now().plusSeconds(60);
+    while (Instant.now().isBefore(deadline)) {
+      if (!p.isAlive()) {
+        throw new IOException(name + " exited (" + p.exitValue() + "): " + Files.readString(log));
+      }
+      if (Files.readString(log).contains("listening on")) {
+        return new AgentProcess(name, p, port, log);
+      }
+      Thread.sleep(50);
+    }
+    p.destroyForcibly();
+    throw new IOException(name + " did not start listening within 60 s: " + Files.readString(log));
+  }
+
+  static String javaBin() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  public String address() {
+    return "127.0.0.1:" + port;
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  public boolean alive() {
+    return process.isAlive();
+  }
+
+  public String log() throws IOException {
+    return Files.readString(log);
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(10, TimeUnit.SECONDS)) {
+      process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return name + "@" + address();
+  }
+}

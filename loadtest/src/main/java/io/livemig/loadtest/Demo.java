@@ -1,0 +1,52 @@
+package io.livemig.loadtest;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The README's demo: a 256 MiB workload dirtying 8 MiB/s is live-migrated between two agents
+ * started as separate processes on this host, then the restored copy checks all its pages.
+ */
+public final class Demo {
+  private static final Pattern RESTORED = Pattern.compile("restored as:\\s+pid (\\d+)");
+
+  private Demo() {}
+
+  public static void main(String[] args) throws Exception {
+    int mib = args.length > 0 ? Integer.parseInt(args[0]) : 256;
+    double rate = args.length > 1 ? Double.parseDouble(args[1]) : 8;
+    Path dir = Files.createTempDirectory("livemig-demo");
+    int restored = -1;
+    int code = 1;
+    try (LocalCluster cluster = LocalCluster.start(dir);
+        Memload workload = Memload.start(Repo.memload(), dir.resolve("workload"), mib, rate,
+            "uniform")) {
+      System.out.printf("agents: %s, %s; workload pid %d: %d MiB, dirtying %.0f MiB/s%n",
+          cluster.dumpAgent(), cluster.restoreAgent(), workload.pid(), mib, rate);
+      System.out.println("source check: " + workload.verify(workload.pid(), Duration.ofMinutes(1)));
+      Thread.sleep(1000);
+      LocalCluster.CliRun run = cluster.migrate(workload.pid());
+      System.out.print(run.output());
+      Matcher m = RESTORED.matcher(run.output());
+      if (run.exitCode() == 0 && m.find()) {
+        restored = Integer.parseInt(m.group(1));
+        long before = workload.steps();
+        Thread.sleep(500);
+        System.out.printf("restored copy pid %d: progress %d -> %d steps; %s%n", restored, before,
+            workload.steps(), workload.verify(restored, Duration.ofMinutes(1)));
+        System.out.println("source pid " + workload.pid() + " still alive: "
+            + Memload.alive(workload.pid()));
+        code = 0;
+      }
+    } finally {
+      if (restored > 0) {
+        Memload.kill(restored);
+      }
+    }
+    System.out.println("logs and work folders: " + dir);
+    System.exit(code);
+  }
+}

@@ -1,0 +1,27 @@
+package io.livemig.loadtest;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Finds the checkout: the folder holding the root pom.xml and the built agent jars. */
+public final class Repo {
+  private Repo() {}
+
+  public static Path root() {
+    Path dir = Path.of("").toAbsolutePath();
+    for (Path d = dir; d != null; d = d.getParent()) {
+      if (Files.isRegularFile(d.resolve("pom.xml")) && Files.isDirectory(d.resolve("dump-agent"))) {
+        return d;
+      }
+    }
+    throw new IllegalStateException("not inside the livemig checkout: " + dir);
+  }
+
+  public static Path memload() {
+    Path p = root().resolve("loadtest/target/memload");
+    if (!Files.isExecutable(p)) {
+      throw new IllegalStateException(p + " is missing: build the loadtest module first");
+    }
+    return p;
+  }
+}

@@ -1,0 +1,73 @@
+package io.livemig.restore;
+
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.livemig.common.criu.Criu;
+import io.livemig.common.os.LibC;
+import io.livemig.common.tracing.Telemetry;
+import io.livemig.common.tracing.TracingInterceptors;
+import io.livemig.restore.criu.CriuRestorer;
+import io.livemig.restore.service.RestoreServiceImpl;
+import io.opentelemetry.api.OpenTelemetry;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The restore agent: receives migrations and restores them with CRIU on this host. */
+@Command(name = "restore-agent", mixinStandardHelpOptions = true,
+    description = "Receives live migrations over gRPC, writes CRIU images, restores with CRIU.")
+public final class RestoreAgentMain implements Callable<Integer> {
+  @Option(names = "--port", description = "TCP port to listen on (default ${DEFAULT-VALUE}).")
+  int port = 7702;
+
+  @Option(names = "--bind", description = "Address to listen on (default ${DEFAULT-VALUE}).")
+  String bind = "0.0.0.0";
+
+  @Option(names = "--images-dir", description = "Folder for received images, one sub-folder per"
+      + " migration (default ${DEFAULT-VALUE}).")
+  Path imagesDir = Path.of("/var/lib/livemig/restore");
+
+  @Option(names = "--criu", description = "CRIU executable (default: $LIVEMIG_CRIU, then"
+      + " .criu/criu from deploy/install-criu.sh, then criu on the PATH).")
+  String criu;
+
+  @Option(names = "--keep-images", description = "Keep a migration's images after it ends.")
+  boolean keepImages;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new RestoreAgentMain()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    LibC.requireRoot("restore-agent");
+    Files.createDirectories(imagesDir);
+    Criu c = Criu.locate(criu);
+    OpenTelemetry otel = Telemetry.fromEnvironment("restore-agent");
+    Server server = start(otel, c, new InetSocketAddress(bind, port), imagesDir, keepImages);
+    System.out.printf("restore-agent listening on %s:%d, images in %s, CRIU %s (%s)%n", bind,
+        server.getPort(), imagesDir, c.version(), c.executable());
+    System.out.flush();
+    Runtime.getRuntime().addShutdownHook(new Thread(server::shutdownNow));
+    server.awaitTermination();
+    return 0;
+  }
+
+  /** Starts the service; also used by tests that run the agent in process. */
+  public static Server start(OpenTelemetry otel, Criu criu, InetSocketAddress address,
+      Path imagesDir, boolean keepImages) throws java.io.IOException {
+    RestoreServiceImpl service = new RestoreServiceImpl(imagesDir,
+        new CriuRestorer(criu, Duration.ofMinutes(5)), otel.getTracer(Telemetry.INSTRUMENTATION),
+        keepImages);
+    return NettyServerBuilder.forAddress(address)
+        .addService(ServerInterceptors.intercept(service, TracingInterceptors.server(otel)))
+        .maxInboundMessageSize(8 << 20)
+        .build().start();
+  }
+}

@@ -1,0 +1,40 @@
+package io.livemig.restore.criu;
+
+import io.livemig.common.criu.Criu;
+import io.livemig.common.criu.CriuException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/** Restores a tree from an image folder with CRIU and hands back the new root's host pid. */
+public final class CriuRestorer {
+  private final Criu criu;
+  private final Duration timeout;
+
+  public CriuRestorer(Criu criu, Duration timeout) {
+    this.criu = criu;
+    this.timeout = timeout;
+  }
+
+  /**
+   * criu restore -d: CRIU returns once the tree runs on its own, detached from this agent. The
+   * restorer reads PRESENT pages with preadv and follows PARENT entries down the parent chain.
+   */
+  public int restore(Path dir) throws CriuException {
+    Path pidfile = dir.resolve("restored.pid");
+    criu.run("restore", List.of("-D", dir.toString(), "-d", "--pidfile", pidfile.toString()),
+        dir, dir.resolveSibling(dir.getFileName() + "-restore.log"), timeout);
+    try {
+      return Integer.parseInt(Files.readString(pidfile).trim());
+    } catch (IOException | NumberFormatException e) {
+      throw new CriuException("criu restore succeeded but its pidfile " + pidfile
+          + " is unreadable: " + e.getMessage(), e);
+    }
+  }
+
+  public String version() {
+    return criu.version();
+  }
+}

@@ -1,0 +1,148 @@
+package io.livemig.restore.images;
+
+import com.google.protobuf.ByteString;
+import io.livemig.common.images.PageFlags;
+import io.livemig.common.images.Pagemap;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One round's CRIU image folder. Pre-copy rounds become a parent chain like CRIU's pre-dumps:
+ * each folder has a {@code parent} link to the previous one, and each round's pagemap lists the
+ * pages it carries as PRESENT and every page still valid from earlier rounds as PARENT, because
+ * CRIU resolves a PARENT entry only through the parent's own pagemap. The final folder lists
+ * exactly the entries of CRIU's final dump, PARENT where the chain already has the page.
+ */
+public final class RoundImages {
+  /** Our pages files' ids start above any id CRIU's own dump gives its files (1, 2, ...). */
+  static final int FIRST_PAGES_ID = 0x10001;
+
+  private final Path dir;
+  private final boolean finalRound;
+  private final Map<Integer, TaskPagesWriter> tasks = new LinkedHashMap<>();
+  private final Map<Integer, Integer> pagesIds = new LinkedHashMap<>();
+
+  public RoundImages(Path dir, String parentName, boolean finalRound) throws IOException {
+    this.dir = dir;
+    this.finalRound = finalRound;
+    Files.createDirectory(dir);
+    if (parentName != null) {
+      Files.createSymbolicLink(dir.resolve("parent"), Path.of("..", parentName));
+    }
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  /** The file names this folder writes itself for a task: no image file may take them. */
+  public static boolean isReserved(String name) {
+    return name.matches("pagemap-\\d+\\.img") || name.matches("pages-\\d+\\.img")
+        && Integer.parseInt(name.substring(6, name.length() - 4)) >= FIRST_PAGES_ID
+        || name.equals("parent");
+  }
+
+  public void present(int vpid, long vaddr, int nrPages, ByteString payload) throws IOException {
+    task(vpid).present(vaddr, nrPages, payload);
+  }
+
+  public void zero(int vpid, long vaddr, int nrPages) throws IOException {
+    task(vpid).zero(vaddr, nrPages);
+  }
+
+  public void parent(int vpid, long vaddr, int nrPages) throws IOException {
+    task(vpid).parent(vaddr, nrPages);
+  }
+
+  private TaskPagesWriter task(int vpid) throws IOException {
+    TaskPagesWriter w = tasks.get(vpid);
+    if (w == null) {
+      int id = FIRST_PAGES_ID + pagesIds.size();
+      pagesIds.put(vpid, id);
+      w = new TaskPagesWriter(dir.resolve(Pagemap.pagesFileName(id)));
+      tasks.put(vpid, w);
+    }
+    return w;
+  }
+
+  /**
+   * Writes every task's pagemap and makes the folder durable. For a pre-copy round, the held
+   * page sets of the chain are extended by what this round carried.
+   *
+   * @return page payload bytes written in this round
+   */
+  public long commit(Map<Integer, PageRunSet> held) throws IOException {
+    if (!finalRound) {
+      for (Integer vpid : held.keySet()) {
+        task(vpid);
+      }
+    }
+    long payload = 0;
+    for (Map.Entry<Integer, TaskPagesWriter> t : tasks.entrySet()) {
+      int vpid = t.getKey();
+      TaskPagesWriter w = t.getValue();
+      // The final round is not fsynced: restore reads it from the page cache right away, and
+      // until the restore is confirmed the source tree still exists.
+      w.finish(!finalRound);
+      payload += w.payloadBytes();
+      List<Pagemap.Entry> entries = w.entries();
+      if (!finalRound) {
+        PageRunSet set = held.computeIfAbsent(vpid, v -> new PageRunSet());
+        entries = withParents(entries, set);
+        for (Pagemap.Entry e : w.entries()) {
+          set.add(e.vaddr(), e.end());
+        }
+      }
+      try (Pagemap.Writer pm = new Pagemap.Writer(dir.resolve(Pagemap.fileName(vpid)),
+          pagesIds.get(vpid))) {
+        for (Pagemap.Entry e : entries) {
+          pm.write(e);
+        }
+      }
+    }
+    return payload;
+  }
+
+  /** This round's entries plus PARENT entries for held pages this round did not carry. */
+  static List<Pagemap.Entry> withParents(List<Pagemap.Entry> sent, PageRunSet held) {
+    List<Pagemap.Entry> out = new ArrayList<>(sent);
+    int i = 0;
+    for (long[] r : held.ranges()) {
+      long cur = r[0];
+      while (i < sent.size() && sent.get(i).end() <= cur) {
+        i++;
+      }
+      int j = i;
+      while (cur < r[1]) {
+        if (j < sent.size() && sent.get(j).vaddr() < r[1]) {
+          Pagemap.Entry s = sent.get(j);
+          if (s.vaddr() > cur) {
+            out.add(parentEntry(cur, s.vaddr()));
+          }
+          cur = Math.max(cur, s.end());
+          j++;
+        } else {
+          out.add(parentEntry(cur, r[1]));
+          cur = r[1];
+        }
+      }
+    }
+    out.sort(Comparator.comparingLong(Pagemap.Entry::vaddr));
+    return out;
+  }
+
+  private static Pagemap.Entry parentEntry(long start, long end) {
+    return new Pagemap.Entry(start, (end - start) / Pagemap.PAGE_SIZE, PageFlags.PARENT);
+  }
+
+  /** Closes what is open without committing; the caller removes the folder. */
+  public void abandon() {
+    tasks.values().forEach(TaskPagesWriter::abandon);
+  }
+}

@@ -1,0 +1,89 @@
+package io.livemig.restore.images;
+
+import com.google.protobuf.ByteString;
+import io.livemig.common.images.PageFlags;
+import io.livemig.common.images.Pagemap;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One task's pages within one image folder: payloads go straight to pages-ID.img, all-zero runs
+ * become holes in that file (they read back as zeros and take no disk blocks), and the runs are
+ * remembered, merged when adjacent, to write the pagemap at the end.
+ */
+final class TaskPagesWriter {
+  private final RandomAccessFile file;
+  private final FileChannel channel;
+  private final List<Pagemap.Entry> entries = new ArrayList<>();
+  private long position;
+  private long payloadBytes;
+
+  TaskPagesWriter(Path pagesFile) throws IOException {
+    file = new RandomAccessFile(pagesFile.toFile(), "rw");
+    channel = file.getChannel();
+  }
+
+  void present(long vaddr, int nrPages, ByteString payload) throws IOException {
+    for (ByteBuffer b : payload.asReadOnlyByteBufferList()) {
+      while (b.hasRemaining()) {
+        position += channel.write(b, position);
+      }
+    }
+    payloadBytes += payload.size();
+    add(vaddr, nrPages, PageFlags.PRESENT);
+  }
+
+  void zero(long vaddr, int nrPages) {
+    position += (long) nrPages * Pagemap.PAGE_SIZE;
+    add(vaddr, nrPages, PageFlags.PRESENT);
+  }
+
+  void parent(long vaddr, int nrPages) {
+    add(vaddr, nrPages, PageFlags.PARENT);
+  }
+
+  private void add(long vaddr, long nrPages, int flags) {
+    int last = entries.size() - 1;
+    if (last >= 0) {
+      Pagemap.Entry prev = entries.get(last);
+      if (prev.flags() == flags && prev.end() == vaddr) {
+        entries.set(last, new Pagemap.Entry(prev.vaddr(), prev.nrPages() + nrPages, flags));
+        return;
+      }
+    }
+    entries.add(new Pagemap.Entry(vaddr, nrPages, flags));
+  }
+
+  List<Pagemap.Entry> entries() {
+    return entries;
+  }
+
+  long payloadBytes() {
+    return payloadBytes;
+  }
+
+  /** Extends the file over trailing zero runs and closes it, fsynced when durable. */
+  void finish(boolean durable) throws IOException {
+    try (file) {
+      if (file.length() < position) {
+        file.setLength(position);
+      }
+      if (durable) {
+        channel.force(true);
+      }
+    }
+  }
+
+  void abandon() {
+    try {
+      file.close();
+    } catch (IOException ignored) {
+      // the folder is being removed
+    }
+  }
+}

@@ -1,0 +1,91 @@
+package io.livemig.restore.validation;
+
+import com.google.protobuf.ByteString;
+import io.livemig.proto.ImageFileChunk;
+import io.livemig.proto.MigrationHeader;
+import io.livemig.proto.PageChunk;
+import io.livemig.proto.PageKind;
+import java.nio.ByteBuffer;
+import java.util.regex.Pattern;
+import java.util.zip.CRC32C;
+
+/** Checks of single frames, independent of the stream's state. */
+public final class FrameChecks {
+  public static final int PAGE_SIZE = 4096;
+  /** Highest user address on x86_64 with 5-level paging. */
+  static final long USER_END = 1L << 56;
+  /** Larger chunks are allowed by the format but no sender needs them; cap memory per frame. */
+  public static final int MAX_CHUNK_PAGES = 1024;
+  private static final Pattern MIGRATION_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+  private static final Pattern IMAGE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+
+  private FrameChecks() {}
+
+  public static void header(MigrationHeader h) throws InvalidFrameException {
+    if (!MIGRATION_ID.matcher(h.getMigrationId()).matches()) {
+      throw new InvalidFrameException("migration id '" + h.getMigrationId()
+          + "' must be 1-64 characters of [A-Za-z0-9_-]");
+    }
+    if (h.getPageSize() != PAGE_SIZE) {
+      throw new InvalidFrameException("page size " + h.getPageSize() + " is not supported; this"
+          + " host uses " + PAGE_SIZE);
+    }
+    if (h.getTasksCount() == 0) {
+      throw new InvalidFrameException("header lists no tasks");
+    }
+  }
+
+  public static void pages(PageChunk c, boolean finalRound) throws InvalidFrameException {
+    String where = String.format("chunk vpid %d at 0x%x (%d pages)", c.getVpid(), c.getVaddr(),
+        c.getNrPages());
+    if (c.getVpid() <= 0) {
+      throw new InvalidFrameException(where + ": vpid must be positive");
+    }
+    if (c.getVaddr() % PAGE_SIZE != 0) {
+      throw new InvalidFrameException(where + ": address is not page aligned");
+    }
+    if (c.getNrPages() <= 0 || c.getNrPages() > MAX_CHUNK_PAGES) {
+      throw new InvalidFrameException(where + ": nr_pages must be 1.." + MAX_CHUNK_PAGES);
+    }
+    if (Long.compareUnsigned(c.getVaddr(), USER_END - (long) c.getNrPages() * PAGE_SIZE) > 0) {
+      throw new InvalidFrameException(where + ": run ends beyond user address space");
+    }
+    int expected = c.getKind() == PageKind.PRESENT ? c.getNrPages() * PAGE_SIZE : 0;
+    switch (c.getKind()) {
+      case PRESENT, ZERO -> { }
+      case PARENT -> {
+        if (!finalRound) {
+          throw new InvalidFrameException(where + ": PARENT pages are only valid in the final"
+              + " round");
+        }
+      }
+      default -> throw new InvalidFrameException(where + ": unknown page kind " + c.getKind());
+    }
+    if (c.getPayload().size() != expected) {
+      throw new InvalidFrameException(where + ": " + c.getKind() + " payload has "
+          + c.getPayload().size() + " bytes, expected " + expected);
+    }
+    if (expected > 0 && crc32c(c.getPayload()) != c.getCrc32C()) {
+      throw new InvalidFrameException(where + ": payload checksum mismatch");
+    }
+  }
+
+  public static void image(ImageFileChunk c) throws InvalidFrameException {
+    if (!IMAGE_NAME.matcher(c.getName()).matches() || c.getName().contains("..")) {
+      throw new InvalidFrameException("image file name '" + c.getName() + "' is not a plain file"
+          + " name ([A-Za-z0-9][A-Za-z0-9._-]*, no path separators or '..')");
+    }
+    if (crc32c(c.getData()) != c.getCrc32C()) {
+      throw new InvalidFrameException("image " + c.getName() + " at offset " + c.getOffset()
+          + ": checksum mismatch");
+    }
+  }
+
+  static int crc32c(ByteString data) {
+    CRC32C crc = new CRC32C();
+    for (ByteBuffer b : data.asReadOnlyByteBufferList()) {
+      crc.update(b);
+    }
+    return (int) crc.getValue();
+  }
+}
