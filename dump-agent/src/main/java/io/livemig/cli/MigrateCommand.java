@@ -15,7 +15,11 @@ import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.context.Scope;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
+import com.google.protobuf.util.JsonFormat;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -57,19 +61,24 @@ public final class MigrateCommand implements Callable<Integer> {
   @Option(names = "--id", description = "Migration id (default: generated).")
   String id = "";
 
-  private final PrintStream out;
+  @Option(names = "--report-json", description = "Also write the final report as JSON here.")
+  Path reportJson;
 
-  public MigrateCommand(PrintStream out) {
+  private final PrintStream out;
+  private final OpenTelemetry otel;
+
+  public MigrateCommand(PrintStream out, OpenTelemetry otel) {
     this.out = out;
+    this.otel = otel;
   }
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new MigrateCommand(System.out)).execute(args));
+    MigrateCommand cmd = new MigrateCommand(System.out, Telemetry.fromEnvironment("migrate-cli"));
+    System.exit(new CommandLine(cmd).execute(args));
   }
 
   @Override
-  public Integer call() {
-    OpenTelemetry otel = Telemetry.fromEnvironment("migrate-cli");
+  public Integer call() throws IOException {
     ManagedChannel channel = NettyChannelBuilder.forTarget(from).usePlaintext()
         .intercept(TracingInterceptors.client(otel)).build();
     Span span = otel.getTracer(Telemetry.INSTRUMENTATION).spanBuilder("migrate")
@@ -92,6 +101,9 @@ public final class MigrateCommand implements Callable<Integer> {
         return 2;
       }
       out.print(ProgressFormat.report(report));
+      if (reportJson != null) {
+        Files.writeString(reportJson, JsonFormat.printer().print(report));
+      }
       return report.getSuccess() ? 0 : 1;
     } catch (StatusRuntimeException e) {
       out.println("migrate: " + e.getStatus().getCode() + ": " + e.getStatus().getDescription());
@@ -104,7 +116,6 @@ public final class MigrateCommand implements Callable<Integer> {
       channel.shutdownNow();
       if (otel instanceof OpenTelemetrySdk sdk) {
         sdk.getSdkTracerProvider().forceFlush().join(5, TimeUnit.SECONDS);
-        sdk.close();
       }
     }
   }

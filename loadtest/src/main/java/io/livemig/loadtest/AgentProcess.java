@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** An agent started as its own JVM from its jar, as an operator would run it. */
@@ -24,14 +25,17 @@ public final class AgentProcess implements AutoCloseable {
   }
 
   /** Starts {@code java -jar JAR --port P ARGS...} and waits for its "listening" line. */
-  public static AgentProcess start(String name, Path jar, Path log, List<String> args)
-      throws IOException, InterruptedException {
+  public static AgentProcess start(String name, Path jar, Path log, List<String> args,
+      Map<String, String> env) throws IOException, InterruptedException {
     int port = freePort();
     List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx512m", "-jar", jar.toString(),
         "--port", String.valueOf(port), "--bind", "127.0.0.1"));
     cmd.addAll(args);
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
-        .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())).start();
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+        .redirectOutput(log.toFile())
+        .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+    pb.environment().putAll(env);
+    Process p = pb.start();
     Instant deadline = Instant.now().plusSeconds(60);
     while (Instant.now().isBefore(deadline)) {
       if (!p.isAlive()) {

@@ -3,16 +3,12 @@ package io.livemig.loadtest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The README's demo: a 256 MiB workload dirtying 8 MiB/s is live-migrated between two agents
  * started as separate processes on this host, then the restored copy checks all its pages.
  */
 public final class Demo {
-  private static final Pattern RESTORED = Pattern.compile("restored as:\\s+pid (\\d+)");
-
   private Demo() {}
 
   public static void main(String[] args) throws Exception {
@@ -30,9 +26,8 @@ public final class Demo {
       Thread.sleep(1000);
       LocalCluster.CliRun run = cluster.migrate(workload.pid());
       System.out.print(run.output());
-      Matcher m = RESTORED.matcher(run.output());
-      if (run.exitCode() == 0 && m.find()) {
-        restored = Integer.parseInt(m.group(1));
+      if (run.exitCode() == 0) {
+        restored = run.report().getRestoredRootPid();
         long before = workload.steps();
         Thread.sleep(500);
         System.out.printf("restored copy pid %d: progress %d -> %d steps; %s%n", restored, before,

@@ -1,6 +1,9 @@
 package io.livemig.loadtest;
 
+import com.google.protobuf.util.JsonFormat;
 import io.livemig.cli.MigrateCommand;
+import io.livemig.proto.MigrationReport;
+import io.opentelemetry.api.OpenTelemetry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -9,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import picocli.CommandLine;
 
 /**
@@ -29,17 +33,23 @@ public final class LocalCluster implements AutoCloseable {
   /** Starts both agents; restoreImagesDir may be any folder (tests pass a broken one). */
   public static LocalCluster start(Path dir, Path restoreImagesDir, List<String> restoreArgs)
       throws IOException, InterruptedException {
+    return start(dir, restoreImagesDir, restoreArgs, Map.of());
+  }
+
+  /** As above, with extra environment variables for the restore agent. */
+  public static LocalCluster start(Path dir, Path restoreImagesDir, List<String> restoreArgs,
+      Map<String, String> restoreEnv) throws IOException, InterruptedException {
     Files.createDirectories(dir);
     Path repo = Repo.root();
     List<String> rArgs = new ArrayList<>(List.of("--images-dir", restoreImagesDir.toString()));
     rArgs.addAll(restoreArgs);
     AgentProcess restore = AgentProcess.start("restore-agent",
         repo.resolve("restore-agent/target/restore-agent.jar"), dir.resolve("restore-agent.log"),
-        rArgs);
+        rArgs, restoreEnv);
     try {
       AgentProcess dump = AgentProcess.start("dump-agent",
           repo.resolve("dump-agent/target/dump-agent.jar"), dir.resolve("dump-agent.log"),
-          List.of("--work-dir", dir.resolve("dump-work").toString()));
+          List.of("--work-dir", dir.resolve("dump-work").toString()), Map.of());
       return new LocalCluster(dir, restore, dump);
     } catch (IOException | InterruptedException | RuntimeException e) {
       restore.close();
@@ -63,18 +73,36 @@ public final class LocalCluster implements AutoCloseable {
     return dir;
   }
 
-  /** What the migrate CLI printed and returned. */
-  public record CliRun(int exitCode, String output) {}
+  /** What the migrate CLI printed and returned, and its JSON report when it wrote one. */
+  public record CliRun(int exitCode, String output, MigrationReport report) {}
 
   /** Runs the migrate CLI against this cluster. */
-  public CliRun migrate(int pid, String... options) {
+  public CliRun migrate(int pid, String... options) throws IOException {
+    return migrate(OpenTelemetry.noop(), pid, options);
+  }
+
+  public CliRun migrate(OpenTelemetry otel, int pid, String... options) throws IOException {
+    return runCli(otel, dumpAgent.address(), restoreAgent.address(), dir, pid, options);
+  }
+
+  /** The migrate CLI, in this JVM, against any pair of agents. */
+  public static CliRun runCli(OpenTelemetry otel, String from, String to, Path dir, int pid,
+      String... options) throws IOException {
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8);
-    List<String> args = new ArrayList<>(List.of("--from", dumpAgent.address(), "--to",
-        restoreAgent.address(), "--pid", String.valueOf(pid)));
+    Path json = Files.createTempFile(dir, "report", ".json");
+    Files.delete(json);
+    List<String> args = new ArrayList<>(List.of("--from", from, "--to", to, "--pid",
+        String.valueOf(pid), "--report-json", json.toString()));
     args.addAll(List.of(options));
-    int code = new CommandLine(new MigrateCommand(out)).execute(args.toArray(String[]::new));
-    return new CliRun(code, buf.toString(StandardCharsets.UTF_8));
+    int code = new CommandLine(new MigrateCommand(out, otel)).execute(args.toArray(String[]::new));
+    MigrationReport report = null;
+    if (Files.exists(json)) {
+      MigrationReport.Builder b = MigrationReport.newBuilder();
+      JsonFormat.parser().merge(Files.readString(json), b);
+      report = b.build();
+    }
+    return new CliRun(code, buf.toString(StandardCharsets.UTF_8), report);
   }
 
   @Override

@@ -1,0 +1,85 @@
+package io.livemig.loadtest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Nothing is lost: when the destination fails, the source keeps running with all its pages. */
+class SourceResumedOnFailureIT {
+  @TempDir
+  Path dir;
+
+  @Test
+  void fullImagesDirOnTheDestinationFailsTheMigrationAndTheSourceRunsOn() throws Exception {
+    Path small = dir.resolve("small");
+    Files.createDirectories(small);
+    // A 16 MiB tmpfs cannot hold a 64 MiB workload's images: writing fails with ENOSPC.
+    run("mount", "-t", "tmpfs", "-o", "size=16m", "livemig-test", small.toString());
+    try (LocalCluster cluster = LocalCluster.start(dir, small, List.of());
+        Memload workload = Memload.start(Repo.memload(), dir.resolve("w"), 64, 4, "uniform")) {
+      LocalCluster.CliRun run = cluster.migrate(workload.pid());
+      System.out.print(run.output());
+      assertNotEquals(0, run.exitCode());
+      assertTrue(run.output().contains("FAILED"), run.output());
+      assertTrue(run.output().contains("No space left on device"), run.output());
+      assertTrue(run.report().getSourceResumed());
+      assertSourceRunsIntact(workload);
+      assertTrue(cluster.restoreAgent().alive());
+      try (var left = Files.list(small)) {
+        assertEquals(0, left.count(), "the failed migration's folder was removed");
+      }
+    } finally {
+      run("umount", small.toString());
+    }
+  }
+
+  @Test
+  void criuRestoreFailureAfterTheFinalDumpResumesTheFrozenSource() throws Exception {
+    // The restore agent's CRIU is a script that fails: everything up to the restore works,
+    // the source is frozen and dumped, and must come back when the restore is refused.
+    Path fakeCriu = dir.resolve("criu-that-cannot-restore");
+    Files.writeString(fakeCriu, """
+        #!/bin/sh
+        case "$1" in
+          restore) echo "Error (test): restore refused on purpose" >&2; exit 1 ;;
+          *) exec "$LIVEMIG_REAL_CRIU" "$@" ;;
+        esac
+        """);
+    fakeCriu.toFile().setExecutable(true);
+    String real = io.livemig.common.criu.Criu.locate(null).executable().toString();
+    try (LocalCluster cluster = LocalCluster.start(dir, dir.resolve("images"),
+            List.of("--criu", fakeCriu.toString()), Map.of("LIVEMIG_REAL_CRIU", real));
+        Memload workload = Memload.start(Repo.memload(), dir.resolve("w"), 64, 4, "uniform")) {
+      LocalCluster.CliRun run = cluster.migrate(workload.pid());
+      System.out.print(run.output());
+      assertNotEquals(0, run.exitCode());
+      assertTrue(run.output().contains("restore refused on purpose"), run.output());
+      assertTrue(run.output().contains("freeze"), "the source was frozen: " + run.output());
+      assertTrue(run.report().getSourceResumed());
+      assertSourceRunsIntact(workload);
+    }
+  }
+
+  static void assertSourceRunsIntact(Memload workload) throws Exception {
+    String state = Memload.state(workload.pid());
+    assertTrue(state.equals("S") || state.equals("R"), "source state " + state);
+    long before = workload.steps();
+    Thread.sleep(500);
+    assertTrue(workload.steps() > before, "source makes progress again");
+    String verdict = workload.verify(workload.pid(), Duration.ofMinutes(1));
+    assertTrue(verdict.startsWith("verify OK"), verdict);
+  }
+
+  static void run(String... cmd) throws Exception {
+    Process p = new ProcessBuilder(cmd).inheritIO().start();
+    assertEquals(0, p.waitFor(), String.join(" ", cmd));
+  }
+}
