@@ -43,7 +43,6 @@ public final class DumpAgentMain implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     LibC.requireRoot("dump-agent");
-    Files.createDirectories(workDir);
     Criu c = Criu.locate(criu);
     OpenTelemetry otel = Telemetry.fromEnvironment("dump-agent");
     Server server = start(otel, c, new InetSocketAddress(bind, port), workDir);
@@ -58,6 +57,7 @@ public final class DumpAgentMain implements Callable<Integer> {
   /** Starts the control API; also used by tests that run the agent in process. */
   public static Server start(OpenTelemetry otel, Criu criu, InetSocketAddress address,
       Path workDir) throws IOException {
+    Files.createDirectories(workDir);
     return NettyServerBuilder.forAddress(address)
         .addService(ServerInterceptors.intercept(new DumpServiceImpl(otel, criu, workDir),
             TracingInterceptors.server(otel)))

@@ -47,7 +47,6 @@ public final class RestoreAgentMain implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     LibC.requireRoot("restore-agent");
-    Files.createDirectories(imagesDir);
     Criu c = Criu.locate(criu);
     OpenTelemetry otel = Telemetry.fromEnvironment("restore-agent");
     Server server = start(otel, c, new InetSocketAddress(bind, port), imagesDir, keepImages);
@@ -62,6 +61,7 @@ public final class RestoreAgentMain implements Callable<Integer> {
   /** Starts the service; also used by tests that run the agent in process. */
   public static Server start(OpenTelemetry otel, Criu criu, InetSocketAddress address,
       Path imagesDir, boolean keepImages) throws java.io.IOException {
+    Files.createDirectories(imagesDir);
     RestoreServiceImpl service = new RestoreServiceImpl(imagesDir,
         new CriuRestorer(criu, Duration.ofMinutes(5)), otel.getTracer(Telemetry.INSTRUMENTATION),
         keepImages);

@@ -28,8 +28,9 @@ public final class Criu {
 
   /**
    * Finds CRIU: the explicit path if given, else $LIVEMIG_CRIU, else the folder that
-   * deploy/install-criu.sh fills ({@code .criu/criu} below the working directory or the checkout
-   * holding the agent's jar), else {@code criu} on the PATH. It must be version 4.0 or newer.
+   * deploy/install-criu.sh fills ({@code .criu/criu} in the working directory, the agent jar's
+   * folder, or one of their parents), else {@code criu} on the PATH. It must be version 4.0 or
+   * newer.
    */
   public static Criu locate(String explicit) throws CriuException {
     List<Path> candidates = new ArrayList<>();
@@ -38,8 +39,8 @@ public final class Criu {
     } else if (System.getenv(ENV) != null && !System.getenv(ENV).isBlank()) {
       candidates.add(Path.of(System.getenv(ENV)));
     } else {
-      candidates.add(Path.of(".criu", "criu").toAbsolutePath());
-      jarCheckout().ifPresent(dir -> candidates.add(dir.resolve(".criu").resolve("criu")));
+      addInstalled(candidates, Path.of("").toAbsolutePath());
+      codeLocation().ifPresent(dir -> addInstalled(candidates, dir));
       for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
         if (!dir.isEmpty()) {
           candidates.add(Path.of(dir, "criu"));
@@ -51,26 +52,23 @@ public final class Criu {
         return check(p);
       }
     }
-    throw new CriuException("CRIU not found (looked at " + candidates.subList(0,
-        Math.min(3, candidates.size())) + "...): run deploy/install-criu.sh, or pass --criu PATH"
-        + " or set " + ENV + " to a CRIU 4.x executable");
+    throw new CriuException("CRIU not found: run deploy/install-criu.sh, or pass --criu PATH or"
+        + " set " + ENV + " to a CRIU 4.x executable");
   }
 
-  private static Optional<Path> jarCheckout() {
-    try {
-      Path jar = Path.of(Criu.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-      // <checkout>/<module>/target/<jar> or <checkout>/<module>/target/classes
-      Path dir = jar.getParent();
-      for (int i = 0; i < 3 && dir != null; i++) {
-        if (Files.isDirectory(dir.resolve(".criu"))) {
-          return Optional.of(dir);
-        }
-        dir = dir.getParent();
-      }
-    } catch (Exception ignored) {
-      // no code source (e.g. jlinked image): fall through to the other candidates
+  private static void addInstalled(List<Path> candidates, Path from) {
+    for (Path d = from; d != null; d = d.getParent()) {
+      candidates.add(d.resolve(".criu").resolve("criu"));
     }
-    return Optional.empty();
+  }
+
+  private static Optional<Path> codeLocation() {
+    try {
+      return Optional.of(Path.of(Criu.class.getProtectionDomain().getCodeSource().getLocation()
+          .toURI()).getParent());
+    } catch (Exception noCodeSource) {
+      return Optional.empty();
+    }
   }
 
   private static Criu check(Path executable) throws CriuException {

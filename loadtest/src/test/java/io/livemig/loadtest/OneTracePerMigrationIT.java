@@ -1,0 +1,72 @@
+package io.livemig.loadtest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.grpc.Server;
+import io.livemig.common.criu.Criu;
+import io.livemig.dump.DumpAgentMain;
+import io.livemig.restore.RestoreAgentMain;
+import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
+import io.opentelemetry.context.propagation.ContextPropagators;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Both agents run in this JVM here (only so that one in-memory exporter sees every span); they
+ * still talk gRPC over loopback TCP, and the trace context crosses it in call metadata.
+ */
+class OneTracePerMigrationIT {
+  @TempDir
+  Path dir;
+
+  @Test
+  void cliDumpAgentAndRestoreAgentSpansShareOneTrace() throws Exception {
+    InMemorySpanExporter spans = InMemorySpanExporter.create();
+    OpenTelemetrySdk otel = OpenTelemetrySdk.builder()
+        .setTracerProvider(SdkTracerProvider.builder()
+            .addSpanProcessor(SimpleSpanProcessor.create(spans)).build())
+        .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance()))
+        .build();
+    Criu criu = Criu.locate(null);
+    Server restore = RestoreAgentMain.start(otel, criu, new InetSocketAddress("127.0.0.1", 0),
+        dir.resolve("images"), false);
+    Server dump = DumpAgentMain.start(otel, criu, new InetSocketAddress("127.0.0.1", 0),
+        dir.resolve("dump"));
+    int restored = -1;
+    try (Memload workload = Memload.start(Repo.memload(), dir.resolve("w"), 32, 2, "hot")) {
+      LocalCluster.CliRun run = LocalCluster.runCli(otel, "127.0.0.1:" + dump.getPort(),
+          "127.0.0.1:" + restore.getPort(), dir, workload.pid());
+      assertEquals(0, run.exitCode(), run.output());
+      restored = run.report().getRestoredRootPid();
+
+      List<SpanData> all = spans.getFinishedSpanItems();
+      Set<String> traces = all.stream().map(SpanData::getTraceId).collect(Collectors.toSet());
+      assertEquals(1, traces.size(), "one trace: " + all);
+      Set<String> names = all.stream().map(SpanData::getName).collect(Collectors.toSet());
+      // CLI, dump agent phases, restore agent phases.
+      for (String n : List.of("migrate", "migration", "precopy.round", "final.dump",
+          "final.transfer", "restore", "images.round", "images.final", "criu.restore")) {
+        assertTrue(names.contains(n), "span " + n + " missing from " + names);
+      }
+      long rounds = all.stream().filter(s -> s.getName().equals("precopy.round")).count();
+      assertEquals(run.report().getRounds(), rounds);
+    } finally {
+      if (restored > 0) {
+        Memload.kill(restored);
+      }
+      dump.shutdownNow();
+      restore.shutdownNow();
+    }
+  }
+}

@@ -1,0 +1,232 @@
+package io.livemig.loadtest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import io.livemig.proto.ImageFileChunk;
+import io.livemig.proto.MigrationFrame;
+import io.livemig.proto.MigrationHeader;
+import io.livemig.proto.PageChunk;
+import io.livemig.proto.PageKind;
+import io.livemig.proto.RestoreEvent;
+import io.livemig.proto.RestoreServiceGrpc;
+import io.livemig.proto.RoundEnd;
+import io.livemig.proto.RoundStart;
+import io.livemig.proto.Task;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import java.util.zip.CRC32C;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A restore agent process fed hand-made frames over gRPC: every malformed frame ends its stream
+ * with INVALID_ARGUMENT and a message naming the problem, nothing is written outside the agent's
+ * images folder (and the failed migration's folder is removed), and the agent keeps serving.
+ */
+class RestoreAgentRejectsBadInputIT {
+  @TempDir
+  static Path dir;
+  static AgentProcess agent;
+  static ManagedChannel channel;
+  static Path images;
+  static int ids;
+
+  @BeforeAll
+  static void start() throws Exception {
+    images = dir.resolve("images");
+    agent = AgentProcess.start("restore-agent",
+        Repo.root().resolve("restore-agent/target/restore-agent.jar"),
+        dir.resolve("restore-agent.log"), List.of("--images-dir", images.toString()),
+        Map.of());
+    channel = NettyChannelBuilder.forTarget(agent.address()).usePlaintext().build();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    agent.close();
+  }
+
+  static MigrationFrame header() {
+    return MigrationFrame.newBuilder().setHeader(MigrationHeader.newBuilder()
+        .setMigrationId("bad-input-" + (++ids)).setSourceHost("test").setPageSize(4096)
+        .addTasks(Task.newBuilder().setPid(100).setVpid(1))).build();
+  }
+
+  static MigrationFrame roundStart(int round, boolean fin) {
+    return MigrationFrame.newBuilder()
+        .setRoundStart(RoundStart.newBuilder().setRound(round).setFinal(fin)).build();
+  }
+
+  static MigrationFrame roundEnd(int round) {
+    return MigrationFrame.newBuilder().setRoundEnd(RoundEnd.newBuilder().setRound(round)).build();
+  }
+
+  static int crc(byte[] b) {
+    CRC32C c = new CRC32C();
+    c.update(b);
+    return (int) c.getValue();
+  }
+
+  static MigrationFrame pages(long vaddr, int nrPages, byte[] payload, int crc) {
+    return MigrationFrame.newBuilder().setPages(PageChunk.newBuilder().setVpid(1).setVaddr(vaddr)
+        .setNrPages(nrPages).setKind(PageKind.PRESENT).setPayload(ByteString.copyFrom(payload))
+        .setCrc32C(crc)).build();
+  }
+
+  static MigrationFrame goodPages(long vaddr, int nrPages) {
+    byte[] b = new byte[nrPages * 4096];
+    b[0] = 1;
+    return pages(vaddr, nrPages, b, crc(b));
+  }
+
+  /** Sends frames, half-closes, and returns the replies or the error that ended the stream. */
+  static Object exchange(List<MigrationFrame> frames) throws Exception {
+    CompletableFuture<Object> done = new CompletableFuture<>();
+    List<RestoreEvent> replies = new ArrayList<>();
+    StreamObserver<MigrationFrame> out = RestoreServiceGrpc.newStub(channel)
+        .migrate(new StreamObserver<>() {
+          @Override
+          public void onNext(RestoreEvent e) {
+            replies.add(e);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            done.complete(t);
+          }
+
+          @Override
+          public void onCompleted() {
+            done.complete(replies);
+          }
+        });
+    frames.forEach(out::onNext);
+    out.onCompleted();
+    return done.get(30, TimeUnit.SECONDS);
+  }
+
+  static void assertRejected(List<MigrationFrame> frames, String messagePart) throws Exception {
+    Object result = exchange(frames);
+    assertTrue(result instanceof StatusRuntimeException, "expected rejection, got " + result);
+    Status s = ((StatusRuntimeException) result).getStatus();
+    assertEquals(Status.Code.INVALID_ARGUMENT, s.getCode(), s.toString());
+    assertTrue(s.getDescription().contains(messagePart), s.getDescription());
+    try (Stream<Path> left = Files.list(images)) {
+      assertEquals(List.of(), left.toList(), "failed migration's folder removed");
+    }
+    assertTrue(agent.alive());
+    assertAgentStillServes();
+  }
+
+  /** A valid round after every rejection: the agent commits it. */
+  static void assertAgentStillServes() throws Exception {
+    CompletableFuture<RestoreEvent> committed = new CompletableFuture<>();
+    StreamObserver<MigrationFrame> out = RestoreServiceGrpc.newStub(channel)
+        .migrate(new StreamObserver<>() {
+          @Override
+          public void onNext(RestoreEvent e) {
+            committed.complete(e);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            committed.completeExceptionally(t);
+          }
+
+          @Override
+          public void onCompleted() {}
+        });
+    out.onNext(header());
+    out.onNext(roundStart(0, false));
+    out.onNext(goodPages(0x10000, 2));
+    out.onNext(roundEnd(0));
+    RestoreEvent e = committed.get(30, TimeUnit.SECONDS);
+    assertEquals(8192, e.getRoundCommitted().getPageBytesWritten());
+    out.onError(Status.CANCELLED.asRuntimeException());
+    // The abandoned migration's folder goes away too.
+    for (int i = 0; i < 100 && !isEmpty(images); i++) {
+      Thread.sleep(50);
+    }
+  }
+
+  static boolean isEmpty(Path d) throws Exception {
+    try (Stream<Path> s = Files.list(d)) {
+      return s.findAny().isEmpty();
+    }
+  }
+
+  @Test
+  void misalignedAddress() throws Exception {
+    assertRejected(List.of(header(), roundStart(0, false), goodPages(0x10010, 1)),
+        "not page aligned");
+  }
+
+  @Test
+  void payloadNotMatchingNrPages() throws Exception {
+    byte[] b = new byte[4096];
+    assertRejected(List.of(header(), roundStart(0, false), pages(0x10000, 2, b, crc(b))),
+        "payload has 4096 bytes, expected 8192");
+  }
+
+  @Test
+  void badChecksum() throws Exception {
+    byte[] b = new byte[4096];
+    assertRejected(List.of(header(), roundStart(0, false), pages(0x10000, 1, b, crc(b) ^ 1)),
+        "checksum mismatch");
+  }
+
+  @Test
+  void overlappingEntries() throws Exception {
+    assertRejected(List.of(header(), roundStart(0, false), goodPages(0x10000, 4),
+        goodPages(0x12000, 1)), "overlaps or precedes");
+  }
+
+  @Test
+  void imageFileNameWithPathSeparators() throws Exception {
+    byte[] data = "evil".getBytes();
+    MigrationFrame image = MigrationFrame.newBuilder().setImage(ImageFileChunk.newBuilder()
+        .setName("../../escape.img").setData(ByteString.copyFrom(data)).setLast(true)
+        .setCrc32C(crc(data))).build();
+    assertRejected(List.of(header(), roundStart(0, false), goodPages(0x10000, 1), roundEnd(0),
+        roundStart(1, true), image), "not a plain file name");
+    assertTrue(Files.notExists(dir.resolve("escape.img")));
+    assertTrue(Files.notExists(images.getParent().resolve("escape.img")));
+  }
+
+  @Test
+  void parentReferenceToPagesNeverSent() throws Exception {
+    MigrationFrame parent = MigrationFrame.newBuilder().setPages(PageChunk.newBuilder().setVpid(1)
+        .setVaddr(0x50000).setNrPages(1).setKind(PageKind.PARENT)).build();
+    assertRejected(List.of(header(), roundStart(0, false), goodPages(0x10000, 1), roundEnd(0),
+        roundStart(1, true), parent), "no earlier round sent");
+  }
+
+  @Test
+  void framesOutOfOrder() throws Exception {
+    assertRejected(List.of(header(), goodPages(0x10000, 1)), "not valid now");
+    assertRejected(List.of(header(), roundStart(1, false)), "expected round 0");
+  }
+
+  @Test
+  void migrationIdThatIsAPath() throws Exception {
+    MigrationFrame h = MigrationFrame.newBuilder().setHeader(MigrationHeader.newBuilder()
+        .setMigrationId("../x").setPageSize(4096).addTasks(Task.newBuilder().setVpid(1))).build();
+    assertRejected(List.of(h), "must be 1-64 characters");
+  }
+}
