@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.opentelemetry.api.OpenTelemetry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -64,6 +65,21 @@ class SourceResumedOnFailureIT {
       assertTrue(run.output().contains("restore refused on purpose"), run.output());
       assertTrue(run.output().contains("freeze"), "the source was frozen: " + run.output());
       assertTrue(run.report().getSourceResumed());
+      assertSourceRunsIntact(workload);
+    }
+  }
+
+  @Test
+  void unreachableDestinationIsReportedBeforeTheSourceIsTouched() throws Exception {
+    try (LocalCluster cluster = LocalCluster.start(dir);
+        Memload workload = Memload.start(Repo.memload(), dir.resolve("w"), 16, 4, "uniform")) {
+      String nobody = "127.0.0.1:" + AgentProcess.freePort();
+      LocalCluster.CliRun run = LocalCluster.runCli(OpenTelemetry.noop(),
+          cluster.dumpAgent().address(), nobody, dir, workload.pid());
+      System.out.print(run.output());
+      assertNotEquals(0, run.exitCode());
+      assertTrue(run.output().contains("is not reachable"), run.output());
+      assertTrue(run.output().contains("the source was not touched"), run.output());
       assertSourceRunsIntact(workload);
     }
   }

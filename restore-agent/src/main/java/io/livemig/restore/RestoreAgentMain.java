@@ -2,11 +2,14 @@ package io.livemig.restore;
 
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
+import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
 import io.livemig.common.criu.Criu;
 import io.livemig.common.os.LibC;
 import io.livemig.common.tracing.Telemetry;
 import io.livemig.common.tracing.TracingInterceptors;
+import io.livemig.proto.RestoreServiceGrpc;
 import io.livemig.restore.criu.CriuRestorer;
 import io.livemig.restore.service.RestoreServiceImpl;
 import io.opentelemetry.api.OpenTelemetry;
@@ -65,8 +68,11 @@ public final class RestoreAgentMain implements Callable<Integer> {
     RestoreServiceImpl service = new RestoreServiceImpl(imagesDir,
         new CriuRestorer(criu, Duration.ofMinutes(5)), otel.getTracer(Telemetry.INSTRUMENTATION),
         keepImages);
+    HealthStatusManager health = new HealthStatusManager();
+    health.setStatus(RestoreServiceGrpc.SERVICE_NAME, HealthCheckResponse.ServingStatus.SERVING);
     return NettyServerBuilder.forAddress(address)
         .addService(ServerInterceptors.intercept(service, TracingInterceptors.server(otel)))
+        .addService(health.getHealthService())
         .maxInboundMessageSize(8 << 20)
         .build().start();
   }

@@ -14,6 +14,8 @@ import io.livemig.dump.migration.MigrationSettings;
 import io.livemig.dump.migration.ProgressListener;
 import io.livemig.dump.tracking.DirtyTracker;
 import io.livemig.dump.tracking.DirtyTrackers;
+import io.livemig.dump.transfer.DestinationException;
+import io.livemig.dump.transfer.DestinationProbe;
 import io.livemig.dump.transfer.GrpcPageXfer;
 import io.livemig.proto.DumpServiceGrpc;
 import io.livemig.proto.MigrateRequest;
@@ -72,6 +74,7 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
       DirtyTracker tracker = DirtyTrackers.create(request.getOptions().getTracker());
       channel = NettyChannelBuilder.forTarget(request.getDestination()).usePlaintext()
           .intercept(TracingInterceptors.client(otel)).build();
+      DestinationProbe.defaults().check(channel, request.getDestination());
       MigrationReport report;
       try (GrpcPageXfer xfer = new GrpcPageXfer(channel, settings.replyTimeout())) {
         report = new MigrationSession(id, request.getPid(), settings, tracker,
@@ -86,6 +89,10 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
       events.onCompleted();
     } catch (IllegalArgumentException e) {
       out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+    } catch (DestinationException e) {
+      span.setStatus(StatusCode.ERROR, e.getMessage());
+      out.onError(Status.UNAVAILABLE.withDescription(e.getMessage()
+          + "; the source was not touched").asRuntimeException());
     } finally {
       span.end();
       busy.remove(request.getPid());
