@@ -49,12 +49,19 @@ public final class LocalCluster implements AutoCloseable {
     try {
       AgentProcess dump = AgentProcess.start("dump-agent",
           repo.resolve("dump-agent/target/dump-agent.jar"), dir.resolve("dump-agent.log"),
-          List.of("--work-dir", dir.resolve("dump-work").toString()), Map.of());
+          List.of("--work-dir", dumpWorkDir(dir).toString()), Map.of());
       return new LocalCluster(dir, restore, dump);
     } catch (IOException | InterruptedException | RuntimeException e) {
       restore.close();
       throw e;
     }
+  }
+
+  /** On tmpfs, like the agent's default, so that CRIU's local dump costs what it would in use. */
+  private static Path dumpWorkDir(Path dir) {
+    Path shm = Path.of("/dev/shm");
+    return Files.isDirectory(shm) ? shm.resolve("livemig-" + dir.getFileName())
+        : dir.resolve("dump-work");
   }
 
   public static LocalCluster start(Path dir) throws IOException, InterruptedException {
@@ -111,6 +118,7 @@ public final class LocalCluster implements AutoCloseable {
       dumpAgent.close();
     } finally {
       restoreAgent.close();
+      dumpWorkDir(dir).toFile().delete();
     }
   }
 }

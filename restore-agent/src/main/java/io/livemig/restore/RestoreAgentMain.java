@@ -73,6 +73,10 @@ public final class RestoreAgentMain implements Callable<Integer> {
     return NettyServerBuilder.forAddress(address)
         .addService(ServerInterceptors.intercept(service, TracingInterceptors.server(otel)))
         .addService(health.getHealthService())
+        // Handlers only queue frames (MigrationStream writes on its own thread): running them on
+        // the transport thread saves a thread hand-off per frame.
+        .directExecutor()
+        .flowControlWindow(8 << 20)
         .maxInboundMessageSize(8 << 20)
         .build().start();
   }

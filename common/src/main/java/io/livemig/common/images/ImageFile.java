@@ -29,7 +29,7 @@ public final class ImageFile {
 
   private ImageFile() {}
 
-  /** Streams records into an image; {@link #close()} fsyncs. */
+  /** Streams records into an image. */
   public static final class Writer implements AutoCloseable {
     private final FileChannel channel;
     private final OutputStream out;
@@ -62,7 +62,6 @@ public final class ImageFile {
     public void close() throws IOException {
       try (channel) {
         out.flush();
-        channel.force(true);
       }
     }
   }

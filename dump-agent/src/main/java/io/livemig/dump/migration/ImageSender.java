@@ -30,6 +30,9 @@ final class ImageSender {
             continue;
           }
           buf.flip();
+          if (!buf.hasRemaining() && offset < size) {
+            throw new IOException(f + " shrank while it was being sent");
+          }
           boolean last = offset + buf.remaining() >= size;
           xfer.image(f.getFileName().toString(), offset, buf, last);
           offset += buf.remaining();

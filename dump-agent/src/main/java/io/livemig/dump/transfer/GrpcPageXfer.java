@@ -1,5 +1,6 @@
 package io.livemig.dump.transfer;
 
+import com.google.common.util.concurrent.MoreExecutors;
 import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.Channel;
 import io.grpc.Status;
@@ -28,7 +29,7 @@ import java.util.zip.CRC32C;
 
 /**
  * The migration stream to a restore agent over gRPC. Sending waits for the transport's readiness
- * (gRPC flow control), so at most about one HTTP/2 window of pages is in flight; payloads are
+ * (gRPC flow control), so at most a few MiB of pages are in flight; payloads are
  * wrapped, not copied, and gRPC copies them once into its own buffers before onNext returns.
  */
 public final class GrpcPageXfer implements PageXfer {
@@ -73,7 +74,10 @@ public final class GrpcPageXfer implements PageXfer {
             .asRuntimeException());
       }
     };
+    // Callbacks only signal or queue, so they run on the transport thread; the 4 MiB ready
+    // threshold lets several 1 MiB frames be in flight instead of waking the sender per frame.
     requests = (ClientCallStreamObserver<MigrationFrame>) RestoreServiceGrpc.newStub(channel)
+        .withExecutor(MoreExecutors.directExecutor()).withOnReadyThreshold(4 << 20)
         .migrate(observer);
   }
 

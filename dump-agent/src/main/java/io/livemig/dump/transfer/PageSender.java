@@ -16,8 +16,8 @@ import java.nio.ByteBuffer;
  * buffer, not a copy.
  */
 public final class PageSender {
-  /** 256 KiB payloads: large enough to amortise framing, small against gRPC's flow window. */
-  static final int MAX_CHUNK_PAGES = 64;
+  /** 1 MiB payloads: large enough to amortise framing, small against gRPC's flow window. */
+  static final int MAX_CHUNK_PAGES = 256;
 
   private final PageXfer xfer;
   private final PageHash hash;

@@ -72,8 +72,11 @@ public final class RoundImages {
   }
 
   /**
-   * Writes every task's pagemap and makes the folder durable. For a pre-copy round, the held
-   * page sets of the chain are extended by what this round carried.
+   * Writes every task's pagemap; the folder is then a valid parent for the next round. Nothing is
+   * fsynced: CRIU restores from the page cache moments later, and the source tree lives until the
+   * restore is confirmed, so a destination crash loses nothing that fsync would have saved. (It
+   * would cost about 0.2 s per 256 MiB round, measured, while the sender waits for the commit.)
+   * For a pre-copy round, the held page sets of the chain are extended by what it carried.
    *
    * @return page payload bytes written in this round
    */
@@ -87,9 +90,7 @@ public final class RoundImages {
     for (Map.Entry<Integer, TaskPagesWriter> t : tasks.entrySet()) {
       int vpid = t.getKey();
       TaskPagesWriter w = t.getValue();
-      // The final round is not fsynced: restore reads it from the page cache right away, and
-      // until the restore is confirmed the source tree still exists.
-      w.finish(!finalRound);
+      w.finish();
       payload += w.payloadBytes();
       List<Pagemap.Entry> entries = w.entries();
       if (!finalRound) {

@@ -67,14 +67,11 @@ final class TaskPagesWriter {
     return payloadBytes;
   }
 
-  /** Extends the file over trailing zero runs and closes it, fsynced when durable. */
-  void finish(boolean durable) throws IOException {
+  /** Extends the file over trailing zero runs and closes it. */
+  void finish() throws IOException {
     try (file) {
       if (file.length() < position) {
         file.setLength(position);
-      }
-      if (durable) {
-        channel.force(true);
       }
     }
   }

@@ -85,6 +85,11 @@ final class MigrationSink {
     return migrationDir;
   }
 
+  /** For logs: the migration id once the header named it. */
+  String name() {
+    return migrationDir == null ? "(before header)" : migrationDir.getFileName().toString();
+  }
+
   private void expect(State s, String what) throws InvalidFrameException {
     if (state != s) {
       throw new InvalidFrameException(what + " is not valid now (stream is at " + state + ")");

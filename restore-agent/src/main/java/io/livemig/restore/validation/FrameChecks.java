@@ -6,6 +6,7 @@ import io.livemig.proto.MigrationHeader;
 import io.livemig.proto.PageChunk;
 import io.livemig.proto.PageKind;
 import java.nio.ByteBuffer;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import java.util.zip.CRC32C;
 
@@ -36,37 +37,38 @@ public final class FrameChecks {
   }
 
   public static void pages(PageChunk c, boolean finalRound) throws InvalidFrameException {
-    String where = String.format("chunk vpid %d at 0x%x (%d pages)", c.getVpid(), c.getVaddr(),
-        c.getNrPages());
+    // Built only on failure: this runs for every chunk.
+    Supplier<String> where = () -> String.format(
+        "chunk vpid %d at 0x%x (%d pages)", c.getVpid(), c.getVaddr(), c.getNrPages());
     if (c.getVpid() <= 0) {
-      throw new InvalidFrameException(where + ": vpid must be positive");
+      throw new InvalidFrameException(where.get() + ": vpid must be positive");
     }
     if (c.getVaddr() % PAGE_SIZE != 0) {
-      throw new InvalidFrameException(where + ": address is not page aligned");
+      throw new InvalidFrameException(where.get() + ": address is not page aligned");
     }
     if (c.getNrPages() <= 0 || c.getNrPages() > MAX_CHUNK_PAGES) {
-      throw new InvalidFrameException(where + ": nr_pages must be 1.." + MAX_CHUNK_PAGES);
+      throw new InvalidFrameException(where.get() + ": nr_pages must be 1.." + MAX_CHUNK_PAGES);
     }
     if (Long.compareUnsigned(c.getVaddr(), USER_END - (long) c.getNrPages() * PAGE_SIZE) > 0) {
-      throw new InvalidFrameException(where + ": run ends beyond user address space");
+      throw new InvalidFrameException(where.get() + ": run ends beyond user address space");
     }
     int expected = c.getKind() == PageKind.PRESENT ? c.getNrPages() * PAGE_SIZE : 0;
     switch (c.getKind()) {
       case PRESENT, ZERO -> { }
       case PARENT -> {
         if (!finalRound) {
-          throw new InvalidFrameException(where + ": PARENT pages are only valid in the final"
+          throw new InvalidFrameException(where.get() + ": PARENT pages are only valid in the final"
               + " round");
         }
       }
-      default -> throw new InvalidFrameException(where + ": unknown page kind " + c.getKind());
+      default -> throw new InvalidFrameException(where.get() + ": unknown page kind " + c.getKind());
     }
     if (c.getPayload().size() != expected) {
-      throw new InvalidFrameException(where + ": " + c.getKind() + " payload has "
+      throw new InvalidFrameException(where.get() + ": " + c.getKind() + " payload has "
           + c.getPayload().size() + " bytes, expected " + expected);
     }
     if (expected > 0 && crc32c(c.getPayload()) != c.getCrc32C()) {
-      throw new InvalidFrameException(where + ": payload checksum mismatch");
+      throw new InvalidFrameException(where.get() + ": payload checksum mismatch");
     }
   }
 

@@ -1,0 +1,155 @@
+package io.livemig.restore.service;
+
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.livemig.common.criu.CriuException;
+import io.livemig.proto.MigrationFrame;
+import io.livemig.proto.RestoreEvent;
+import io.livemig.restore.validation.InvalidFrameException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import java.util.stream.Stream;
+
+/**
+ * One migration stream on the restore agent. gRPC's transport thread only queues frames; one
+ * writer thread per migration validates and writes them. Frames are requested from the sender in
+ * batches, at most {@link #WINDOW} ahead of the writer, so memory stays bounded and the two
+ * threads do not wake each other for every frame.
+ */
+final class MigrationStream implements StreamObserver<MigrationFrame> {
+  private static final Logger LOG = Logger.getLogger(MigrationStream.class.getName());
+  /** Frames requested ahead of the writer: 16 frames of at most 1 MiB payload each. */
+  static final int WINDOW = 16;
+  private static final int BATCH = WINDOW / 2;
+  private static final Object COMPLETED = new Object();
+
+  private final MigrationSink sink;
+  private final ServerCallStreamObserver<RestoreEvent> replies;
+  private final boolean keepImages;
+  private final LinkedBlockingQueue<Object> queue = new LinkedBlockingQueue<>();
+
+  private MigrationStream(MigrationSink sink, ServerCallStreamObserver<RestoreEvent> replies,
+      boolean keepImages) {
+    this.sink = sink;
+    this.replies = replies;
+    this.keepImages = keepImages;
+  }
+
+  static MigrationStream start(MigrationSink sink, StreamObserver<RestoreEvent> replies,
+      boolean keepImages) {
+    ServerCallStreamObserver<RestoreEvent> call = (ServerCallStreamObserver<RestoreEvent>) replies;
+    call.disableAutoRequest();
+    MigrationStream s = new MigrationStream(sink, call, keepImages);
+    Thread writer = new Thread(s::drain, "migration-writer");
+    writer.setDaemon(true);
+    writer.start();
+    call.request(WINDOW);
+    return s;
+  }
+
+  @Override
+  public void onNext(MigrationFrame frame) {
+    queue.add(frame);
+  }
+
+  @Override
+  public void onError(Throwable t) {
+    queue.add(t);
+  }
+
+  @Override
+  public void onCompleted() {
+    queue.add(COMPLETED);
+  }
+
+  private void drain() {
+    int handled = 0;
+    try {
+      while (true) {
+        Object item = queue.take();
+        if (item instanceof Throwable t) {
+          abandoned(t);
+          return;
+        }
+        if (item == COMPLETED) {
+          if (!sink.done()) {
+            fail(Status.INVALID_ARGUMENT.withDescription("stream ended before the restore"
+                + " request"));
+          }
+          return;
+        }
+        if (!handle((MigrationFrame) item)) {
+          return;
+        }
+        if (sink.done()) {
+          cleanUp();
+          replies.onCompleted();
+          return;
+        }
+        if (++handled % BATCH == 0) {
+          replies.request(BATCH);
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      sink.abandon();
+      cleanUp();
+    }
+  }
+
+  /** Returns false when the frame ended the stream with an error. */
+  private boolean handle(MigrationFrame frame) {
+    try {
+      RestoreEvent reply = sink.accept(frame);
+      if (reply != null) {
+        replies.onNext(reply);
+      }
+      return true;
+    } catch (InvalidFrameException e) {
+      fail(Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
+    } catch (CriuException e) {
+      fail(Status.FAILED_PRECONDITION.withDescription(e.getMessage()));
+    } catch (IOException e) {
+      fail(Status.INTERNAL.withDescription("writing images failed: " + e));
+    } catch (RuntimeException e) {
+      LOG.log(Level.SEVERE, "unexpected failure handling a migration frame", e);
+      fail(Status.INTERNAL.withDescription("restore agent bug: " + e));
+    }
+    return false;
+  }
+
+  private void fail(Status status) {
+    LOG.warning("migration " + sink.name() + " failed: " + status.getDescription());
+    sink.abandon();
+    cleanUp();
+    replies.onError(status.asRuntimeException());
+  }
+
+  private void abandoned(Throwable t) {
+    if (!sink.done()) {
+      LOG.info("migration " + sink.name() + " abandoned by the sender: "
+          + Status.fromThrowable(t));
+      sink.abandon();
+      cleanUp();
+    }
+  }
+
+  /** Removes the migration's folder, unless asked to keep images for inspection. */
+  private void cleanUp() {
+    Path dir = sink.migrationDir();
+    if (keepImages || dir == null) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(dir)) {
+      walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      LOG.warning("could not remove " + dir + ": " + e);
+    }
+  }
+}
