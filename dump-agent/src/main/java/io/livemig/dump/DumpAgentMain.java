@@ -3,8 +3,8 @@ package io.livemig.dump;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.livemig.common.agent.AgentOptions;
 import io.livemig.common.criu.Criu;
-import io.livemig.common.os.LibC;
 import io.livemig.common.tracing.Telemetry;
 import io.livemig.common.tracing.TracingInterceptors;
 import io.livemig.dump.control.DumpServiceImpl;
@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The dump agent: migrates process trees of this host on request. */
@@ -25,16 +26,12 @@ public final class DumpAgentMain implements Callable<Integer> {
   @Option(names = "--port", description = "TCP port of the control API (default ${DEFAULT-VALUE}).")
   int port = 7701;
 
-  @Option(names = "--bind", description = "Address to listen on (default ${DEFAULT-VALUE}).")
-  String bind = "0.0.0.0";
-
   @Option(names = "--work-dir", description = "Folder for final dumps while they are sent"
       + " (default ${DEFAULT-VALUE}); tmpfs keeps the freeze short.")
   Path workDir = Path.of("/dev/shm/livemig-dump");
 
-  @Option(names = "--criu", description = "CRIU executable (default: $LIVEMIG_CRIU, then"
-      + " .criu/criu from deploy/install-criu.sh, then criu on the PATH).")
-  String criu;
+  @Mixin
+  AgentOptions agent;
 
   public static void main(String[] args) {
     System.exit(new CommandLine(new DumpAgentMain()).execute(args));
@@ -42,16 +39,10 @@ public final class DumpAgentMain implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    LibC.requireRoot("dump-agent");
-    Criu c = Criu.locate(criu);
-    OpenTelemetry otel = Telemetry.fromEnvironment("dump-agent");
-    Server server = start(otel, c, new InetSocketAddress(bind, port), workDir);
-    System.out.printf("dump-agent listening on %s:%d, work dir %s, CRIU %s (%s)%n", bind,
-        server.getPort(), workDir, c.version(), c.executable());
-    System.out.flush();
-    Runtime.getRuntime().addShutdownHook(new Thread(server::shutdownNow));
-    server.awaitTermination();
-    return 0;
+    Criu c = agent.prepare("dump-agent");
+    Server server = start(Telemetry.fromEnvironment("dump-agent"), c, agent.address(port),
+        workDir);
+    return agent.serve("dump-agent", server, c, "work dir " + workDir);
   }
 
   /** Starts the control API; also used by tests that run the agent in process. */

@@ -95,30 +95,37 @@ class RestoreAgentRejectsBadInputIT {
     return pages(vaddr, nrPages, b, crc(b));
   }
 
+  /** Collects what the agent answers on one stream: replies, then an end or an error. */
+  static final class Replies implements StreamObserver<RestoreEvent> {
+    final List<RestoreEvent> events = new ArrayList<>();
+    final CompletableFuture<Object> first = new CompletableFuture<>();
+    final CompletableFuture<Object> end = new CompletableFuture<>();
+
+    @Override
+    public void onNext(RestoreEvent e) {
+      events.add(e);
+      first.complete(e);
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      first.complete(t);
+      end.complete(t);
+    }
+
+    @Override
+    public void onCompleted() {
+      end.complete(events);
+    }
+  }
+
   /** Sends frames, half-closes, and returns the replies or the error that ended the stream. */
   static Object exchange(List<MigrationFrame> frames) throws Exception {
-    CompletableFuture<Object> done = new CompletableFuture<>();
-    List<RestoreEvent> replies = new ArrayList<>();
-    StreamObserver<MigrationFrame> out = RestoreServiceGrpc.newStub(channel)
-        .migrate(new StreamObserver<>() {
-          @Override
-          public void onNext(RestoreEvent e) {
-            replies.add(e);
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            done.complete(t);
-          }
-
-          @Override
-          public void onCompleted() {
-            done.complete(replies);
-          }
-        });
+    Replies replies = new Replies();
+    StreamObserver<MigrationFrame> out = RestoreServiceGrpc.newStub(channel).migrate(replies);
     frames.forEach(out::onNext);
     out.onCompleted();
-    return done.get(30, TimeUnit.SECONDS);
+    return replies.end.get(30, TimeUnit.SECONDS);
   }
 
   static void assertRejected(List<MigrationFrame> frames, String messagePart) throws Exception {
@@ -127,42 +134,28 @@ class RestoreAgentRejectsBadInputIT {
     Status s = ((StatusRuntimeException) result).getStatus();
     assertEquals(Status.Code.INVALID_ARGUMENT, s.getCode(), s.toString());
     assertTrue(s.getDescription().contains(messagePart), s.getDescription());
-    try (Stream<Path> left = Files.list(images)) {
-      assertEquals(List.of(), left.toList(), "failed migration's folder removed");
-    }
+    assertTrue(isEmpty(images), "failed migration's folder removed");
     assertTrue(agent.alive());
     assertAgentStillServes();
   }
 
   /** A valid round after every rejection: the agent commits it. */
   static void assertAgentStillServes() throws Exception {
-    CompletableFuture<RestoreEvent> committed = new CompletableFuture<>();
-    StreamObserver<MigrationFrame> out = RestoreServiceGrpc.newStub(channel)
-        .migrate(new StreamObserver<>() {
-          @Override
-          public void onNext(RestoreEvent e) {
-            committed.complete(e);
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            committed.completeExceptionally(t);
-          }
-
-          @Override
-          public void onCompleted() {}
-        });
+    Replies replies = new Replies();
+    StreamObserver<MigrationFrame> out = RestoreServiceGrpc.newStub(channel).migrate(replies);
     out.onNext(header());
     out.onNext(roundStart(0, false));
     out.onNext(goodPages(0x10000, 2));
     out.onNext(roundEnd(0));
-    RestoreEvent e = committed.get(30, TimeUnit.SECONDS);
-    assertEquals(8192, e.getRoundCommitted().getPageBytesWritten());
+    Object first = replies.first.get(30, TimeUnit.SECONDS);
+    assertTrue(first instanceof RestoreEvent, "commit expected, got " + first);
+    assertEquals(8192, ((RestoreEvent) first).getRoundCommitted().getPageBytesWritten());
     out.onError(Status.CANCELLED.asRuntimeException());
     // The abandoned migration's folder goes away too.
     for (int i = 0; i < 100 && !isEmpty(images); i++) {
       Thread.sleep(50);
     }
+    assertTrue(isEmpty(images), "abandoned migration's folder removed");
   }
 
   static boolean isEmpty(Path d) throws Exception {

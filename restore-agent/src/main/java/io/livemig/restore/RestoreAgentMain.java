@@ -5,8 +5,8 @@ import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
+import io.livemig.common.agent.AgentOptions;
 import io.livemig.common.criu.Criu;
-import io.livemig.common.os.LibC;
 import io.livemig.common.tracing.Telemetry;
 import io.livemig.common.tracing.TracingInterceptors;
 import io.livemig.proto.RestoreServiceGrpc;
@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The restore agent: receives migrations and restores them with CRIU on this host. */
@@ -29,16 +30,12 @@ public final class RestoreAgentMain implements Callable<Integer> {
   @Option(names = "--port", description = "TCP port to listen on (default ${DEFAULT-VALUE}).")
   int port = 7702;
 
-  @Option(names = "--bind", description = "Address to listen on (default ${DEFAULT-VALUE}).")
-  String bind = "0.0.0.0";
-
   @Option(names = "--images-dir", description = "Folder for received images, one sub-folder per"
       + " migration (default ${DEFAULT-VALUE}).")
   Path imagesDir = Path.of("/var/lib/livemig/restore");
 
-  @Option(names = "--criu", description = "CRIU executable (default: $LIVEMIG_CRIU, then"
-      + " .criu/criu from deploy/install-criu.sh, then criu on the PATH).")
-  String criu;
+  @Mixin
+  AgentOptions agent;
 
   @Option(names = "--keep-images", description = "Keep a migration's images after it ends.")
   boolean keepImages;
@@ -49,16 +46,10 @@ public final class RestoreAgentMain implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    LibC.requireRoot("restore-agent");
-    Criu c = Criu.locate(criu);
-    OpenTelemetry otel = Telemetry.fromEnvironment("restore-agent");
-    Server server = start(otel, c, new InetSocketAddress(bind, port), imagesDir, keepImages);
-    System.out.printf("restore-agent listening on %s:%d, images in %s, CRIU %s (%s)%n", bind,
-        server.getPort(), imagesDir, c.version(), c.executable());
-    System.out.flush();
-    Runtime.getRuntime().addShutdownHook(new Thread(server::shutdownNow));
-    server.awaitTermination();
-    return 0;
+    Criu c = agent.prepare("restore-agent");
+    Server server = start(Telemetry.fromEnvironment("restore-agent"), c, agent.address(port),
+        imagesDir, keepImages);
+    return agent.serve("restore-agent", server, c, "images in " + imagesDir);
   }
 
   /** Starts the service; also used by tests that run the agent in process. */
