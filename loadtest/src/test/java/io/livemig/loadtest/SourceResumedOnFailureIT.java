@@ -63,6 +63,11 @@ class SourceResumedOnFailureIT {
       System.out.print(run.output());
       assertNotEquals(0, run.exitCode());
       assertTrue(run.output().contains("restore refused on purpose"), run.output());
+      try (var logs = Files.list(dir.resolve("images"))) {
+        // This fake CRIU only prints to stderr, which lands in <log>.out.
+        assertEquals(1, logs.filter(p -> p.toString().endsWith(".restore.log.out")).count(),
+            "CRIU's restore output is kept for the operator");
+      }
       assertTrue(run.output().contains("freeze"), "the source was frozen: " + run.output());
       assertTrue(run.report().getSourceResumed());
       assertSourceRunsIntact(workload);

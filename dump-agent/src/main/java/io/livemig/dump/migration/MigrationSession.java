@@ -28,6 +28,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -120,7 +121,7 @@ public final class MigrationSession {
       phase("failed", msg + (resumed ? "; source resumed" : ""));
     } finally {
       if (!settings.keepDump()) {
-        deleteTree(dumpDir);
+        deleteTree(dumpDir, report.getSuccess());
       }
     }
     return report.setTotalBytes(xfer.bytesSent()).setTotalTimeUs(micros(System.nanoTime() - started))
@@ -188,17 +189,19 @@ public final class MigrationSession {
     return nanos / 1000;
   }
 
-  private static void deleteTree(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
+  /** Removes the dump folder; CRIU's log beside it stays when the migration failed. */
+  private static void deleteTree(Path dir, boolean withLog) {
+    if (Files.exists(dir)) {
+      try (var walk = Files.walk(dir)) {
+        walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      } catch (IOException ignored) {
+        // a leftover dump folder costs disk only; the next migration uses a fresh id
+      }
     }
-    try (var walk = Files.walk(dir)) {
-      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException ignored) {
-      // a leftover dump folder costs disk only; the next migration uses a fresh id
+    if (withLog) {
+      Path log = dir.resolveSibling(dir.getFileName() + "-dump.log");
+      log.toFile().delete();
+      log.resolveSibling(log.getFileName() + ".out").toFile().delete();
     }
-    Path log = dir.resolveSibling(dir.getFileName() + "-dump.log");
-    log.toFile().delete();
-    log.resolveSibling(log.getFileName() + ".out").toFile().delete();
   }
 }

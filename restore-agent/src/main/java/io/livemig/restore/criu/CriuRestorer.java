@@ -22,10 +22,10 @@ public final class CriuRestorer {
    * criu restore -d: CRIU returns once the tree runs on its own, detached from this agent. The
    * restorer reads PRESENT pages with preadv and follows PARENT entries down the parent chain.
    */
-  public int restore(Path dir) throws CriuException {
+  public int restore(Path dir, Path log) throws CriuException {
     Path pidfile = dir.resolve("restored.pid");
     criu.run("restore", List.of("-D", dir.toString(), "-d", "--pidfile", pidfile.toString()),
-        dir, dir.resolveSibling(dir.getFileName() + "-restore.log"), timeout);
+        dir, log, timeout);
     try {
       return Integer.parseInt(Files.readString(pidfile).trim());
     } catch (IOException | NumberFormatException e) {

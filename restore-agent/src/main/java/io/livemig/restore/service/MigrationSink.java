@@ -85,6 +85,11 @@ final class MigrationSink {
     return migrationDir;
   }
 
+  /** CRIU's restore log, beside the migration's folder so that it outlives a failure. */
+  Path restoreLog() {
+    return migrationDir.resolveSibling(migrationDir.getFileName() + ".restore.log");
+  }
+
   /** For logs: the migration id once the header named it. */
   String name() {
     return migrationDir == null ? "(before header)" : migrationDir.getFileName().toString();
@@ -199,7 +204,7 @@ final class MigrationSink {
     Span span = tracer.spanBuilder("criu.restore").setParent(parent).startSpan();
     long start = System.nanoTime();
     try {
-      int pid = restorer.restore(migrationDir.resolve("final"));
+      int pid = restorer.restore(migrationDir.resolve("final"), restoreLog());
       span.setAttribute("restored.pid", pid);
       state = State.DONE;
       return RestoreEvent.newBuilder().setRestoreResult(RestoreResult.newBuilder().setRootPid(pid)

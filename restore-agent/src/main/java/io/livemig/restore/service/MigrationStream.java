@@ -89,6 +89,8 @@ final class MigrationStream implements StreamObserver<MigrationFrame> {
         }
         if (sink.done()) {
           cleanUp();
+          deleteQuietly(sink.restoreLog());
+          deleteQuietly(sink.restoreLog().resolveSibling(sink.restoreLog().getFileName() + ".out"));
           replies.onCompleted();
           return;
         }
@@ -140,7 +142,14 @@ final class MigrationStream implements StreamObserver<MigrationFrame> {
     }
   }
 
-  /** Removes the migration's folder, unless asked to keep images for inspection. */
+  private static void deleteQuietly(Path p) {
+    p.toFile().delete();
+  }
+
+  /**
+   * Removes the migration's folder, unless asked to keep images for inspection. CRIU's restore
+   * log lies beside it and stays after a failure.
+   */
   private void cleanUp() {
     Path dir = sink.migrationDir();
     if (keepImages || dir == null) {
