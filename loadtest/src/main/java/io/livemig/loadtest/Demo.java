@@ -22,7 +22,7 @@ public final class Demo {
             "uniform")) {
       System.out.printf("agents: %s, %s; workload pid %d: %d MiB, dirtying %.0f MiB/s%n",
           cluster.dumpAgent(), cluster.restoreAgent(), workload.pid(), mib, rate);
-      System.out.println("source check: " + workload.verify(workload.pid(), Duration.ofMinutes(1)));
+      System.out.println("source check: " + Memload.verify(workload.pid(), Duration.ofMinutes(1)));
       Thread.sleep(1000);
       LocalCluster.CliRun run = cluster.migrate(workload.pid());
       System.out.print(run.output());
@@ -31,7 +31,7 @@ public final class Demo {
         long before = workload.steps();
         Thread.sleep(500);
         System.out.printf("restored copy pid %d: progress %d -> %d steps; %s%n", restored, before,
-            workload.steps(), workload.verify(restored, Duration.ofMinutes(1)));
+            workload.steps(), Memload.verify(restored, Duration.ofMinutes(1)));
         System.out.println("source pid " + workload.pid() + " still alive: "
             + Memload.alive(workload.pid()));
         code = 0;

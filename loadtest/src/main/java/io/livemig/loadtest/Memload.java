@@ -6,6 +6,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -27,19 +29,37 @@ public final class Memload implements AutoCloseable {
   /** Starts the workload and waits until it has filled its memory and runs. */
   public static Memload start(Path binary, Path dir, int mib, double dirtyMibPerSec,
       String pattern) throws IOException, InterruptedException {
+    return startTree(binary, dir, 1, mib, dirtyMibPerSec, pattern);
+  }
+
+  /**
+   * A tree of copies: the first is the namespace's init and the parent of the others, each with
+   * its own memory and status file (status-0, status-1, ...).
+   */
+  public static Memload startTree(Path binary, Path dir, int copies, int mib,
+      double dirtyMibPerSec, String pattern) throws IOException, InterruptedException {
     Files.createDirectories(dir);
-    Path status = dir.resolve("status");
-    Files.deleteIfExists(status);
+    List<String> shell = new ArrayList<>();
+    for (int i = copies - 1; i >= 0; i--) {
+      Path status = dir.resolve("status-" + i);
+      Files.deleteIfExists(status);
+      String cmd = String.join(" ", binary.toString(), "--mib", String.valueOf(mib),
+          "--dirty-mib-per-sec", String.valueOf(dirtyMibPerSec), "--pattern", pattern,
+          "--seed", String.valueOf(i + 1), "--status", status.toString());
+      // The last command replaces the shell, so the copies started before are its children.
+      shell.add(i == 0 ? "exec " + cmd : cmd + " &");
+    }
     // stdio must not be pipes to this JVM: CRIU cannot dump a pipe to a process outside the tree.
-    Process p = new ProcessBuilder("unshare", "--pid", "--fork", "setsid", binary.toString(),
-        "--mib", String.valueOf(mib), "--dirty-mib-per-sec", String.valueOf(dirtyMibPerSec),
-        "--pattern", pattern, "--status", status.toString())
+    Process p = new ProcessBuilder("unshare", "--pid", "--fork", "setsid", "sh", "-c",
+        String.join(" ", shell))
         .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
         .redirectOutput(dir.resolve("memload.out").toFile())
         .redirectErrorStream(true).start();
     int child = awaitChild(p);
-    Memload m = new Memload(p, child, status);
-    m.awaitHeartbeat(Duration.ofSeconds(60));
+    Memload m = new Memload(p, child, dir.resolve("status-0"));
+    for (int i = 0; i < copies; i++) {
+      awaitHeartbeat(dir.resolve("status-" + i), Duration.ofSeconds(60));
+    }
     return m;
   }
 
@@ -65,32 +85,55 @@ public final class Memload implements AutoCloseable {
     return pid;
   }
 
-  public Path statusFile() {
-    return status;
-  }
-
-  /** Progress counter from the heartbeat line, or -1 when there is none yet. */
+  /** The first copy's progress counter, or -1 when it wrote none yet. */
   public long steps() throws IOException {
     return Heartbeat.read(status).steps();
   }
 
-  public Heartbeat awaitHeartbeat(Duration timeout) throws IOException, InterruptedException {
+  private static void awaitHeartbeat(Path status, Duration timeout)
+      throws IOException, InterruptedException {
     Instant deadline = Instant.now().plus(timeout);
     while (Instant.now().isBefore(deadline)) {
-      Heartbeat h = Heartbeat.read(status);
-      if (h.steps() >= 0) {
-        return h;
+      if (Heartbeat.read(status).steps() >= 0) {
+        return;
       }
       Thread.sleep(20);
     }
-    throw new IOException("workload " + pid + " wrote no heartbeat within " + timeout);
+    throw new IOException("workload wrote no heartbeat to " + status + " within " + timeout);
+  }
+
+  /** The status file a running copy writes, from its command line. */
+  public static Path statusOf(int hostPid) throws IOException {
+    String[] args = Files.readString(Path.of("/proc", String.valueOf(hostPid), "cmdline"))
+        .split("\0");
+    for (int i = 0; i + 1 < args.length; i++) {
+      if (args[i].equals("--status")) {
+        return Path.of(args[i + 1]);
+      }
+    }
+    throw new IOException("pid " + hostPid + " is not a memload workload");
+  }
+
+  /** Host pids of a process's children. */
+  public static List<Integer> children(int hostPid) throws IOException {
+    List<Integer> kids = new ArrayList<>();
+    String s = Files.readString(Path.of("/proc", String.valueOf(hostPid), "task",
+        String.valueOf(hostPid), "children")).trim();
+    for (String k : s.split("\\s+")) {
+      if (!k.isEmpty()) {
+        kids.add(Integer.parseInt(k));
+      }
+    }
+    return kids;
   }
 
   /**
    * Asks the copy running as hostPid (this one or a restored one) to check all its pages and
    * returns its verdict line ("verify OK ..." or "verify BAD page=...").
    */
-  public String verify(int hostPid, Duration timeout) throws IOException, InterruptedException {
+  public static String verify(int hostPid, Duration timeout)
+      throws IOException, InterruptedException {
+    Path status = statusOf(hostPid);
     Path verdict = status.resolveSibling(status.getFileName() + ".verify");
     Files.deleteIfExists(verdict);
     new ProcessBuilder("kill", "-USR1", String.valueOf(hostPid)).inheritIO().start().waitFor();

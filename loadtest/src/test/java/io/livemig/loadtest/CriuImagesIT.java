@@ -35,7 +35,7 @@ class CriuImagesIT {
       } finally {
         new ProcessBuilder("kill", "-CONT", String.valueOf(workload.pid())).start().waitFor();
       }
-      String verdict = workload.verify(workload.pid(), Duration.ofMinutes(1));
+      String verdict = Memload.verify(workload.pid(), Duration.ofMinutes(1));
       assertTrue(verdict.startsWith("verify OK"), verdict);
     }
   }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.livemig.proto.MigrationReport;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -56,8 +57,38 @@ class LiveMigrationIT {
       Thread.sleep(600);
       long after = workload.steps();
       assertTrue(after > before, "restored copy makes progress: " + before + " -> " + after);
-      String verdict = workload.verify(restored, Duration.ofMinutes(1));
+      String verdict = Memload.verify(restored, Duration.ofMinutes(1));
       assertTrue(verdict.startsWith("verify OK pages=65536"), verdict);
+    } finally {
+      if (restored > 0) {
+        Memload.kill(restored);
+      }
+    }
+  }
+
+  @Test
+  void treeOfThreeProcessesMovesTogetherAndEachKeepsItsMemory() throws Exception {
+    int restored = -1;
+    try (LocalCluster cluster = LocalCluster.start(dir);
+        Memload tree = Memload.startTree(Repo.memload(), dir.resolve("t"), 3, 32, 8, "hot")) {
+      List<Integer> sourceKids = Memload.children(tree.pid());
+      assertEquals(2, sourceKids.size(), "init plus two children");
+      LocalCluster.CliRun run = cluster.migrate(tree.pid());
+      System.out.print(run.output());
+      assertEquals(0, run.exitCode(), run.output());
+      restored = run.report().getRestoredRootPid();
+      assertTrue(run.report().getFinalPagesParent() > 3 * 7000, "each task's pages in the chain");
+
+      List<Integer> kids = Memload.children(restored);
+      assertEquals(2, kids.size(), "restored tree has both children");
+      for (int pid : List.of(restored, kids.get(0), kids.get(1))) {
+        String verdict = Memload.verify(pid, Duration.ofMinutes(1));
+        assertTrue(verdict.startsWith("verify OK pages=8192"), pid + ": " + verdict);
+      }
+      for (int pid : sourceKids) {
+        assertFalse(Memload.alive(pid), "source child " + pid + " is gone");
+      }
+      assertFalse(Memload.alive(tree.pid()));
     } finally {
       if (restored > 0) {
         Memload.kill(restored);

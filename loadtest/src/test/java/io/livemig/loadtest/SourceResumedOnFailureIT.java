@@ -95,7 +95,7 @@ class SourceResumedOnFailureIT {
     long before = workload.steps();
     Thread.sleep(500);
     assertTrue(workload.steps() > before, "source makes progress again");
-    String verdict = workload.verify(workload.pid(), Duration.ofMinutes(1));
+    String verdict = Memload.verify(workload.pid(), Duration.ofMinutes(1));
     assertTrue(verdict.startsWith("verify OK"), verdict);
   }
 
