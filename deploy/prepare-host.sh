@@ -11,6 +11,9 @@ command -v gcc >/dev/null || need+=(gcc libc6-dev)
 command -v unshare >/dev/null || need+=(util-linux)
 command -v ip >/dev/null || need+=(iproute2)
 command -v javac >/dev/null || need+=(openjdk-17-jdk-headless)
+# The benchmark's baselines: link capacity, and copying CRIU's image files over the link.
+command -v iperf3 >/dev/null || need+=(iperf3)
+command -v nc >/dev/null || need+=(netcat-openbsd)
 if [ ${#need[@]} -gt 0 ]; then
   echo "prepare-host: installing ${need[*]}" >&2
   apt-get update -qq >&2

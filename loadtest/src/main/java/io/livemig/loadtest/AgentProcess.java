@@ -14,24 +14,31 @@ import java.util.concurrent.TimeUnit;
 public final class AgentProcess implements AutoCloseable {
   private final String name;
   private final Process process;
+  private final Host host;
   private final int port;
   private final Path log;
 
-  private AgentProcess(String name, Process process, int port, Path log) {
+  private AgentProcess(String name, Process process, Host host, int port, Path log) {
     this.name = name;
     this.process = process;
+    this.host = host;
     this.port = port;
     this.log = log;
   }
 
-  /** Starts {@code java -jar JAR --port P ARGS...} and waits for its "listening" line. */
+  /** Starts {@code java -jar JAR --port P ARGS...} here and waits for its "listening" line. */
   public static AgentProcess start(String name, Path jar, Path log, List<String> args,
       Map<String, String> env) throws IOException, InterruptedException {
-    int port = freePort();
+    return start(name, Host.local(), freePort(), jar, log, args, env);
+  }
+
+  /** The same on a given host and port. */
+  public static AgentProcess start(String name, Host host, int port, Path jar, Path log,
+      List<String> args, Map<String, String> env) throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx512m", "-jar", jar.toString(),
-        "--port", String.valueOf(port), "--bind", "127.0.0.1"));
+        "--port", String.valueOf(port), "--bind", host.address()));
     cmd.addAll(args);
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+    ProcessBuilder pb = new ProcessBuilder(host.command(cmd)).redirectErrorStream(true)
         .redirectOutput(log.toFile())
         .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
     pb.environment().putAll(env);
@@ -42,7 +49,7 @@ public final class AgentProcess implements AutoCloseable {
         throw new IOException(name + " exited (" + p.exitValue() + "): " + Files.readString(log));
       }
       if (Files.readString(log).contains("listening on")) {
-        return new AgentProcess(name, p, port, log);
+        return new AgentProcess(name, p, host, port, log);
       }
       Thread.sleep(50);
     }
@@ -61,7 +68,7 @@ public final class AgentProcess implements AutoCloseable {
   }
 
   public String address() {
-    return "127.0.0.1:" + port;
+    return host.address() + ":" + port;
   }
 
   public long pid() {

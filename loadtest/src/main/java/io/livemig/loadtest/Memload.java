@@ -38,6 +38,12 @@ public final class Memload implements AutoCloseable {
    */
   public static Memload startTree(Path binary, Path dir, int copies, int mib,
       double dirtyMibPerSec, String pattern) throws IOException, InterruptedException {
+    return startTree(Host.local(), binary, dir, copies, mib, dirtyMibPerSec, pattern);
+  }
+
+  /** The same, on a given host. */
+  public static Memload startTree(Host host, Path binary, Path dir, int copies, int mib,
+      double dirtyMibPerSec, String pattern) throws IOException, InterruptedException {
     Files.createDirectories(dir);
     List<String> shell = new ArrayList<>();
     for (int i = copies - 1; i >= 0; i--) {
@@ -50,8 +56,8 @@ public final class Memload implements AutoCloseable {
       shell.add(i == 0 ? "exec " + cmd : cmd + " &");
     }
     // stdio must not be pipes to this JVM: CRIU cannot dump a pipe to a process outside the tree.
-    Process p = new ProcessBuilder("unshare", "--pid", "--fork", "setsid", "sh", "-c",
-        String.join(" ", shell))
+    Process p = new ProcessBuilder(host.command(List.of("unshare", "--pid", "--fork", "setsid",
+        "sh", "-c", String.join(" ", shell))))
         .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
         .redirectOutput(dir.resolve("memload.out").toFile())
         .redirectErrorStream(true).start();

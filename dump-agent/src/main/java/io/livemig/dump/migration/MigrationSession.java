@@ -79,7 +79,10 @@ public final class MigrationSession {
       try (ProcessVmReader reader = new ProcessVmReader(settings.bufferBytes())) {
         PrecopyRounds precopy = new PrecopyRounds(xfer, tracker, new MemoryCopier(reader), hash,
             ledgers, settings.stopRule(), settings.model(), tracer);
-        rounds = precopy.run(tree, progress::round);
+        rounds = precopy.run(tree, r -> {
+          report.addRoundReports(r);
+          progress.round(r);
+        });
         report.setRounds(rounds.size()).setPrecopyPageBytes(precopy.totalPayloadBytes());
       }
 

@@ -1,0 +1,125 @@
+package io.livemig.loadtest.bench;
+
+import io.livemig.common.criu.Criu;
+import io.livemig.loadtest.Memload;
+import io.livemig.loadtest.Repo;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The benchmark: migrations between two test hosts on this machine, next to CRIU stop-and-copy,
+ * iperf3 and a raw memory read on the same workload and link; writes results.json, report.md and
+ * plots. Needs root, CRIU (deploy/install-criu.sh), iperf3 and nc (deploy/prepare-host.sh).
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = "Live-migration benchmark on two network-namespace hosts.")
+public final class Bench implements Callable<Integer> {
+  @Option(names = "--quick", description = "One small case (256 MiB, 16 MiB/s, unshaped link).")
+  boolean quick;
+
+  @Option(names = "--out", description = "Folder for the report (default:"
+      + " loadtest/results/<date> for the sweep, a temporary folder for --quick).")
+  Path out;
+
+  @Option(names = "--links", split = ",", description = "Link rates in Mbit/s, 0 = unshaped"
+      + " (default 0,10000,1000).")
+  List<Long> links = List.of(0L, 10_000L, 1000L);
+
+  @Option(names = "--sizes", split = ",", description = "Workload sizes in MiB at 16 MiB/s"
+      + " (default 256,1024,4096).")
+  List<Integer> sizes = List.of(256, 1024, 4096);
+
+  @Option(names = "--rates", split = ",", description = "Dirty rates in MiB/s at 1 GiB"
+      + " (default 0,16,64,256).")
+  List<Double> rates = List.of(0.0, 16.0, 64.0, 256.0);
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new Bench()).execute(args));
+  }
+
+  List<BenchCase> cases(long link) {
+    if (quick) {
+      return List.of(new BenchCase(256, 16, "uniform", link));
+    }
+    List<BenchCase> cases = new ArrayList<>();
+    for (int size : sizes) {
+      cases.add(new BenchCase(size, 16, "uniform", link));
+    }
+    for (double rate : rates) {
+      BenchCase c = new BenchCase(1024, rate, "uniform", link);
+      if (!cases.contains(c)) {
+        cases.add(c);
+      }
+    }
+    return cases;
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    Path dir = out != null ? out : quick ? Files.createTempDirectory("livemig-bench")
+        : Repo.root().resolve("loadtest/results/" + LocalDate.now());
+    Files.createDirectories(dir);
+    Path work = Files.createTempDirectory("livemig-bench-work");
+    String tag = Long.toString(ProcessHandle.current().pid() % 100000, 36);
+    Path tmpfs = Path.of("/dev/shm", "livemig-bench-" + tag);
+    Criu criu = Criu.locate(null);
+    List<CaseResult> results = new ArrayList<>();
+    Map<Long, Double> linkRates = new LinkedHashMap<>();
+    long started = System.nanoTime();
+    try (TwoHosts hosts = TwoHosts.create(tag);
+        BenchCluster cluster = BenchCluster.start(hosts, work, tmpfs)) {
+      CaseRunner runner = new CaseRunner(hosts, cluster, criu, work);
+      warmUp(hosts, cluster, work);
+      for (long link : quick ? List.of(0L) : links) {
+        hosts.shape(link);
+        double linkRate = Baselines.iperf3(hosts, 3);
+        linkRates.put(link, linkRate);
+        for (BenchCase c : cases(link)) {
+          System.out.printf("%s ...%n", c.label());
+          CaseResult r = runner.run(c, linkRate, true);
+          results.add(r);
+          System.out.println(Report.summaryLine(r));
+          Files.writeString(dir.resolve("results.json"), Json.write(Report.json(results,
+              linkRates, criu)));
+        }
+      }
+    } finally {
+      CaseRunner.deleteTree(tmpfs);
+      CaseRunner.deleteTree(work);
+    }
+    Report.write(dir, results, linkRates, criu, (System.nanoTime() - started) / 1e9);
+    System.out.println("report: " + dir.resolve("report.md"));
+    return 0;
+  }
+
+  @Option(names = "--warm-ups", description = "Unmeasured migrations before the cases"
+      + " (default ${DEFAULT-VALUE}).")
+  int warmUps = 3;
+
+  /**
+   * Small migrations first: the agents' JIT compilers then have the data path compiled, and the
+   * measured cases show steady-state agents, as on a host where they run all the time. (On two
+   * cores, compiler threads still busy during a freeze slow CRIU down several times.)
+   */
+  private void warmUp(TwoHosts hosts, BenchCluster cluster, Path work) throws Exception {
+    for (int i = 0; i < warmUps; i++) {
+      try (Memload w = Memload.startTree(hosts.hostA(), Repo.memload(),
+          work.resolve("warm-up-" + i), 1, 128, 16, "uniform")) {
+        var report = cluster.migrate(w.pid());
+        if (!report.getSuccess()) {
+          throw new IllegalStateException("warm-up migration failed: " + report.getError());
+        }
+        Memload.kill(report.getRestoredRootPid());
+      }
+    }
+  }
+}

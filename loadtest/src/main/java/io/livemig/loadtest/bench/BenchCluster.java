@@ -1,0 +1,98 @@
+package io.livemig.loadtest.bench;
+
+import com.google.protobuf.util.JsonFormat;
+import io.livemig.loadtest.AgentProcess;
+import io.livemig.loadtest.Repo;
+import io.livemig.proto.MigrationReport;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The agents on the two test hosts: the dump agent on hostA, the restore agent on hostB, and the
+ * migrate CLI run on hostA as its own process, as an operator would run it there.
+ */
+public final class BenchCluster implements AutoCloseable {
+  static final int DUMP_PORT = 7701;
+  static final int RESTORE_PORT = 7702;
+
+  private final TwoHosts hosts;
+  private final Path dir;
+  private final AgentProcess dumpAgent;
+  private final AgentProcess restoreAgent;
+
+  private BenchCluster(TwoHosts hosts, Path dir, AgentProcess dump, AgentProcess restore) {
+    this.hosts = hosts;
+    this.dir = dir;
+    this.dumpAgent = dump;
+    this.restoreAgent = restore;
+  }
+
+  /** Images on tmpfs on both sides, like CRIU's baseline, so storage is not what is measured. */
+  public static BenchCluster start(TwoHosts hosts, Path dir, Path tmpfsDir)
+      throws IOException, InterruptedException {
+    Path repo = Repo.root();
+    AgentProcess restore = AgentProcess.start("restore-agent", hosts.hostB(), RESTORE_PORT,
+        repo.resolve("restore-agent/target/restore-agent.jar"), dir.resolve("restore-agent.log"),
+        List.of("--images-dir", tmpfsDir.resolve("restore-images").toString()), Map.of());
+    try {
+      AgentProcess dump = AgentProcess.start("dump-agent", hosts.hostA(), DUMP_PORT,
+          repo.resolve("dump-agent/target/dump-agent.jar"), dir.resolve("dump-agent.log"),
+          List.of("--work-dir", tmpfsDir.resolve("dump-work").toString()), Map.of());
+      return new BenchCluster(hosts, dir, dump, restore);
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      restore.close();
+      throw e;
+    }
+  }
+
+  public AgentProcess dumpAgent() {
+    return dumpAgent;
+  }
+
+  public AgentProcess restoreAgent() {
+    return restoreAgent;
+  }
+
+  /** Runs the migrate CLI on hostA; returns its report (success or not). */
+  public MigrationReport migrate(int pid, String... options)
+      throws IOException, InterruptedException {
+    Path json = Files.createTempFile(dir, "report", ".json");
+    Path out = dir.resolve("migrate-" + pid + ".out");
+    List<String> cmd = new ArrayList<>(List.of(javaBin(), "-cp",
+        Repo.root().resolve("dump-agent/target/dump-agent.jar").toString(),
+        "io.livemig.cli.MigrateCommand", "--from", dumpAgent.address(), "--to",
+        restoreAgent.address(), "--pid", String.valueOf(pid), "--report-json", json.toString()));
+    cmd.addAll(List.of(options));
+    Process p = new ProcessBuilder(hosts.hostA().command(cmd)).redirectErrorStream(true)
+        .redirectOutput(out.toFile()).start();
+    if (!p.waitFor(30, TimeUnit.MINUTES)) {
+      p.destroyForcibly();
+      throw new IOException("migrate CLI did not finish in 30 minutes; see " + out);
+    }
+    if (Files.size(json) == 0) {
+      throw new IOException("migrate CLI wrote no report: " + Files.readString(out));
+    }
+    MigrationReport.Builder b = MigrationReport.newBuilder();
+    JsonFormat.parser().merge(Files.readString(json), b);
+    Files.delete(json);
+    return b.build();
+  }
+
+  private static String javaBin() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    try {
+      dumpAgent.close();
+    } finally {
+      restoreAgent.close();
+    }
+  }
+}

@@ -1,0 +1,89 @@
+package io.livemig.loadtest.bench;
+
+import io.livemig.proto.MigrationReport;
+import io.livemig.proto.RoundReport;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Everything measured for one case: our migration and CRIU stop-and-copy, on one link. */
+public record CaseResult(BenchCase benchCase, MigrationReport ours, long oursHeartbeatGapNanos,
+    AgentUsage.Usage dumpAgent, AgentUsage.Usage restoreAgent, String oursVerify,
+    Baselines.StopAndCopy criu, long criuHeartbeatGapNanos, String criuVerify,
+    double rawReadBytesPerSecond, double linkBytesPerSecond) {
+
+  public double round0BytesPerSecond() {
+    return ours.getRoundReportsCount() == 0 ? 0
+        : ours.getRoundReports(0).getTransferRateBytesPerS();
+  }
+
+  /** Our downtime as a share of CRIU stop-and-copy's (both measured by the tools). */
+  public double downtimeRatio() {
+    return criu == null || criu.downtimeNanos() == 0 ? 0
+        : ours.getDowntimeUs() * 1000.0 / criu.downtimeNanos();
+  }
+
+  public double wireToRss() {
+    return ours.getRssBytes() == 0 ? 0 : (double) ours.getTotalBytes() / ours.getRssBytes();
+  }
+
+  /** Plain data for the JSON report. */
+  public Map<String, Object> toMap() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("rss_mib", benchCase.rssMib());
+    m.put("dirty_mib_per_s", benchCase.dirtyMibPerSec());
+    m.put("pattern", benchCase.pattern());
+    m.put("link_mbit", benchCase.linkMbit());
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("success", ours.getSuccess());
+    o.put("error", ours.getError());
+    o.put("total_time_s", ours.getTotalTimeUs() / 1e6);
+    o.put("downtime_s", ours.getDowntimeUs() / 1e6);
+    o.put("downtime_heartbeat_s", oursHeartbeatGapNanos / 1e9);
+    o.put("freeze_dump_s", ours.getFreezeDumpUs() / 1e6);
+    o.put("final_transfer_s", ours.getFinalTransferUs() / 1e6);
+    o.put("restore_s", ours.getRestoreUs() / 1e6);
+    o.put("rounds", ours.getRounds());
+    List<Map<String, Object>> rounds = new ArrayList<>();
+    for (RoundReport r : ours.getRoundReportsList()) {
+      Map<String, Object> rm = new LinkedHashMap<>();
+      rm.put("round", r.getRound());
+      rm.put("pages_sent", r.getPagesSent());
+      rm.put("pages_zero", r.getPagesZero());
+      rm.put("dirty_pages", r.getDirtyPages());
+      rm.put("dirty_rate_pages_per_s", r.getDirtyRatePagesPerS());
+      rm.put("transfer_rate_bytes_per_s", r.getTransferRateBytesPerS());
+      rm.put("duration_s", r.getDurationUs() / 1e6);
+      rm.put("predicted_downtime_s", r.getPredictedDowntimeUs() / 1e6);
+      rounds.add(rm);
+    }
+    o.put("round_stats", rounds);
+    o.put("bytes_on_wire", ours.getTotalBytes());
+    o.put("rss_bytes", ours.getRssBytes());
+    o.put("wire_to_rss", wireToRss());
+    o.put("final_page_bytes", ours.getFinalPageBytes());
+    o.put("dump_agent_cpu_s", dumpAgent.cpuSeconds());
+    o.put("dump_agent_peak_rss_bytes", dumpAgent.peakRssBytes());
+    o.put("restore_agent_cpu_s", restoreAgent.cpuSeconds());
+    o.put("restore_agent_peak_rss_bytes", restoreAgent.peakRssBytes());
+    o.put("verify", oursVerify);
+    m.put("ours", o);
+    if (criu != null) {
+      Map<String, Object> c = new LinkedHashMap<>();
+      c.put("downtime_s", criu.downtimeNanos() / 1e9);
+      c.put("downtime_heartbeat_s", criuHeartbeatGapNanos / 1e9);
+      c.put("dump_s", criu.dumpNanos() / 1e9);
+      c.put("copy_s", criu.copyNanos() / 1e9);
+      c.put("restore_s", criu.restoreNanos() / 1e9);
+      c.put("image_bytes", criu.bytes());
+      c.put("verify", criuVerify);
+      m.put("criu_stop_and_copy", c);
+    }
+    m.put("raw_read_bytes_per_s", rawReadBytesPerSecond);
+    m.put("iperf3_bytes_per_s", linkBytesPerSecond);
+    m.put("round0_bytes_per_s", round0BytesPerSecond());
+    m.put("downtime_ratio_to_criu", downtimeRatio());
+    return m;
+  }
+}

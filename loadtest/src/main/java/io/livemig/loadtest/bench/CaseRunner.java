@@ -1,0 +1,97 @@
+package io.livemig.loadtest.bench;
+
+import io.livemig.common.criu.Criu;
+import io.livemig.loadtest.Memload;
+import io.livemig.loadtest.Repo;
+import io.livemig.proto.MigrationReport;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Runs one {@link BenchCase} on the two hosts: our migration of a fresh workload, then CRIU
+ * stop-and-copy of another fresh one, both over the same shaped link, each restored copy
+ * checking all its pages before it is ended.
+ */
+public final class CaseRunner {
+  /** The workload runs this long before a migration starts, so that it is dirtying steadily. */
+  static final Duration SETTLE = Duration.ofSeconds(1);
+
+  private final TwoHosts hosts;
+  private final BenchCluster cluster;
+  private final Criu criu;
+  private final Path dir;
+  private int runs;
+
+  public CaseRunner(TwoHosts hosts, BenchCluster cluster, Criu criu, Path dir) {
+    this.hosts = hosts;
+    this.cluster = cluster;
+    this.criu = criu;
+    this.dir = dir;
+  }
+
+  public CaseResult run(BenchCase c, double linkBytesPerSecond, boolean withCriu)
+      throws IOException, InterruptedException {
+    hosts.shape(c.linkMbit());
+    Path wdir = dir.resolve("case-" + (++runs));
+    MigrationReport ours;
+    long oursGap;
+    String oursVerify;
+    double rawRead;
+    AgentUsage.Usage dumpUse;
+    AgentUsage.Usage restoreUse;
+    try (Memload w = Memload.startTree(hosts.hostA(), Repo.memload(), wdir.resolve("ours"), 1,
+        c.rssMib(), c.dirtyMibPerSec(), c.pattern())) {
+      Thread.sleep(SETTLE.toMillis());
+      rawRead = Baselines.rawRead(w.pid());
+      AgentUsage du = AgentUsage.start(cluster.dumpAgent().pid());
+      AgentUsage ru = AgentUsage.start(cluster.restoreAgent().pid());
+      try (HeartbeatWatch watch = new HeartbeatWatch(Memload.statusOf(w.pid()))) {
+        ours = cluster.migrate(w.pid());
+        Thread.sleep(100);
+        oursGap = watch.maxGapNanos();
+      }
+      dumpUse = du.stop();
+      restoreUse = ru.stop();
+      oursVerify = checkAndEnd(ours.getSuccess() ? ours.getRestoredRootPid() : w.pid());
+    }
+    Baselines.StopAndCopy sc = null;
+    long criuGap = 0;
+    String criuVerify = "";
+    if (withCriu) {
+      try (Memload w = Memload.startTree(hosts.hostA(), Repo.memload(), wdir.resolve("criu"), 1,
+          c.rssMib(), c.dirtyMibPerSec(), c.pattern())) {
+        Thread.sleep(SETTLE.toMillis());
+        try (HeartbeatWatch watch = new HeartbeatWatch(Memload.statusOf(w.pid()))) {
+          sc = Baselines.criuStopAndCopy(hosts, criu, w.pid(), Files.createDirectories(
+              Path.of("/dev/shm", "livemig-bench-criu-" + runs)));
+          Thread.sleep(100);
+          criuGap = watch.maxGapNanos();
+        } finally {
+          deleteTree(Path.of("/dev/shm", "livemig-bench-criu-" + runs));
+        }
+        criuVerify = checkAndEnd(sc.restoredPid());
+      }
+    }
+    return new CaseResult(c, ours, oursGap, dumpUse, restoreUse, oursVerify, sc, criuGap,
+        criuVerify, rawRead, linkBytesPerSecond);
+  }
+
+  /** The restored copy's own verdict on its memory; then it is ended. */
+  private static String checkAndEnd(int pid) throws IOException, InterruptedException {
+    try {
+      return Memload.verify(pid, Duration.ofMinutes(2));
+    } finally {
+      Memload.kill(pid);
+    }
+  }
+
+  static void deleteTree(Path dir) throws IOException {
+    if (Files.exists(dir)) {
+      try (var walk = Files.walk(dir)) {
+        walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+  }
+}

@@ -1,0 +1,57 @@
+package io.livemig.loadtest.bench;
+
+import io.livemig.loadtest.Heartbeat;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * Downtime as the workload itself sees it: polls its heartbeat (written every 10 ms with the
+ * wall clock) and keeps the longest gap between two successive heartbeats. The source and the
+ * restored copy write the same file on this one machine, so the gap spans freeze to restart.
+ */
+public final class HeartbeatWatch implements AutoCloseable {
+  private final Path status;
+  private final Thread thread;
+  private volatile boolean running = true;
+  private long lastRealtime = -1;
+  private long maxGapNanos;
+
+  public HeartbeatWatch(Path status) {
+    this.status = status;
+    thread = new Thread(this::poll, "heartbeat-watch");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  private void poll() {
+    while (running) {
+      try {
+        Heartbeat h = Heartbeat.read(status);
+        if (h.realtimeNanos() > 0 && h.realtimeNanos() != lastRealtime) {
+          if (lastRealtime > 0) {
+            synchronized (this) {
+              maxGapNanos = Math.max(maxGapNanos, h.realtimeNanos() - lastRealtime);
+            }
+          }
+          lastRealtime = h.realtimeNanos();
+        }
+        Thread.sleep(2);
+      } catch (IOException | RuntimeException e) {
+        // a torn read of the status line: the next poll reads it whole
+      } catch (InterruptedException e) {
+        return;
+      }
+    }
+  }
+
+  /** Longest gap seen so far, in nanoseconds (about 10 ms when nothing stopped the workload). */
+  public synchronized long maxGapNanos() {
+    return maxGapNanos;
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    running = false;
+    thread.join(1000);
+  }
+}

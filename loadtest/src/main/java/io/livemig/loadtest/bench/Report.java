@@ -1,0 +1,121 @@
+package io.livemig.loadtest.bench;
+
+import io.livemig.common.criu.Criu;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZonedDateTime;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import java.util.function.ToDoubleFunction;
+
+/** The benchmark's outputs: results.json, report.md with the targets, and PNG plots. */
+final class Report {
+  private static final double MIB = 1 << 20;
+
+  private Report() {}
+
+  static String summaryLine(CaseResult r) {
+    return String.format("  ours: %s, downtime %.3f s (heartbeat %.3f s), total %.2f s, %d rounds,"
+            + " round 0 %.0f MiB/s, wire/RSS %.3f; CRIU stop-and-copy downtime %.3f s; %s",
+        r.ours().getSuccess() ? "ok" : "FAILED " + r.ours().getError(),
+        r.ours().getDowntimeUs() / 1e6, r.oursHeartbeatGapNanos() / 1e9,
+        r.ours().getTotalTimeUs() / 1e6, r.ours().getRounds(), r.round0BytesPerSecond() / MIB,
+        r.wireToRss(), r.criu() == null ? 0 : r.criu().downtimeNanos() / 1e9, r.oursVerify());
+  }
+
+  static Map<String, Object> json(List<CaseResult> results, Map<Long, Double> linkRates,
+      Criu criu) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("date", ZonedDateTime.now().toString());
+    m.put("machine", Machine.describe(criu));
+    Map<String, Object> links = new LinkedHashMap<>();
+    linkRates.forEach((k, v) -> links.put(k == 0 ? "unshaped" : k + " Mbit/s", v));
+    m.put("iperf3_bytes_per_s", links);
+    m.put("cases", results.stream().map(CaseResult::toMap).toList());
+    return m;
+  }
+
+  static void write(Path dir, List<CaseResult> results, Map<Long, Double> linkRates, Criu criu,
+      double seconds) throws IOException {
+    Files.writeString(dir.resolve("results.json"), Json.write(json(results, linkRates, criu)));
+    List<String> plots = plots(dir, results);
+    StringBuilder md = new StringBuilder();
+    md.append("# Live-migration benchmark\n\n");
+    md.append("Run ").append(ZonedDateTime.now().withNano(0)).append(", ")
+        .append(String.format("%.0f", seconds)).append(" s in all.\n\n");
+    Machine.describe(criu).forEach((k, v) -> md.append("- ").append(k).append(": ").append(v)
+        .append('\n'));
+    md.append("\nTwo network namespaces joined by a veth pair (198.18.0.0/15), shaped with tc tbf;"
+        + " workload: memload (uniform random page writes at the given rate) in its own pid"
+        + " namespace; images on tmpfs on both sides. Agents were warmed up by one 128 MiB"
+        + " migration first. CRIU stop-and-copy = `criu dump --page-server` to `criu"
+        + " page-server` on hostB, the other images through tar|nc, `criu restore -d`.\n\n");
+    md.append("## Targets\n\n").append(Targets.table(results, linkRates)).append('\n');
+    md.append("## All cases\n\n");
+    md.append("| RSS | dirty MiB/s | link | iperf3 MiB/s | rounds | round 0 MiB/s | total s |"
+        + " downtime s (agents / heartbeat) | CRIU downtime s (tools / heartbeat) | ratio |"
+        + " wire/RSS | dump agent CPU s / peak MiB | restore agent CPU s / peak MiB | verify |\n");
+    md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for (CaseResult r : results) {
+      md.append(String.format("| %d MiB | %.0f | %s | %.0f | %d | %.0f | %.2f | %.3f / %.3f |"
+              + " %s | %.2f | %.3f | %.1f / %.0f | %.1f / %.0f | %s |%n",
+          r.benchCase().rssMib(), r.benchCase().dirtyMibPerSec(), r.benchCase().link(),
+          r.linkBytesPerSecond() / MIB, r.ours().getRounds(), r.round0BytesPerSecond() / MIB,
+          r.ours().getTotalTimeUs() / 1e6, r.ours().getDowntimeUs() / 1e6,
+          r.oursHeartbeatGapNanos() / 1e9,
+          r.criu() == null ? "-" : String.format("%.3f / %.3f", r.criu().downtimeNanos() / 1e9,
+              r.criuHeartbeatGapNanos() / 1e9),
+          r.downtimeRatio(), r.wireToRss(), r.dumpAgent().cpuSeconds(),
+          r.dumpAgent().peakRssBytes() / MIB, r.restoreAgent().cpuSeconds(),
+          r.restoreAgent().peakRssBytes() / MIB,
+          r.oursVerify().startsWith("verify OK") ? "OK" : r.oursVerify()));
+    }
+    md.append("\n## Plots\n\n");
+    for (String p : plots) {
+      md.append("![").append(p).append("](").append(p).append(")\n\n");
+    }
+    Files.writeString(dir.resolve("report.md"), md.toString());
+  }
+
+  private static List<String> plots(Path dir, List<CaseResult> results) throws IOException {
+    List<String> files = new ArrayList<>();
+    List<Long> links = results.stream().map(r -> r.benchCase().linkMbit()).distinct().toList();
+    record Axis(String file, String title, String x, ToDoubleFunction<CaseResult> xOf,
+        Predicate<CaseResult> keep) {}
+    List<Axis> axes = List.of(
+        new Axis("rss", "vs RSS (16 MiB/s dirty)", "RSS (MiB)", r -> r.benchCase().rssMib(),
+            r -> r.benchCase().dirtyMibPerSec() == 16),
+        new Axis("dirty-rate", "vs dirty rate (1 GiB)", "dirty rate (MiB/s)",
+            r -> r.benchCase().dirtyMibPerSec(), r -> r.benchCase().rssMib() == 1024));
+    for (Axis axis : axes) {
+      for (String metric : List.of("downtime", "total-time")) {
+        LineChart chart = new LineChart((metric.equals("downtime") ? "Downtime " : "Total time ")
+            + axis.title(), axis.x(), "seconds");
+        for (long link : links) {
+          List<CaseResult> rs = results.stream().filter(r -> r.benchCase().linkMbit() == link)
+              .filter(axis.keep()).sorted((p, q) -> Double.compare(axis.xOf().applyAsDouble(p),
+                  axis.xOf().applyAsDouble(q))).toList();
+          if (rs.size() < 2) {
+            continue;
+          }
+          String l = rs.get(0).benchCase().link();
+          chart.add(new LineChart.Series("livemig, " + l, rs.stream().map(r -> new double[] {
+              axis.xOf().applyAsDouble(r), metric.equals("downtime")
+                  ? r.ours().getDowntimeUs() / 1e6 : r.ours().getTotalTimeUs() / 1e6}).toList(),
+              false));
+          chart.add(new LineChart.Series("CRIU stop-and-copy, " + l, rs.stream()
+              .filter(r -> r.criu() != null).map(r -> new double[] {
+                  axis.xOf().applyAsDouble(r), r.criu().downtimeNanos() / 1e9}).toList(), true));
+        }
+        String file = metric + "-vs-" + axis.file() + ".png";
+        chart.write(dir.resolve(file));
+        files.add(file);
+      }
+    }
+    return files;
+  }
+}

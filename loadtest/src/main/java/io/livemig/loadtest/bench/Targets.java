@@ -1,0 +1,56 @@
+package io.livemig.loadtest.bench;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** The product goals of issue #3, each with where this run stands; never an assertion. */
+final class Targets {
+  private static final double MIB = 1 << 20;
+
+  private Targets() {}
+
+  static String table(List<CaseResult> results, Map<Long, Double> linkRates) {
+    StringBuilder b = new StringBuilder("| target | goal | measured | met |\n|---|---|---|---|\n");
+    Optional<CaseResult> unshaped = results.stream()
+        .filter(r -> r.benchCase().linkMbit() == 0 && r.criu() != null)
+        .max((p, q) -> Integer.compare(p.benchCase().rssMib(), q.benchCase().rssMib()));
+    unshaped.ifPresent(r -> {
+      double ours = r.round0BytesPerSecond();
+      double criuPath = r.criu().bytes() * 1e9 / r.criu().dumpNanos();
+      row(b, "round-0 throughput vs CRIU page-server path (unshaped, " + r.benchCase().rssMib()
+              + " MiB)", ">= 2x", String.format("%.0f vs %.0f MiB/s = %.2fx", ours / MIB,
+              criuPath / MIB, ours / criuPath), ours >= 2 * criuPath);
+      double iperf = linkRates.getOrDefault(0L, 0.0);
+      row(b, "round-0 throughput vs iperf3 (unshaped)", ">= 50%", String.format(
+          "%.0f vs %.0f MiB/s = %.0f%%", ours / MIB, iperf / MIB, 100 * ours / iperf),
+          ours >= iperf / 2);
+    });
+    find(results, 1024, 16, 1000).ifPresent(r -> row(b,
+        "downtime, 1 GiB at 16 MiB/s over 1 Gbit/s, vs CRIU stop-and-copy", "<= 1/5",
+        String.format("%.3f vs %.3f s = %.2f", r.ours().getDowntimeUs() / 1e6,
+            r.criu().downtimeNanos() / 1e9, r.downtimeRatio()), r.downtimeRatio() <= 0.2));
+    results.stream().filter(r -> r.benchCase().rssMib() == 1024
+        && r.benchCase().dirtyMibPerSec() == 0).findFirst().ifPresent(r -> row(b,
+        "bytes on the wire, idle 1 GiB (" + r.benchCase().link() + ")", "<= 1.05x RSS",
+        String.format("%.3fx", r.wireToRss()), r.wireToRss() <= 1.05));
+    results.stream().filter(r -> r.benchCase().rssMib() >= 4096).map(r -> Math.max(
+        r.dumpAgent().peakRssBytes(), r.restoreAgent().peakRssBytes()))
+        .max(Long::compare).ifPresent(peak -> row(b, "agent peak RSS migrating 4 GiB",
+            "< 512 MiB", String.format("%.0f MiB", peak / MIB), peak < 512 * MIB));
+    return b.toString();
+  }
+
+  private static Optional<CaseResult> find(List<CaseResult> results, int rss, double rate,
+      long link) {
+    return results.stream().filter(r -> r.benchCase().rssMib() == rss
+        && r.benchCase().dirtyMibPerSec() == rate && r.benchCase().linkMbit() == link
+        && r.criu() != null).findFirst();
+  }
+
+  private static void row(StringBuilder b, String target, String goal, String measured,
+      boolean met) {
+    b.append("| ").append(target).append(" | ").append(goal).append(" | ").append(measured)
+        .append(" | ").append(met ? "yes" : "**no**").append(" |\n");
+  }
+}

@@ -1,0 +1,79 @@
+package io.livemig.loadtest.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.livemig.common.criu.Criu;
+import io.livemig.loadtest.Memload;
+import io.livemig.loadtest.Repo;
+import io.livemig.proto.MigrationReport;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The benchmark's moving parts, small, so that the harness cannot rot unnoticed: two hosts from
+ * network namespaces, a shaped link, one migration across it, the baselines, and no leftovers.
+ */
+class BenchHarnessIT {
+  @TempDir
+  Path dir;
+
+  @Test
+  void twoHostsCarryAMigrationAndTheBaselinesThenVanish() throws Exception {
+    String tag = "t" + ProcessHandle.current().pid() % 10000;
+    Path tmpfs = Path.of("/dev/shm", "livemig-bench-it-" + tag);
+    try (TwoHosts hosts = TwoHosts.create(tag);
+        BenchCluster cluster = BenchCluster.start(hosts, dir, tmpfs)) {
+      assertEquals(2, TwoHosts.leftovers(tag).size());
+
+      hosts.shape(100);
+      double shaped = Baselines.iperf3(hosts, 1);
+      assertTrue(shaped > 5e6 && shaped < 20e6, "100 Mbit/s link carried " + shaped + " B/s");
+      hosts.shape(0);
+      double unshaped = Baselines.iperf3(hosts, 1);
+      assertTrue(unshaped > 5 * shaped, "unshaped link carried " + unshaped + " B/s");
+
+      try (Memload w = Memload.startTree(hosts.hostA(), Repo.memload(), dir.resolve("w"), 1, 32,
+          4, "hot")) {
+        assertTrue(Baselines.rawRead(w.pid()) > 1e8, "raw read of the workload");
+        MigrationReport r = cluster.migrate(w.pid());
+        assertTrue(r.getSuccess(), r.getError());
+        assertTrue(r.getRoundReportsCount() >= 2);
+        String verdict = Memload.verify(r.getRestoredRootPid(), Duration.ofMinutes(1));
+        Memload.kill(r.getRestoredRootPid());
+        assertTrue(verdict.startsWith("verify OK"), verdict);
+      }
+
+      try (Memload w = Memload.startTree(hosts.hostA(), Repo.memload(), dir.resolve("c"), 1, 16,
+          4, "uniform")) {
+        Baselines.StopAndCopy sc = Baselines.criuStopAndCopy(hosts, Criu.locate(null), w.pid(),
+            Files.createDirectories(tmpfs.resolve("criu")));
+        assertTrue(sc.bytes() > 16 << 20, "images moved: " + sc.bytes());
+        assertTrue(sc.downtimeNanos() >= sc.dumpNanos() + sc.restoreNanos());
+        String verdict = Memload.verify(sc.restoredPid(), Duration.ofMinutes(1));
+        Memload.kill(sc.restoredPid());
+        assertTrue(verdict.startsWith("verify OK"), verdict);
+      }
+    } finally {
+      CaseRunner.deleteTree(tmpfs);
+    }
+    assertEquals(List.of(), TwoHosts.leftovers(tag), "namespaces removed");
+  }
+
+  @Test
+  void reportIsWrittenWithTargetsTablesAndPlots() throws Exception {
+    // Rendering only: the figures come from a recorded case, not from a run.
+    CaseResult r = RecordedCase.oneGibOverOneGbit();
+    Report.write(dir, List.of(r, RecordedCase.withRss(r, 4096)), java.util.Map.of(1000L, 1.17e8),
+        Criu.locate(null), 1.0);
+    String md = Files.readString(dir.resolve("report.md"));
+    assertTrue(md.contains("| downtime, 1 GiB at 16 MiB/s over 1 Gbit/s"), md);
+    assertTrue(md.contains("| 4096 MiB |"), md);
+    assertTrue(Files.size(dir.resolve("downtime-vs-rss.png")) > 1000);
+    assertTrue(Files.readString(dir.resolve("results.json")).contains("\"downtime_ratio_to_criu\""));
+  }
+}
