@@ -11,8 +11,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import picocli.CommandLine;
 
 /**
@@ -54,6 +56,18 @@ public final class LocalCluster implements AutoCloseable {
     } catch (IOException | InterruptedException | RuntimeException e) {
       restore.close();
       throw e;
+    }
+  }
+
+  /** Removes a folder and everything in it; quietly, since this runs in clean-up paths. */
+  public static void deleteTree(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(dir)) {
+      walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      System.err.println("could not remove " + dir + ": " + e);
     }
   }
 
@@ -118,7 +132,7 @@ public final class LocalCluster implements AutoCloseable {
       dumpAgent.close();
     } finally {
       restoreAgent.close();
-      dumpWorkDir(dir).toFile().delete();
+      deleteTree(dumpWorkDir(dir));
     }
   }
 }

@@ -1,6 +1,7 @@
 package io.livemig.loadtest.bench;
 
 import io.livemig.common.criu.Criu;
+import io.livemig.loadtest.LocalCluster;
 import io.livemig.loadtest.Memload;
 import io.livemig.loadtest.Repo;
 import java.nio.file.Files;
@@ -93,8 +94,8 @@ public final class Bench implements Callable<Integer> {
         }
       }
     } finally {
-      CaseRunner.deleteTree(tmpfs);
-      CaseRunner.deleteTree(work);
+      LocalCluster.deleteTree(tmpfs);
+      LocalCluster.deleteTree(work);
     }
     Report.write(dir, results, linkRates, criu, (System.nanoTime() - started) / 1e9);
     System.out.println("report: " + dir.resolve("report.md"));

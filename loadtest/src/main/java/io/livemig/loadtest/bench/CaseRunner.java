@@ -1,6 +1,7 @@
 package io.livemig.loadtest.bench;
 
 import io.livemig.common.criu.Criu;
+import io.livemig.loadtest.LocalCluster;
 import io.livemig.loadtest.Memload;
 import io.livemig.loadtest.Repo;
 import io.livemig.proto.MigrationReport;
@@ -69,7 +70,7 @@ public final class CaseRunner {
           Thread.sleep(100);
           criuGap = watch.maxGapNanos();
         } finally {
-          deleteTree(Path.of("/dev/shm", "livemig-bench-criu-" + runs));
+          LocalCluster.deleteTree(Path.of("/dev/shm", "livemig-bench-criu-" + runs));
         }
         criuVerify = checkAndEnd(sc.restoredPid());
       }
@@ -87,11 +88,4 @@ public final class CaseRunner {
     }
   }
 
-  static void deleteTree(Path dir) throws IOException {
-    if (Files.exists(dir)) {
-      try (var walk = Files.walk(dir)) {
-        walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      }
-    }
-  }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.livemig.common.criu.Criu;
+import io.livemig.loadtest.LocalCluster;
 import io.livemig.loadtest.Memload;
 import io.livemig.loadtest.Repo;
 import io.livemig.proto.MigrationReport;
@@ -59,7 +60,7 @@ class BenchHarnessIT {
         assertTrue(verdict.startsWith("verify OK"), verdict);
       }
     } finally {
-      CaseRunner.deleteTree(tmpfs);
+      LocalCluster.deleteTree(tmpfs);
     }
     assertEquals(List.of(), TwoHosts.leftovers(tag), "namespaces removed");
   }
