@@ -30,6 +30,10 @@ public final class DumpAgentMain implements Callable<Integer> {
       + " (default ${DEFAULT-VALUE}); tmpfs keeps the freeze short.")
   Path workDir = Path.of("/dev/shm/livemig-dump");
 
+  @Option(names = "--keep-dump", description = "Keep each final dump and CRIU's log in the work"
+      + " dir after the migration, for inspection.")
+  boolean keepDump;
+
   @Mixin
   AgentOptions agent;
 
@@ -41,16 +45,16 @@ public final class DumpAgentMain implements Callable<Integer> {
   public Integer call() throws Exception {
     Criu c = agent.prepare("dump-agent");
     Server server = start(Telemetry.fromEnvironment("dump-agent"), c, agent.address(port),
-        workDir);
+        workDir, keepDump);
     return agent.serve("dump-agent", server, c, "work dir " + workDir);
   }
 
   /** Starts the control API; also used by tests that run the agent in process. */
   public static Server start(OpenTelemetry otel, Criu criu, InetSocketAddress address,
-      Path workDir) throws IOException {
+      Path workDir, boolean keepDump) throws IOException {
     Files.createDirectories(workDir);
     return NettyServerBuilder.forAddress(address)
-        .addService(ServerInterceptors.intercept(new DumpServiceImpl(otel, criu, workDir),
+        .addService(ServerInterceptors.intercept(new DumpServiceImpl(otel, criu, workDir, keepDump),
             TracingInterceptors.server(otel)))
         .build().start();
   }

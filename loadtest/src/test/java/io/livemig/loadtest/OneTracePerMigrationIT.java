@@ -42,7 +42,7 @@ class OneTracePerMigrationIT {
     Server restore = RestoreAgentMain.start(otel, criu, new InetSocketAddress("127.0.0.1", 0),
         dir.resolve("images"), false);
     Server dump = DumpAgentMain.start(otel, criu, new InetSocketAddress("127.0.0.1", 0),
-        dir.resolve("dump"));
+        dir.resolve("dump"), false);
     int restored = -1;
     try (Memload workload = Memload.start(Repo.memload(), dir.resolve("w"), 32, 2, "hot")) {
       LocalCluster.CliRun run = LocalCluster.runCli(otel, "127.0.0.1:" + dump.getPort(),

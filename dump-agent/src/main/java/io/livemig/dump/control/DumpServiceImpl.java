@@ -39,13 +39,15 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
   private final Tracer tracer;
   private final Criu criu;
   private final Path workDir;
+  private final boolean keepDump;
   private final ConcurrentHashMap<Integer, String> busy = new ConcurrentHashMap<>();
 
-  public DumpServiceImpl(OpenTelemetry otel, Criu criu, Path workDir) {
+  public DumpServiceImpl(OpenTelemetry otel, Criu criu, Path workDir, boolean keepDump) {
     this.otel = otel;
     this.tracer = otel.getTracer(Telemetry.INSTRUMENTATION);
     this.criu = criu;
     this.workDir = workDir;
+    this.keepDump = keepDump;
   }
 
   @Override
@@ -70,7 +72,8 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
         .setAttribute("destination", request.getDestination()).startSpan();
     ManagedChannel channel = null;
     try (Scope ignored = span.makeCurrent()) {
-      MigrationSettings settings = MigrationSettings.from(request.getOptions(), workDir);
+      MigrationSettings settings = MigrationSettings.from(request.getOptions(), workDir,
+          keepDump);
       DirtyTracker tracker = DirtyTrackers.create(request.getOptions().getTracker());
       channel = NettyChannelBuilder.forTarget(request.getDestination()).usePlaintext()
           .intercept(TracingInterceptors.client(otel)).build();

@@ -12,7 +12,7 @@ public record MigrationSettings(StopRule stopRule, DowntimeModel model, TrackerK
     Path workDir, int bufferBytes, Duration replyTimeout, Duration criuTimeout,
     boolean keepDump) {
 
-  public static MigrationSettings from(MigrateOptions o, Path workDir) {
+  public static MigrationSettings from(MigrateOptions o, Path workDir, boolean keepDump) {
     StopRule d = StopRule.defaults();
     StopRule rule = new StopRule(
         o.getMinRounds() > 0 ? o.getMinRounds() : d.minRounds(),
@@ -25,6 +25,6 @@ public record MigrationSettings(StopRule stopRule, DowntimeModel model, TrackerK
           + " exceeds max rounds " + rule.maxRounds());
     }
     return new MigrationSettings(rule, DowntimeModel.defaults(), o.getTracker(), workDir,
-        4 << 20, Duration.ofMinutes(2), Duration.ofMinutes(5), false);
+        4 << 20, Duration.ofMinutes(2), Duration.ofMinutes(5), keepDump);
   }
 }

@@ -32,8 +32,8 @@ public final class Bench implements Callable<Integer> {
   Path out;
 
   @Option(names = "--links", split = ",", description = "Link rates in Mbit/s, 0 = unshaped"
-      + " (default 0,10000,1000).")
-  List<Long> links = List.of(0L, 10_000L, 1000L);
+      + " (default 1000,0,10000).")
+  List<Long> links = List.of(1000L, 0L, 10_000L);
 
   @Option(names = "--sizes", split = ",", description = "Workload sizes in MiB at 16 MiB/s"
       + " (default 256,1024,4096).")
@@ -89,8 +89,8 @@ public final class Bench implements Callable<Integer> {
           CaseResult r = runner.run(c, linkRate, true);
           results.add(r);
           System.out.println(Report.summaryLine(r));
-          Files.writeString(dir.resolve("results.json"), Json.write(Report.json(results,
-              linkRates, criu)));
+          // Rewritten after every case: an interrupted sweep still leaves a report of its part.
+          Report.write(dir, results, linkRates, criu, (System.nanoTime() - started) / 1e9);
         }
       }
     } finally {
