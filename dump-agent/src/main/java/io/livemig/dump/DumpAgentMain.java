@@ -8,6 +8,7 @@ import io.livemig.common.criu.Criu;
 import io.livemig.common.tracing.Telemetry;
 import io.livemig.common.tracing.TracingInterceptors;
 import io.livemig.dump.control.DumpServiceImpl;
+import io.livemig.dump.migration.MigrationSession;
 import io.opentelemetry.api.OpenTelemetry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -46,6 +47,9 @@ public final class DumpAgentMain implements Callable<Integer> {
     Criu c = agent.prepare("dump-agent");
     Server server = start(Telemetry.fromEnvironment("dump-agent"), c, agent.address(port),
         workDir, keepDump);
+    // An agent stopped in the middle of a migration must not leave a frozen tree behind.
+    Runtime.getRuntime().addShutdownHook(new Thread(MigrationSession::resumeFrozenSources,
+        "resume-frozen-sources"));
     return agent.serve("dump-agent", server, c, "work dir " + workDir);
   }
 

@@ -2,6 +2,7 @@ package io.livemig.loadtest;
 
 import com.google.protobuf.util.JsonFormat;
 import io.livemig.cli.MigrateCommand;
+import io.livemig.common.os.Dirs;
 import io.livemig.proto.MigrationReport;
 import io.opentelemetry.api.OpenTelemetry;
 import java.io.ByteArrayOutputStream;
@@ -11,10 +12,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import picocli.CommandLine;
 
 /**
@@ -61,11 +60,8 @@ public final class LocalCluster implements AutoCloseable {
 
   /** Removes a folder and everything in it; quietly, since this runs in clean-up paths. */
   public static void deleteTree(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(dir)) {
-      walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    try {
+      Dirs.deleteTree(dir.getParent(), dir);
     } catch (IOException e) {
       System.err.println("could not remove " + dir + ": " + e);
     }

@@ -217,6 +217,23 @@ class RestoreAgentRejectsBadInputIT {
   }
 
   @Test
+  void chunkForATaskTheHeaderDoesNotName() throws Exception {
+    MigrationFrame other = MigrationFrame.newBuilder().setPages(PageChunk.newBuilder().setVpid(2)
+        .setVaddr(0x10000).setNrPages(1).setKind(PageKind.ZERO)).build();
+    assertRejected(List.of(header(), roundStart(0, false), other), "does not name");
+  }
+
+  @Test
+  void imageNameWithAHugePagesIdIsReservedNotACrash() throws Exception {
+    byte[] data = "x".getBytes();
+    MigrationFrame image = MigrationFrame.newBuilder().setImage(ImageFileChunk.newBuilder()
+        .setName("pages-99999999999.img").setData(ByteString.copyFrom(data)).setLast(true)
+        .setCrc32C(crc(data))).build();
+    assertRejected(List.of(header(), roundStart(0, false), goodPages(0x10000, 1), roundEnd(0),
+        roundStart(1, true), image), "reserved");
+  }
+
+  @Test
   void migrationIdThatIsAPath() throws Exception {
     MigrationFrame h = MigrationFrame.newBuilder().setHeader(MigrationHeader.newBuilder()
         .setMigrationId("../x").setPageSize(4096).addTasks(Task.newBuilder().setVpid(1))).build();

@@ -89,6 +89,22 @@ class SourceResumedOnFailureIT {
     }
   }
 
+  @Test
+  void migrationIdThatIsAPathIsRefusedAndDeletesNothing() throws Exception {
+    Path victim = Files.createDirectories(dir.resolve("victim"));
+    Files.writeString(victim.resolve("keep"), "x");
+    try (LocalCluster cluster = LocalCluster.start(dir);
+        Memload workload = Memload.start(Repo.memload(), dir.resolve("w"), 16, 4, "uniform")) {
+      // The dump agent's work dir is a sibling folder; "../victim" would name this one.
+      LocalCluster.CliRun run = cluster.migrate(workload.pid(), "--id", "../../" + dir
+          .getFileName() + "/victim");
+      assertNotEquals(0, run.exitCode());
+      assertTrue(run.output().contains("INVALID_ARGUMENT"), run.output());
+      assertTrue(Files.exists(victim.resolve("keep")), "nothing deleted");
+      assertSourceRunsIntact(workload);
+    }
+  }
+
   static void assertSourceRunsIntact(Memload workload) throws Exception {
     String state = Memload.state(workload.pid());
     assertTrue(state.equals("S") || state.equals("R"), "source state " + state);

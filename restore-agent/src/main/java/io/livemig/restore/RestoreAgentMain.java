@@ -16,8 +16,8 @@ import io.opentelemetry.api.OpenTelemetry;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -57,7 +57,7 @@ public final class RestoreAgentMain implements Callable<Integer> {
       Path imagesDir, boolean keepImages) throws java.io.IOException {
     Files.createDirectories(imagesDir);
     RestoreServiceImpl service = new RestoreServiceImpl(imagesDir,
-        new CriuRestorer(criu, Duration.ofMinutes(5)), otel.getTracer(Telemetry.INSTRUMENTATION),
+        new CriuRestorer(criu, Criu.RESTORE_TIMEOUT), otel.getTracer(Telemetry.INSTRUMENTATION),
         keepImages);
     HealthStatusManager health = new HealthStatusManager();
     health.setStatus(RestoreServiceGrpc.SERVICE_NAME, HealthCheckResponse.ServingStatus.SERVING);
@@ -68,7 +68,11 @@ public final class RestoreAgentMain implements Callable<Integer> {
         // the transport thread saves a thread hand-off per frame.
         .directExecutor()
         .flowControlWindow(8 << 20)
-        .maxInboundMessageSize(8 << 20)
+        // A chunk carries at most 4 MiB of pages (FrameChecks) plus a few bytes of framing.
+        .maxInboundMessageSize(5 << 20)
+        // A sender that vanished without closing is noticed, and its migration cleaned up.
+        .keepAliveTime(30, TimeUnit.SECONDS).keepAliveTimeout(10, TimeUnit.SECONDS)
+        .permitKeepAliveTime(10, TimeUnit.SECONDS)
         .build().start();
   }
 }

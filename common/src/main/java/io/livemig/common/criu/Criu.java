@@ -14,6 +14,12 @@ import java.util.regex.Pattern;
 
 /** One CRIU executable: locating it, its version, and running it with a log file. */
 public final class Criu {
+  /**
+   * How long a restore agent lets criu restore run. The dump agent waits longer than this for
+   * the outcome, so it never resumes its source while a late restore still succeeds.
+   */
+  public static final Duration RESTORE_TIMEOUT = Duration.ofMinutes(5);
+
   /** The one setting both agents read when no --criu flag is given. */
   public static final String ENV = "LIVEMIG_CRIU";
   private static final Pattern VERSION = Pattern.compile("(?m)^Version:\\s*(\\d+)\\.(\\d+)\\S*");

@@ -5,6 +5,7 @@ import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import io.livemig.common.agent.MigrationIds;
 import io.livemig.common.criu.Criu;
 import io.livemig.common.tracing.Telemetry;
 import io.livemig.common.tracing.TracingInterceptors;
@@ -29,7 +30,7 @@ import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Scope;
 import java.nio.file.Path;
-import java.util.UUID;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -41,6 +42,7 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
   private final Path workDir;
   private final boolean keepDump;
   private final ConcurrentHashMap<Integer, String> busy = new ConcurrentHashMap<>();
+  private final Set<String> idsInUse = ConcurrentHashMap.newKeySet();
 
   public DumpServiceImpl(OpenTelemetry otel, Criu criu, Path workDir, boolean keepDump) {
     this.otel = otel;
@@ -54,14 +56,25 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
   public void migrate(MigrateRequest request, StreamObserver<MigrationProgress> out) {
     ServerCallStreamObserver<MigrationProgress> events =
         (ServerCallStreamObserver<MigrationProgress>) out;
-    String id = request.getMigrationId().isEmpty()
-        ? "m-" + UUID.randomUUID().toString().substring(0, 13) : request.getMigrationId();
+    String id;
+    try {
+      id = MigrationIds.orNew(request.getMigrationId());
+    } catch (IllegalArgumentException e) {
+      out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+      return;
+    }
     if (request.getPid() <= 0 || request.getDestination().isBlank()) {
       out.onError(Status.INVALID_ARGUMENT
           .withDescription("pid and destination (host:port) are required").asRuntimeException());
       return;
     }
+    if (!idsInUse.add(id)) {
+      out.onError(Status.ALREADY_EXISTS.withDescription("migration id " + id + " is in use")
+          .asRuntimeException());
+      return;
+    }
     if (busy.putIfAbsent(request.getPid(), id) != null) {
+      idsInUse.remove(id);
       out.onError(Status.ALREADY_EXISTS.withDescription("pid " + request.getPid()
           + " is already being migrated (" + busy.get(request.getPid()) + ")")
           .asRuntimeException());
@@ -75,11 +88,15 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
       MigrationSettings settings = MigrationSettings.from(request.getOptions(), workDir,
           keepDump);
       DirtyTracker tracker = DirtyTrackers.create(request.getOptions().getTracker());
+      // Keepalive notices a destination that vanished without closing the connection, so a
+      // frozen source is never left waiting on a dead peer.
       channel = NettyChannelBuilder.forTarget(request.getDestination()).usePlaintext()
+          .keepAliveTime(20, TimeUnit.SECONDS).keepAliveTimeout(10, TimeUnit.SECONDS)
           .intercept(TracingInterceptors.client(otel)).build();
       DestinationProbe.defaults().check(channel, request.getDestination());
       MigrationReport report;
-      try (GrpcPageXfer xfer = new GrpcPageXfer(channel, settings.replyTimeout())) {
+      try (GrpcPageXfer xfer = new GrpcPageXfer(channel, settings.replyTimeout(),
+          Criu.RESTORE_TIMEOUT.plusMinutes(1))) {
         report = new MigrationSession(id, request.getPid(), settings, tracker,
             new CriuDumper(criu, settings.criuTimeout()), xfer, tracer, listener(events))
             .run();
@@ -99,6 +116,7 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
     } finally {
       span.end();
       busy.remove(request.getPid());
+      idsInUse.remove(id);
       if (channel != null) {
         channel.shutdownNow();
         try {

@@ -1,10 +1,11 @@
 package io.livemig.dump.migration;
 
 import io.livemig.common.criu.CriuException;
+import io.livemig.common.os.Dirs;
 import io.livemig.dump.convergence.RoundResult;
 import io.livemig.dump.criu.CriuDumper;
 import io.livemig.dump.criu.FinalDump;
-import io.livemig.dump.memory.ProcessTree;
+import io.livemig.common.os.ProcessTree;
 import io.livemig.dump.memory.ProcessVmReader;
 import io.livemig.dump.precopy.FinalPages;
 import io.livemig.dump.precopy.MemoryCopier;
@@ -28,11 +29,10 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
+import java.security.SecureRandom;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * One migration on the source host, start to end: pre-copy rounds, freeze and final dump, final
@@ -64,17 +64,22 @@ public final class MigrationSession {
     this.progress = progress;
   }
 
+  /** For the agent's shutdown hook: no tree stays stopped because its agent went away. */
+  public static void resumeFrozenSources() {
+    SourceTree.resumeAllFrozen();
+  }
+
   /** Runs the migration; never throws: failures are in the report, with the source resumed. */
   public MigrationReport run() {
     report.setMigrationId(id).setTracker(tracker.name());
     SourceTree source = new SourceTree(rootPid);
     Path dumpDir = settings.workDir().resolve(id);
-    boolean restored = false;
+    boolean sourceKilled = false;
     try {
       ProcessTree tree = ProcessTree.of(rootPid);
       xfer.header(header(tree));
       Map<Integer, PageLedger> ledgers = new HashMap<>();
-      PageHash hash = new PageHash(ThreadLocalRandom.current().nextLong());
+      PageHash hash = new PageHash(new SecureRandom().nextLong());
       List<RoundResult> rounds;
       try (ProcessVmReader reader = new ProcessVmReader(settings.bufferBytes())) {
         PrecopyRounds precopy = new PrecopyRounds(xfer, tracker, new MemoryCopier(reader), hash,
@@ -87,6 +92,7 @@ public final class MigrationSession {
       }
 
       long freeze = System.nanoTime();
+      source.freezing();
       phase("freeze", "criu dump --leave-stopped of pid " + rootPid);
       FinalDump dump = phaseSpan("final.dump", () -> {
         Files.createDirectories(dumpDir);
@@ -107,24 +113,40 @@ public final class MigrationSession {
 
       long restoreStart = System.nanoTime();
       RestoreResult result = phaseSpan("restore", () -> xfer.restore(tree.root().vpid()));
-      restored = true;
-      long end = System.nanoTime();
-      report.setRestoreUs(micros(end - restoreStart)).setDowntimeUs(micros(end - freeze))
-          .setRestoredRootPid(result.getRootPid());
-      phase("restore", "restored as pid " + result.getRootPid() + " on the destination");
+      report.setRestoredRootPid(result.getRootPid());
+      phase("restore", "restored, still stopped, as pid " + result.getRootPid()
+          + " on the destination");
 
+      // The point of no return: from here on the destination's copy is the only one.
+      sourceKilled = true;
       source.kill();
       phase("kill-source", "source tree of pid " + rootPid + " killed");
-      report.setSuccess(true);
-    } catch (Exception e) {
+      phaseSpan("resume", () -> {
+        xfer.resume();
+        return null;
+      });
+      long end = System.nanoTime();
+      report.setRestoreUs(micros(end - restoreStart)).setDowntimeUs(micros(end - freeze))
+          .setSuccess(true);
+      phase("resume", "pid " + result.getRootPid() + " runs on the destination");
+    } catch (Exception | Error e) {
       String msg = describe(e);
-      xfer.abort(msg);
-      boolean resumed = !restored && source.resume();
-      report.setSuccess(false).setError(msg).setSourceResumed(resumed);
-      phase("failed", msg + (resumed ? "; source resumed" : ""));
+      if (sourceKilled) {
+        msg += "; the source is gone and the restored copy (pid " + report.getRestoredRootPid()
+            + " on the destination) may still be stopped: resume it there with kill -CONT";
+        xfer.abort(msg);
+      } else {
+        // Resume first: nothing below may stand between a frozen tree and SIGCONT.
+        boolean resumed = source.resume();
+        report.setSourceResumed(resumed);
+        xfer.abort(msg);
+        msg += resumed ? "" : "; resuming the source FAILED: check pid " + rootPid;
+      }
+      report.setSuccess(false).setError(msg);
+      phase("failed", msg + (report.getSourceResumed() ? "; source resumed" : ""));
     } finally {
       if (!settings.keepDump()) {
-        deleteTree(dumpDir, report.getSuccess());
+        removeDump(dumpDir, report.getSuccess());
       }
     }
     return report.setTotalBytes(xfer.bytesSent()).setTotalTimeUs(micros(System.nanoTime() - started))
@@ -183,7 +205,7 @@ public final class MigrationSession {
         .setElapsedUs(micros(System.nanoTime() - started)).build());
   }
 
-  private static String describe(Exception e) {
+  private static String describe(Throwable e) {
     String m = e.getMessage();
     return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
   }
@@ -193,18 +215,19 @@ public final class MigrationSession {
   }
 
   /** Removes the dump folder; CRIU's log beside it stays when the migration failed. */
-  private static void deleteTree(Path dir, boolean withLog) {
-    if (Files.exists(dir)) {
-      try (var walk = Files.walk(dir)) {
-        walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      } catch (IOException ignored) {
-        // a leftover dump folder costs disk only; the next migration uses a fresh id
-      }
+  private void removeDump(Path dir, boolean succeeded) {
+    try {
+      Dirs.deleteTree(settings.workDir(), dir);
+    } catch (IOException e) {
+      // a leftover dump folder costs disk only; the next migration uses a fresh id
+      progress.phase(PhaseEvent.newBuilder().setPhase("cleanup").setDetail(e.getMessage())
+          .build());
     }
-    if (withLog) {
+    if (succeeded) {
       Path log = dir.resolveSibling(dir.getFileName() + "-dump.log");
       log.toFile().delete();
       log.resolveSibling(log.getFileName() + ".out").toFile().delete();
     }
   }
+
 }

@@ -6,7 +6,7 @@ import io.livemig.dump.convergence.StopRule;
 import io.livemig.dump.memory.MapsParser;
 import io.livemig.dump.memory.PageRun;
 import io.livemig.dump.memory.ProcPagemap;
-import io.livemig.dump.memory.ProcessTree;
+import io.livemig.common.os.ProcessTree;
 import io.livemig.dump.memory.Vma;
 import io.livemig.dump.tracking.DirtyTracker;
 import io.livemig.dump.tracking.PageHash;

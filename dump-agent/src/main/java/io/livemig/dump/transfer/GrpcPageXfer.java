@@ -6,6 +6,7 @@ import io.grpc.Channel;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import io.livemig.proto.Abort;
 import io.livemig.proto.ImageFileChunk;
 import io.livemig.proto.MigrationFrame;
 import io.livemig.proto.MigrationHeader;
@@ -15,6 +16,7 @@ import io.livemig.proto.RestoreEvent;
 import io.livemig.proto.RestoreRequest;
 import io.livemig.proto.RestoreResult;
 import io.livemig.proto.RestoreServiceGrpc;
+import io.livemig.proto.Resume;
 import io.livemig.proto.RoundCommitted;
 import io.livemig.proto.RoundEnd;
 import io.livemig.proto.RoundStart;
@@ -37,13 +39,20 @@ public final class GrpcPageXfer implements PageXfer {
   private final LinkedBlockingQueue<Object> replies = new LinkedBlockingQueue<>();
   private final ClientCallStreamObserver<MigrationFrame> requests;
   private final Duration replyTimeout;
+  private final Duration restoreTimeout;
   private final CRC32C crc = new CRC32C();
   private volatile Throwable failure;
-  private boolean completed;
+  private volatile boolean completed;
   private long bytesSent;
 
-  public GrpcPageXfer(Channel channel, Duration replyTimeout) {
+  /**
+   * @param replyTimeout how long the destination may take to commit a round or accept data
+   * @param restoreTimeout how long its CRIU restore may take; longer than the destination's own
+   *     limit, so that the source never gives up on a restore that then succeeds
+   */
+  public GrpcPageXfer(Channel channel, Duration replyTimeout, Duration restoreTimeout) {
     this.replyTimeout = replyTimeout;
+    this.restoreTimeout = restoreTimeout;
     ClientResponseObserver<MigrationFrame, RestoreEvent> observer = new ClientResponseObserver<>() {
       @Override
       public void beforeStart(ClientCallStreamObserver<MigrationFrame> stream) {
@@ -70,8 +79,10 @@ public final class GrpcPageXfer implements PageXfer {
 
       @Override
       public void onCompleted() {
-        replies.add(Status.UNAVAILABLE.withDescription("restore agent closed the stream early")
-            .asRuntimeException());
+        if (!completed) {
+          onError(Status.UNAVAILABLE.withDescription("restore agent closed the stream early")
+              .asRuntimeException());
+        }
       }
     };
     // Callbacks only signal or queue, so they run on the transport thread; the 4 MiB ready
@@ -115,7 +126,7 @@ public final class GrpcPageXfer implements PageXfer {
   public RoundCommitted roundEnd(int round, RoundStats stats) throws IOException {
     send(MigrationFrame.newBuilder()
         .setRoundEnd(RoundEnd.newBuilder().setRound(round).setStats(stats)).build());
-    RestoreEvent e = awaitReply("commit of round " + round);
+    RestoreEvent e = awaitReply("commit of round " + round, replyTimeout);
     if (!e.hasRoundCommitted() || e.getRoundCommitted().getRound() != round) {
       throw new DestinationException("restore agent answered " + e + " instead of committing round "
           + round, null);
@@ -127,14 +138,23 @@ public final class GrpcPageXfer implements PageXfer {
   public RestoreResult restore(int rootVpid) throws IOException {
     send(MigrationFrame.newBuilder()
         .setRestore(RestoreRequest.newBuilder().setRootVpid(rootVpid)).build());
-    RestoreEvent e = awaitReply("restore result");
+    RestoreEvent e = awaitReply("restore result", restoreTimeout);
     if (!e.hasRestoreResult()) {
       throw new DestinationException("restore agent answered " + e + " instead of a restore result",
           null);
     }
-    requests.onCompleted();
-    completed = true;
     return e.getRestoreResult();
+  }
+
+  @Override
+  public void resume() throws IOException {
+    send(MigrationFrame.newBuilder().setResume(Resume.getDefaultInstance()).build());
+    RestoreEvent e = awaitReply("resume confirmation", replyTimeout);
+    if (!e.hasResumed()) {
+      throw new DestinationException("restore agent answered " + e + " instead of resumed", null);
+    }
+    completed = true;
+    requests.onCompleted();
   }
 
   @Override
@@ -149,8 +169,13 @@ public final class GrpcPageXfer implements PageXfer {
   }
 
   private void send(MigrationFrame frame) throws IOException {
+    long deadline = System.nanoTime() + replyTimeout.toNanos();
     synchronized (readyLock) {
       while (!requests.isReady() && failure == null) {
+        if (System.nanoTime() > deadline) {
+          throw new DestinationException("restore agent accepted no data for " + replyTimeout,
+              null);
+        }
         try {
           readyLock.wait(1000);
         } catch (InterruptedException e) {
@@ -164,17 +189,17 @@ public final class GrpcPageXfer implements PageXfer {
     bytesSent += frame.getSerializedSize();
   }
 
-  private RestoreEvent awaitReply(String what) throws IOException {
+  private RestoreEvent awaitReply(String what, Duration timeout) throws IOException {
     Object reply;
     try {
-      reply = replies.poll(replyTimeout.toMillis(), TimeUnit.MILLISECONDS);
+      reply = replies.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("interrupted while waiting for the " + what);
     }
     if (reply == null) {
       throw new DestinationException("no " + what + " from the restore agent within "
-          + replyTimeout, null);
+          + timeout, null);
     }
     if (reply instanceof Throwable t) {
       throw destinationError(t);
@@ -197,6 +222,13 @@ public final class GrpcPageXfer implements PageXfer {
   @Override
   public void abort(String why) {
     if (failure == null && !completed) {
+      completed = true;
+      try {
+        requests.onNext(MigrationFrame.newBuilder().setAbort(Abort.newBuilder().setReason(why))
+            .build());
+      } catch (RuntimeException alreadyBroken) {
+        // the cancel below still ends the stream
+      }
       requests.cancel(why, null);
     }
   }

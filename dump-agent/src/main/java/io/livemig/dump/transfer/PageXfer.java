@@ -27,13 +27,19 @@ public interface PageXfer extends AutoCloseable {
   /** Ends the round and waits until the destination has it on disk. */
   RoundCommitted roundEnd(int round, RoundStats stats) throws IOException;
 
-  /** Asks the destination to restore and waits for the outcome. */
+  /** Asks the destination to restore, stopped, and waits for the outcome. */
   RestoreResult restore(int rootVpid) throws IOException;
+
+  /** Tells the destination that the source is gone and waits until its copy runs. */
+  void resume() throws IOException;
 
   /** Bytes handed to the transport so far (frames' payloads and headers). */
   long bytesSent();
 
-  /** Abandons the stream (on failure); the destination discards the migration. */
+  /**
+   * Abandons the stream (on failure): an explicit abort, then cancellation. The destination
+   * discards the migration and kills a copy it restored but has not resumed.
+   */
   void abort(String why);
 
   @Override

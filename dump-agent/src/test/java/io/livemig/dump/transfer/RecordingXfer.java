@@ -48,6 +48,9 @@ public final class RecordingXfer implements PageXfer {
   }
 
   @Override
+  public void resume() {}
+
+  @Override
   public long bytesSent() {
     return 0;
   }

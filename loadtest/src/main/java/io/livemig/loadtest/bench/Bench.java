@@ -79,6 +79,7 @@ public final class Bench implements Callable<Integer> {
     try (TwoHosts hosts = TwoHosts.create(tag);
         BenchCluster cluster = BenchCluster.start(hosts, work, tmpfs)) {
       CaseRunner runner = new CaseRunner(hosts, cluster, criu, work);
+      touchMemory(tmpfs);
       warmUp(hosts, cluster, work);
       for (long link : quick ? List.of(0L) : links) {
         hosts.shape(link);
@@ -105,6 +106,35 @@ public final class Bench implements Callable<Integer> {
   @Option(names = "--warm-ups", description = "Unmeasured migrations before the cases"
       + " (default ${DEFAULT-VALUE}).")
   int warmUps = 3;
+
+  /**
+   * Writes most of the machine's free memory once and frees it again. On a VM whose memory the
+   * hypervisor backs lazily (as here: first touch of a page is several times slower), this keeps
+   * whichever tool happens to run first from paying for it, which would skew every comparison.
+   */
+  private static void touchMemory(Path tmpfs) throws Exception {
+    long freeMib = 0;
+    for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+      if (line.startsWith("MemAvailable:")) {
+        freeMib = Long.parseLong(line.replaceAll("\\D", "")) / 1024;
+      }
+    }
+    long mib = Math.max(0, Math.min(16 << 10, freeMib - (4 << 10)));
+    Files.createDirectories(tmpfs);
+    Path fill = tmpfs.resolve("touch");
+    try (var ch = java.nio.channels.FileChannel.open(fill, java.nio.file.StandardOpenOption.CREATE,
+        java.nio.file.StandardOpenOption.WRITE)) {
+      java.nio.ByteBuffer mb = java.nio.ByteBuffer.allocateDirect(1 << 20);
+      for (long i = 0; i < mib; i++) {
+        mb.clear();
+        while (mb.hasRemaining()) {
+          ch.write(mb);
+        }
+      }
+    } finally {
+      Files.deleteIfExists(fill);
+    }
+  }
 
   /**
    * Small migrations first: the agents' JIT compilers then have the data path compiled, and the

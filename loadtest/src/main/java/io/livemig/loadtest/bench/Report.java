@@ -51,8 +51,8 @@ final class Report {
         .append('\n'));
     md.append("\nTwo network namespaces joined by a veth pair (198.18.0.0/15), shaped with tc tbf;"
         + " workload: memload (uniform random page writes at the given rate) in its own pid"
-        + " namespace; images on tmpfs on both sides. Agents were warmed up by one 128 MiB"
-        + " migration first. CRIU stop-and-copy = `criu dump --page-server` to `criu"
+        + " namespace; images on tmpfs on both sides. Agents were warmed up by three 128 MiB"
+        + " migrations first, and the machine's memory by writing and freeing most of it once. CRIU stop-and-copy = `criu dump --page-server` to `criu"
         + " page-server` on hostB, the other images through tar|nc, `criu restore -d`.\n\n");
     md.append("## Targets\n\n").append(Targets.table(results, linkRates)).append('\n');
     md.append("## All cases\n\n");

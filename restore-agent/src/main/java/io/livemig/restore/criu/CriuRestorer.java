@@ -19,13 +19,14 @@ public final class CriuRestorer {
   }
 
   /**
-   * criu restore -d: CRIU returns once the tree runs on its own, detached from this agent. The
-   * restorer reads PRESENT pages with preadv and follows PARENT entries down the parent chain.
+   * criu restore -d --leave-stopped: CRIU returns once the tree exists, detached from this agent
+   * and stopped, so that it runs only after the source tree is gone. The restorer reads PRESENT
+   * pages with preadv and follows PARENT entries down the parent chain.
    */
   public int restore(Path dir, Path log) throws CriuException {
     Path pidfile = dir.resolve("restored.pid");
-    criu.run("restore", List.of("-D", dir.toString(), "-d", "--pidfile", pidfile.toString()),
-        dir, log, timeout);
+    criu.run("restore", List.of("-D", dir.toString(), "-d", "--leave-stopped", "--pidfile",
+        pidfile.toString()), dir, log, timeout);
     try {
       return Integer.parseInt(Files.readString(pidfile).trim());
     } catch (IOException | NumberFormatException e) {

@@ -15,10 +15,11 @@ import java.util.Set;
 /**
  * The final dump's other image files, arriving in pieces: each file is created new inside the
  * round folder (names are checked before they get here), written at strictly continuing offsets,
- * and closed at its last piece.
+ * and closed at its last piece. Files come one after another, so one file at most is open.
  */
 public final class ImageFiles {
   private final Path dir;
+  static final int MAX_FILES = 10_000;
   private final Map<String, FileChannel> open = new HashMap<>();
   private final Map<String, Long> sizes = new HashMap<>();
   private final Set<String> complete = new HashSet<>();
@@ -31,6 +32,13 @@ public final class ImageFiles {
     String name = c.getName();
     if (complete.contains(name)) {
       throw new InvalidFrameException("image " + name + " was already complete");
+    }
+    if (!open.isEmpty() && !open.containsKey(name)) {
+      throw new InvalidFrameException("image " + name + " started before "
+          + open.keySet().iterator().next() + " was complete; files come one after another");
+    }
+    if (!sizes.containsKey(name) && sizes.size() >= MAX_FILES) {
+      throw new InvalidFrameException("more than " + MAX_FILES + " image files");
     }
     long have = sizes.getOrDefault(name, 0L);
     if (c.getOffset() != have) {

@@ -43,9 +43,13 @@ public final class RoundImages {
 
   /** The file names this folder writes itself for a task: no image file may take them. */
   public static boolean isReserved(String name) {
-    return name.matches("pagemap-\\d+\\.img") || name.matches("pages-\\d+\\.img")
-        && Integer.parseInt(name.substring(6, name.length() - 4)) >= FIRST_PAGES_ID
-        || name.equals("parent");
+    if (name.equals("parent") || name.matches("pagemap-\\d+\\.img")) {
+      return true;
+    }
+    if (!name.matches("pages-\\d{1,18}\\.img")) {
+      return name.matches("pages-\\d+\\.img"); // absurdly long ids: never CRIU's own either
+    }
+    return Long.parseLong(name.substring(6, name.length() - 4)) >= FIRST_PAGES_ID;
   }
 
   public void present(int vpid, long vaddr, int nrPages, ByteString payload) throws IOException {

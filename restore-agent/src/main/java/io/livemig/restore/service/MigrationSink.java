@@ -1,12 +1,15 @@
 package io.livemig.restore.service;
 
 import io.livemig.common.criu.CriuException;
+import io.livemig.common.os.LibC;
+import io.livemig.common.os.ProcessTree;
 import io.livemig.proto.ImageFileChunk;
 import io.livemig.proto.MigrationFrame;
 import io.livemig.proto.MigrationHeader;
 import io.livemig.proto.PageChunk;
 import io.livemig.proto.RestoreEvent;
 import io.livemig.proto.RestoreResult;
+import io.livemig.proto.Resumed;
 import io.livemig.proto.RoundCommitted;
 import io.livemig.restore.criu.CriuRestorer;
 import io.livemig.restore.images.ImageFiles;
@@ -22,7 +25,9 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The destination side of one migration stream: checks every frame against the protocol and
@@ -30,7 +35,18 @@ import java.util.Map;
  * Not thread safe: frames of one stream are handled one at a time.
  */
 final class MigrationSink {
-  enum State { EXPECT_HEADER, EXPECT_ROUND, IN_ROUND, EXPECT_RESTORE, DONE }
+  /** Far above what pre-copy does (its stop rule allows a handful): a bound on disk use. */
+  static final int MAX_ROUNDS = 100;
+  static final int MAX_TASKS = 4096;
+
+  enum State { EXPECT_HEADER, EXPECT_ROUND, IN_ROUND, EXPECT_RESTORE, RESTORED, DONE }
+
+  /** The source gave up; the stream ends with this after the restored copy is removed. */
+  static final class AbortedException extends Exception {
+    AbortedException(String message) {
+      super(message);
+    }
+  }
 
   private final Path imagesRoot;
   private final CriuRestorer restorer;
@@ -38,6 +54,7 @@ final class MigrationSink {
   private final Context parent;
   private final Map<Integer, PageRunSet> held = new HashMap<>();
   private final Map<Integer, Long> lastEnd = new HashMap<>();
+  private final Set<Integer> headerVpids = new HashSet<>();
 
   private State state = State.EXPECT_HEADER;
   private Path migrationDir;
@@ -49,6 +66,7 @@ final class MigrationSink {
   private long totalWritten;
   private long imageWriteNanos;
   private long roundStarted;
+  private int restoredPid = -1;
 
   MigrationSink(Path imagesRoot, CriuRestorer restorer, Tracer tracer, Context parent) {
     this.imagesRoot = imagesRoot;
@@ -59,7 +77,7 @@ final class MigrationSink {
 
   /** Handles one frame; returns the reply to send, or null. */
   RestoreEvent accept(MigrationFrame frame)
-      throws InvalidFrameException, IOException, CriuException {
+      throws InvalidFrameException, IOException, CriuException, AbortedException {
     switch (frame.getFrameCase()) {
       case HEADER -> header(frame.getHeader());
       case ROUND_START -> roundStart(frame.getRoundStart().getRound(),
@@ -72,6 +90,10 @@ final class MigrationSink {
       case RESTORE -> {
         return restore();
       }
+      case RESUME -> {
+        return resume();
+      }
+      case ABORT -> throw aborted(frame.getAbort().getReason());
       default -> throw new InvalidFrameException("empty frame");
     }
     return null;
@@ -112,6 +134,7 @@ final class MigrationSink {
           + imagesRoot);
     }
     migrationDir = dir;
+    h.getTasksList().forEach(t -> headerVpids.add(t.getVpid()));
     state = State.EXPECT_ROUND;
   }
 
@@ -119,6 +142,10 @@ final class MigrationSink {
     expect(State.EXPECT_ROUND, "round start");
     if (n != nextRound) {
       throw new InvalidFrameException("round " + n + " started, expected round " + nextRound);
+    }
+    if (n >= MAX_ROUNDS) {
+      throw new InvalidFrameException("round " + n + " exceeds the limit of " + MAX_ROUNDS
+          + " rounds");
     }
     if (fin && n == 0) {
       throw new InvalidFrameException("the final round needs at least one pre-copy round before it");
@@ -141,6 +168,15 @@ final class MigrationSink {
   private void pages(PageChunk c) throws InvalidFrameException, IOException {
     expect(State.IN_ROUND, "pages");
     FrameChecks.pages(c, finalRound);
+    // Pre-copy covers the tree the header announced; the final dump may also hold processes
+    // forked since, but every task costs an open file, so their number is capped.
+    if (!finalRound && !headerVpids.contains(c.getVpid())) {
+      throw new InvalidFrameException("chunk for vpid " + c.getVpid() + ", which the header's"
+          + " task list does not name");
+    }
+    if (!lastEnd.containsKey(c.getVpid()) && lastEnd.size() >= MAX_TASKS) {
+      throw new InvalidFrameException("more than " + MAX_TASKS + " tasks in one round");
+    }
     long start = c.getVaddr();
     long end = start + (long) c.getNrPages() * FrameChecks.PAGE_SIZE;
     Long prevEnd = lastEnd.get(c.getVpid());
@@ -206,7 +242,8 @@ final class MigrationSink {
     try {
       int pid = restorer.restore(migrationDir.resolve("final"), restoreLog());
       span.setAttribute("restored.pid", pid);
-      state = State.DONE;
+      restoredPid = pid;
+      state = State.RESTORED;
       return RestoreEvent.newBuilder().setRestoreResult(RestoreResult.newBuilder().setRootPid(pid)
           .setRestoreTimeUs((System.nanoTime() - start) / 1000)
           .setImageWriteTimeUs(imageWriteNanos / 1000)).build();
@@ -216,6 +253,31 @@ final class MigrationSink {
     } finally {
       span.end();
     }
+  }
+
+  private RestoreEvent resume() throws InvalidFrameException, IOException {
+    expect(State.RESTORED, "resume");
+    if (!ProcessTree.signal(restoredPid, LibC.SIGCONT)) {
+      throw new IOException("could not resume the restored tree of pid " + restoredPid);
+    }
+    state = State.DONE;
+    return RestoreEvent.newBuilder()
+        .setResumed(Resumed.newBuilder().setRootPid(restoredPid)).build();
+  }
+
+  private AbortedException aborted(String reason) {
+    if (state == State.RESTORED) {
+      ProcessTree.signal(restoredPid, LibC.SIGKILL);
+      state = State.DONE;
+      return new AbortedException("the source aborted (" + reason + "); restored copy of pid "
+          + restoredPid + " killed");
+    }
+    return new AbortedException("the source aborted: " + reason);
+  }
+
+  /** The pid of a restored copy that is still stopped, waiting for resume; -1 otherwise. */
+  int stoppedCopy() {
+    return state == State.RESTORED ? restoredPid : -1;
   }
 
   /** Releases open files after a failure; the caller removes the folder. */

@@ -4,17 +4,15 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.livemig.common.criu.CriuException;
+import io.livemig.common.os.Dirs;
 import io.livemig.proto.MigrationFrame;
 import io.livemig.proto.RestoreEvent;
 import io.livemig.restore.validation.InvalidFrameException;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import java.util.stream.Stream;
 
 /**
  * One migration stream on the restore agent. gRPC's transport thread only queues frames; one
@@ -24,7 +22,7 @@ import java.util.stream.Stream;
  */
 final class MigrationStream implements StreamObserver<MigrationFrame> {
   private static final Logger LOG = Logger.getLogger(MigrationStream.class.getName());
-  /** Frames requested ahead of the writer: 16 frames of at most 1 MiB payload each. */
+  /** Frames requested ahead of the writer: 16 frames of at most 4 MiB of pages each. */
   static final int WINDOW = 16;
   private static final int BATCH = WINDOW / 2;
   private static final Object COMPLETED = new Object();
@@ -117,11 +115,14 @@ final class MigrationStream implements StreamObserver<MigrationFrame> {
       fail(Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
     } catch (CriuException e) {
       fail(Status.FAILED_PRECONDITION.withDescription(e.getMessage()));
+    } catch (MigrationSink.AbortedException e) {
+      fail(Status.ABORTED.withDescription(e.getMessage()));
     } catch (IOException e) {
       fail(Status.INTERNAL.withDescription("writing images failed: " + e));
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
+      // Also errors such as OutOfMemoryError: the stream must end, or the sender waits forever.
       LOG.log(Level.SEVERE, "unexpected failure handling a migration frame", e);
-      fail(Status.INTERNAL.withDescription("restore agent bug: " + e));
+      fail(Status.INTERNAL.withDescription("restore agent failure: " + e));
     }
     return false;
   }
@@ -134,6 +135,12 @@ final class MigrationStream implements StreamObserver<MigrationFrame> {
   }
 
   private void abandoned(Throwable t) {
+    if (sink.stoppedCopy() > 0) {
+      // Whether the source still exists is unknown: running this copy could make two.
+      LOG.severe("migration " + sink.name() + ": the source went away after the restore; the"
+          + " restored copy, pid " + sink.stoppedCopy() + ", is left stopped. Resume it with"
+          + " kill -CONT once the source is known to be gone, or kill it.");
+    }
     if (!sink.done()) {
       LOG.info("migration " + sink.name() + " abandoned by the sender: "
           + Status.fromThrowable(t));
@@ -155,8 +162,8 @@ final class MigrationStream implements StreamObserver<MigrationFrame> {
     if (keepImages || dir == null) {
       return;
     }
-    try (Stream<Path> walk = Files.walk(dir)) {
-      walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    try {
+      Dirs.deleteTree(dir.getParent(), dir);
     } catch (IOException e) {
       LOG.warning("could not remove " + dir + ": " + e);
     }

@@ -1,6 +1,7 @@
 package io.livemig.restore.validation;
 
 import com.google.protobuf.ByteString;
+import io.livemig.common.agent.MigrationIds;
 import io.livemig.proto.ImageFileChunk;
 import io.livemig.proto.MigrationHeader;
 import io.livemig.proto.PageChunk;
@@ -17,13 +18,12 @@ public final class FrameChecks {
   static final long USER_END = 1L << 56;
   /** Larger chunks are allowed by the format but no sender needs them; cap memory per frame. */
   public static final int MAX_CHUNK_PAGES = 1024;
-  private static final Pattern MIGRATION_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
   private static final Pattern IMAGE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
   private FrameChecks() {}
 
   public static void header(MigrationHeader h) throws InvalidFrameException {
-    if (!MIGRATION_ID.matcher(h.getMigrationId()).matches()) {
+    if (!MigrationIds.isValid(h.getMigrationId())) {
       throw new InvalidFrameException("migration id '" + h.getMigrationId()
           + "' must be 1-64 characters of [A-Za-z0-9_-]");
     }

@@ -99,5 +99,7 @@ class RoundImagesTest {
     assertFalse(RoundImages.isReserved("pages-1.img"), "CRIU's own shmem pages");
     assertFalse(RoundImages.isReserved("pagemap-shmem-5.img"));
     assertFalse(RoundImages.isReserved("core-1.img"));
+    assertTrue(RoundImages.isReserved("pages-99999999999.img"));
+    assertTrue(RoundImages.isReserved("pages-" + "9".repeat(40) + ".img"));
   }
 }

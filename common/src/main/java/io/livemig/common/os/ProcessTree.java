@@ -1,5 +1,6 @@
-package io.livemig.dump.memory;
+package io.livemig.common.os;
 
+import com.sun.jna.LastErrorException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -52,6 +53,28 @@ public record ProcessTree(List<Task> tasks) {
       }
     }
     return kids;
+  }
+
+  /**
+   * Sends sig to every process of the tree under rootPid (to the root alone when the tree cannot
+   * be read any more); true when every signal was delivered.
+   */
+  public static boolean signal(int rootPid, int sig) {
+    List<Task> tasks;
+    try {
+      tasks = of(rootPid).tasks();
+    } catch (IOException | RuntimeException e) {
+      tasks = List.of(new Task(rootPid, rootPid));
+    }
+    boolean ok = true;
+    for (Task t : tasks) {
+      try {
+        LibC.kill(t.pid(), sig);
+      } catch (LastErrorException e) {
+        ok = false;
+      }
+    }
+    return ok;
   }
 
   static int vpid(int pid) throws IOException {
