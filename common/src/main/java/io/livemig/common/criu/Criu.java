@@ -80,10 +80,19 @@ public final class Criu {
   private static Criu check(Path executable) throws CriuException {
     String out;
     try {
-      Process p = new ProcessBuilder(executable.toString(), "--version").redirectErrorStream(true)
-          .start();
-      out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      p.waitFor(10, TimeUnit.SECONDS);
+      // Output goes to a file, not a pipe: a CRIU that hangs must not hang the agent's start.
+      Path tmp = Files.createTempFile("criu-version", ".out");
+      try {
+        Process p = new ProcessBuilder(executable.toString(), "--version")
+            .redirectErrorStream(true).redirectOutput(tmp.toFile()).start();
+        if (!p.waitFor(10, TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+          throw new CriuException(executable + " --version did not answer within 10 s");
+        }
+        out = Files.readString(tmp, StandardCharsets.UTF_8);
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
     } catch (IOException e) {
       throw new CriuException("cannot run " + executable + ": " + e.getMessage(), e);
     } catch (InterruptedException e) {

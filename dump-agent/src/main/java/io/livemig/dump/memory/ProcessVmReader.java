@@ -17,6 +17,8 @@ public final class ProcessVmReader implements AutoCloseable {
   /** Linux IOV_MAX. */
   public static final int MAX_RUNS = 1024;
   private static final int ESRCH = 3;
+  private static final int ENOMEM = 12;
+  private static final int EFAULT = 14;
 
   private final Memory data;
   private final ByteBuffer view;
@@ -68,9 +70,14 @@ public final class ProcessVmReader implements AutoCloseable {
         if (e.getErrorCode() == ESRCH) {
           throw new TaskGoneException(pid);
         }
-        got = 0; // the first run failed (EFAULT/ENOMEM): skip it below
+        if (e.getErrorCode() != EFAULT && e.getErrorCode() != ENOMEM) {
+          throw new IOException("process_vm_readv of pid " + pid + " failed with errno "
+              + e.getErrorCode() + " (EPERM: the agent needs CAP_SYS_PTRACE over the tree)", e);
+        }
+        got = 0; // the first run is no longer mapped: skip it below
       }
-      // Transfers stop at the first iovec that fails, never inside one.
+      // A transfer that fails inside a run reports the bytes before it; that run is skipped
+      // whole and the next call starts after it.
       while (first < runs.size() && got >= runs.get(first).bytes()) {
         long b = runs.get(first).bytes();
         readable[first++] = true;

@@ -2,10 +2,10 @@ package io.livemig.dump.migration;
 
 import io.livemig.common.criu.CriuException;
 import io.livemig.common.os.Dirs;
+import io.livemig.common.os.ProcessTree;
 import io.livemig.dump.convergence.RoundResult;
 import io.livemig.dump.criu.CriuDumper;
 import io.livemig.dump.criu.FinalDump;
-import io.livemig.common.os.ProcessTree;
 import io.livemig.dump.memory.ProcessVmReader;
 import io.livemig.dump.precopy.FinalPages;
 import io.livemig.dump.precopy.MemoryCopier;

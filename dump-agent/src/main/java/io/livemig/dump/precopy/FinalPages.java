@@ -44,13 +44,8 @@ public final class FinalPages {
             }
           }
           for (int p = 0; p < n; p++) {
-            long a = addr + ((long) p << PageSize.SHIFT);
-            PageLedger.Region region = ledger.find(a);
-            if (region == null) {
-              sender.unknownPage(task.vpid(), a, buf, p * PageSize.BYTES);
-            } else {
-              sender.page(task.vpid(), region, a, buf, p * PageSize.BYTES);
-            }
+            sender.page(task.vpid(), ledger, addr + ((long) p << PageSize.SHIFT), buf,
+                p * PageSize.BYTES);
           }
           sender.flush();
           addr += (long) n << PageSize.SHIFT;

@@ -3,7 +3,6 @@ package io.livemig.dump.precopy;
 import io.livemig.dump.memory.PageRun;
 import io.livemig.dump.memory.PageSize;
 import io.livemig.dump.memory.ProcessVmReader;
-import io.livemig.dump.memory.Vma;
 import io.livemig.dump.tracking.PageLedger;
 import io.livemig.dump.transfer.PageSender;
 import java.io.IOException;
@@ -18,14 +17,13 @@ import java.util.List;
 public final class MemoryCopier {
   private final ProcessVmReader reader;
   private final boolean[] readable = new boolean[ProcessVmReader.MAX_RUNS];
-  private long unreadablePages;
 
   public MemoryCopier(ProcessVmReader reader) {
     this.reader = reader;
   }
 
-  /** Copies runs (sorted, each inside one of vmas, also sorted) of task pid / vpid. */
-  public void copy(int pid, int vpid, List<Vma> vmas, List<PageRun> runs, PageLedger ledger,
+  /** Copies runs (sorted) of task pid / vpid. */
+  public void copy(int pid, int vpid, List<PageRun> runs, PageLedger ledger,
       PageSender sender) throws IOException {
     int maxPages = reader.capacity() / PageSize.BYTES;
     List<PageRun> batch = new ArrayList<>(ProcessVmReader.MAX_RUNS);
@@ -35,7 +33,7 @@ public final class MemoryCopier {
       int left = run.nrPages();
       while (left > 0) {
         if (batchPages == maxPages || batch.size() == ProcessVmReader.MAX_RUNS) {
-          copyBatch(pid, vpid, vmas, batch, ledger, sender);
+          copyBatch(pid, vpid, batch, ledger, sender);
           batch.clear();
           batchPages = 0;
         }
@@ -47,34 +45,23 @@ public final class MemoryCopier {
       }
     }
     if (!batch.isEmpty()) {
-      copyBatch(pid, vpid, vmas, batch, ledger, sender);
+      copyBatch(pid, vpid, batch, ledger, sender);
     }
   }
 
-  /** Pages that vanished (unmapped) between the pagemap scan and the read. */
-  public long unreadablePages() {
-    return unreadablePages;
-  }
-
-  private void copyBatch(int pid, int vpid, List<Vma> vmas, List<PageRun> batch,
-      PageLedger ledger, PageSender sender) throws IOException {
+  private void copyBatch(int pid, int vpid, List<PageRun> batch, PageLedger ledger,
+      PageSender sender) throws IOException {
     ByteBuffer buf = reader.read(pid, batch, readable);
     int offset = 0;
-    int v = 0;
     for (int i = 0; i < batch.size(); i++) {
       PageRun run = batch.get(i);
       if (!readable[i]) {
-        unreadablePages += run.nrPages();
+        // Unmapped since the pagemap scan: the final dump sends whatever is there at the end.
         offset += (int) run.bytes();
         continue;
       }
-      while (!vmas.get(v).contains(run.vaddr())) {
-        v++;
-      }
-      Vma vma = vmas.get(v);
-      PageLedger.Region region = ledger.region(vma.start(), vma.end());
       for (int p = 0; p < run.nrPages(); p++) {
-        sender.page(vpid, region, run.vaddr() + ((long) p << PageSize.SHIFT), buf, offset);
+        sender.page(vpid, ledger, run.vaddr() + ((long) p << PageSize.SHIFT), buf, offset);
         offset += PageSize.BYTES;
       }
     }

@@ -1,12 +1,13 @@
 package io.livemig.dump.precopy;
 
+import io.livemig.common.os.ProcessTree;
 import io.livemig.dump.convergence.DowntimeModel;
 import io.livemig.dump.convergence.RoundResult;
 import io.livemig.dump.convergence.StopRule;
 import io.livemig.dump.memory.MapsParser;
 import io.livemig.dump.memory.PageRun;
 import io.livemig.dump.memory.ProcPagemap;
-import io.livemig.common.os.ProcessTree;
+import io.livemig.dump.memory.TaskGoneException;
 import io.livemig.dump.memory.Vma;
 import io.livemig.dump.tracking.DirtyTracker;
 import io.livemig.dump.tracking.PageHash;
@@ -18,9 +19,12 @@ import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Scope;
 import java.io.IOException;
+import java.nio.file.NoSuchFileException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
@@ -100,23 +104,38 @@ public final class PrecopyRounds {
     return best;
   }
 
+  /**
+   * One round over the tasks of the tree that the header announced and that still exist: a
+   * child that exits meanwhile is skipped, one forked meanwhile waits for the final dump.
+   */
   private RoundResult round(ProcessTree tree, int round, long start, long sinceLast)
       throws IOException {
     xfer.roundStart(round, false);
     PageSender sender = new PageSender(xfer, hash, false);
     long candidates = 0;
     long resident = 0;
-    for (ProcessTree.Task task : tree.tasks()) {
-      List<Vma> vmas = MapsParser.read(task.pid()).stream().filter(Vma::isPrecopied).toList();
-      List<PageRun> runs;
-      try (ProcPagemap pagemap = new ProcPagemap(task.pid())) {
-        runs = tracker.candidates(task.pid(), pagemap, vmas, round);
-      }
-      for (PageRun run : runs) {
-        candidates += run.nrPages();
+    Set<Integer> announced = new HashSet<>();
+    tree.tasks().forEach(t -> announced.add(t.vpid()));
+    for (ProcessTree.Task task : ProcessTree.of(tree.root().pid()).tasks()) {
+      if (!announced.contains(task.vpid())) {
+        continue;
       }
       PageLedger ledger = ledgers.computeIfAbsent(task.vpid(), v -> new PageLedger());
-      copier.copy(task.pid(), task.vpid(), vmas, runs, ledger, sender);
+      try {
+        List<Vma> vmas = MapsParser.read(task.pid()).stream().filter(Vma::isPrecopied).toList();
+        List<PageRun> runs;
+        try (ProcPagemap pagemap = new ProcPagemap(task.pid())) {
+          runs = tracker.candidates(task.pid(), pagemap, vmas, round);
+        }
+        for (PageRun run : runs) {
+          candidates += run.nrPages();
+        }
+        copier.copy(task.pid(), task.vpid(), runs, ledger, sender);
+      } catch (NoSuchFileException | TaskGoneException exited) {
+        if (task.pid() == tree.root().pid()) {
+          throw exited;
+        }
+      }
       resident += ledger.heldPages();
     }
     long dirty = round == 0 ? 0 : tracker.reportsWrites() ? candidates : sender.changedPages();

@@ -1,92 +1,74 @@
 package io.livemig.dump.tracking;
 
 import io.livemig.dump.memory.PageSize;
-import java.util.BitSet;
-import java.util.Iterator;
-import java.util.Map;
-import java.util.TreeMap;
+import java.util.HashMap;
 
 /**
  * What the destination holds for one task: for every page it has received, the 128-bit hash of
- * the content it received last. 16 bytes and one bit per page of the task's copied areas; the
- * page data itself is never kept. Regions follow the task's areas and are rebuilt when an area
- * moves or changes size between rounds.
+ * the content it received last, keyed by address. Storage grows with the pages actually sent
+ * (16 bytes and a bit per page, in blocks of 2 MiB of address space), not with the size of the
+ * task's areas, and needs no notion of areas: if an area moves or changes, an address whose
+ * content hashes as before holds, on the destination, exactly that content.
  */
 public final class PageLedger {
-  private final TreeMap<Long, Region> regions = new TreeMap<>();
+  private static final int BLOCK_SHIFT = 9;
+  private static final int BLOCK_PAGES = 1 << BLOCK_SHIFT;
 
-  /** The region covering exactly [start, end), carrying over what older regions knew of it. */
-  public Region region(long start, long end) {
-    Region r = regions.get(start);
-    if (r != null && r.end == end) {
-      return r;
-    }
-    Region fresh = new Region(start, end);
-    Iterator<Map.Entry<Long, Region>> it = regions.entrySet().iterator();
-    while (it.hasNext()) {
-      Region old = it.next().getValue();
-      if (old.start < end && old.end > start) {
-        fresh.copyFrom(old);
-        it.remove();
-      }
-    }
-    regions.put(start, fresh);
-    return fresh;
+  private final HashMap<Long, Block> blocks = new HashMap<>();
+  private Block last;
+  private long lastIndex = -1;
+  private long held;
+
+  private static final class Block {
+    final long[] hashes = new long[2 * BLOCK_PAGES];
+    final long[] present = new long[BLOCK_PAGES / 64];
   }
 
-  /** The region holding addr, or null when the destination has nothing there. */
-  public Region find(long addr) {
-    Map.Entry<Long, Region> e = regions.floorEntry(addr);
-    return e != null && addr < e.getValue().end ? e.getValue() : null;
+  private Block block(long addr, boolean create) {
+    long index = addr >>> (PageSize.SHIFT + BLOCK_SHIFT);
+    if (index != lastIndex || last == null) {
+      Block b = blocks.get(index);
+      if (b == null) {
+        if (!create) {
+          return null;
+        }
+        b = new Block();
+        blocks.put(index, b);
+      }
+      last = b;
+      lastIndex = index;
+    }
+    return last;
+  }
+
+  private static int slot(long addr) {
+    return (int) (addr >>> PageSize.SHIFT) & (BLOCK_PAGES - 1);
+  }
+
+  /** Whether the destination holds exactly this content at addr. */
+  public boolean holds(long addr, long low, long high) {
+    Block b = block(addr, false);
+    if (b == null) {
+      return false;
+    }
+    int i = slot(addr);
+    return (b.present[i >>> 6] & (1L << i)) != 0 && b.hashes[2 * i] == low
+        && b.hashes[2 * i + 1] == high;
+  }
+
+  /** The destination now holds content with this hash at addr. */
+  public void record(long addr, long low, long high) {
+    Block b = block(addr, true);
+    int i = slot(addr);
+    if ((b.present[i >>> 6] & (1L << i)) == 0) {
+      b.present[i >>> 6] |= 1L << i;
+      held++;
+    }
+    b.hashes[2 * i] = low;
+    b.hashes[2 * i + 1] = high;
   }
 
   public long heldPages() {
-    long n = 0;
-    for (Region r : regions.values()) {
-      n += r.held.cardinality();
-    }
-    return n;
-  }
-
-  /** One area's pages. */
-  public static final class Region {
-    final long start;
-    final long end;
-    private final long[] hashes;
-    private final BitSet held = new BitSet();
-
-    Region(long start, long end) {
-      this.start = start;
-      this.end = end;
-      this.hashes = new long[(int) ((end - start) >>> PageSize.SHIFT) * 2];
-    }
-
-    private int index(long addr) {
-      return (int) ((addr - start) >>> PageSize.SHIFT);
-    }
-
-    /** Whether the destination holds exactly this content at addr. */
-    public boolean holds(long addr, long low, long high) {
-      int i = index(addr);
-      return held.get(i) && hashes[2 * i] == low && hashes[2 * i + 1] == high;
-    }
-
-    public void record(long addr, long low, long high) {
-      int i = index(addr);
-      held.set(i);
-      hashes[2 * i] = low;
-      hashes[2 * i + 1] = high;
-    }
-
-    private void copyFrom(Region old) {
-      long from = Math.max(start, old.start);
-      long to = Math.min(end, old.end);
-      for (long a = from; a < to; a += PageSize.BYTES) {
-        int o = old.index(a);
-        if (old.held.get(o)) {
-          record(a, old.hashes[2 * o], old.hashes[2 * o + 1]);
-        }
-      }
-    }
+    return held;
   }
 }

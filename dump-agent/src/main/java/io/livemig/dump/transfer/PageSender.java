@@ -48,7 +48,7 @@ public final class PageSender {
   }
 
   /** One page at buf[offset..offset+4096) of task vpid, at addr in its address space. */
-  public void page(int vpid, PageLedger.Region region, long addr, ByteBuffer buf, int offset)
+  public void page(int vpid, PageLedger ledger, long addr, ByteBuffer buf, int offset)
       throws IOException {
     scanned++;
     boolean isZero = PageHash.isZero(buf, offset, PageSize.BYTES);
@@ -59,7 +59,7 @@ public final class PageSender {
       low = hash.low();
       high = hash.high();
     }
-    if (region.holds(addr, low, high)) {
+    if (ledger.holds(addr, low, high)) {
       if (finalRound) {
         add(vpid, PageKind.PARENT, addr, null, 0);
         parent++;
@@ -69,21 +69,8 @@ public final class PageSender {
       return;
     }
     changed++;
-    region.record(addr, low, high);
+    ledger.record(addr, low, high);
     if (isZero) {
-      add(vpid, PageKind.ZERO, addr, null, 0);
-      zero++;
-    } else {
-      add(vpid, PageKind.PRESENT, addr, buf, offset);
-      present++;
-    }
-  }
-
-  /** A page the destination cannot have (no ledger region): always sent. */
-  public void unknownPage(int vpid, long addr, ByteBuffer buf, int offset) throws IOException {
-    scanned++;
-    changed++;
-    if (PageHash.isZero(buf, offset, PageSize.BYTES)) {
       add(vpid, PageKind.ZERO, addr, null, 0);
       zero++;
     } else {

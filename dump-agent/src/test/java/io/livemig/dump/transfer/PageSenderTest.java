@@ -27,9 +27,9 @@ class PageSenderTest {
     return b;
   }
 
-  static void sendAll(PageSender s, PageLedger.Region r, ByteBuffer buf) throws IOException {
+  static void sendAll(PageSender s, PageLedger ledger, ByteBuffer buf) throws IOException {
     for (int i = 0; i < buf.capacity() / 4096; i++) {
-      s.page(5, r, BASE + i * 4096L, buf, i * 4096);
+      s.page(5, ledger, BASE + i * 4096L, buf, i * 4096);
     }
     s.flush();
   }
@@ -39,7 +39,7 @@ class PageSenderTest {
     RecordingXfer xfer = new RecordingXfer();
     PageLedger ledger = new PageLedger();
     PageSender s = new PageSender(xfer, new PageHash(1), false);
-    sendAll(s, ledger.region(BASE, BASE + 8 * 4096), pages(1, 2, 0, 0, 3));
+    sendAll(s, ledger, pages(1, 2, 0, 0, 3));
     assertEquals(3, xfer.chunks.size());
     RecordingXfer.Chunk c0 = xfer.chunks.get(0);
     assertEquals(List.of(BASE, 2, PageKind.PRESENT), List.of(c0.vaddr(), c0.nrPages(), c0.kind()));
@@ -57,12 +57,11 @@ class PageSenderTest {
   @Test
   void laterRoundSendsOnlyChangedPages() throws IOException {
     PageLedger ledger = new PageLedger();
-    PageLedger.Region r = ledger.region(BASE, BASE + 8 * 4096);
     PageHash hash = new PageHash(7);
-    sendAll(new PageSender(new RecordingXfer(), hash, false), r, pages(1, 2, 0, 0, 3));
+    sendAll(new PageSender(new RecordingXfer(), hash, false), ledger, pages(1, 2, 0, 0, 3));
     RecordingXfer xfer = new RecordingXfer();
     PageSender s = new PageSender(xfer, hash, false);
-    sendAll(s, r, pages(1, 9, 0, 4, 3));
+    sendAll(s, ledger, pages(1, 9, 0, 4, 3));
     assertEquals(List.of(BASE + 4096, BASE + 3 * 4096),
         xfer.chunks.stream().map(RecordingXfer.Chunk::vaddr).toList());
     assertEquals(List.of(PageKind.PRESENT, PageKind.PRESENT),
@@ -73,12 +72,11 @@ class PageSenderTest {
   @Test
   void finalRoundTurnsUnchangedPagesIntoParentRuns() throws IOException {
     PageLedger ledger = new PageLedger();
-    PageLedger.Region r = ledger.region(BASE, BASE + 8 * 4096);
     PageHash hash = new PageHash(7);
-    sendAll(new PageSender(new RecordingXfer(), hash, false), r, pages(1, 2, 3, 4));
+    sendAll(new PageSender(new RecordingXfer(), hash, false), ledger, pages(1, 2, 3, 4));
     RecordingXfer xfer = new RecordingXfer();
     PageSender s = new PageSender(xfer, hash, true);
-    sendAll(s, r, pages(1, 2, 8, 4));
+    sendAll(s, ledger, pages(1, 2, 8, 4));
     assertEquals(List.of(PageKind.PARENT, PageKind.PRESENT, PageKind.PARENT),
         xfer.chunks.stream().map(RecordingXfer.Chunk::kind).toList());
     assertEquals(2, xfer.chunks.get(0).nrPages());
@@ -91,7 +89,7 @@ class PageSenderTest {
     PageSender s = new PageSender(xfer, new PageHash(1), false);
     int[] fill = new int[PageSender.MAX_CHUNK_PAGES + 3];
     Arrays.fill(fill, 5);
-    sendAll(s, new PageLedger().region(BASE, BASE + fill.length * 4096L), pages(fill));
+    sendAll(s, new PageLedger(), pages(fill));
     assertEquals(List.of(PageSender.MAX_CHUNK_PAGES, 3),
         xfer.chunks.stream().map(RecordingXfer.Chunk::nrPages).toList());
   }

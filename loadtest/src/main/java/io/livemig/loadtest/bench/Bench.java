@@ -4,17 +4,20 @@ import io.livemig.common.criu.Criu;
 import io.livemig.loadtest.LocalCluster;
 import io.livemig.loadtest.Memload;
 import io.livemig.loadtest.Repo;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * The benchmark: migrations between two test hosts on this machine, next to CRIU stop-and-copy,
@@ -122,9 +125,9 @@ public final class Bench implements Callable<Integer> {
     long mib = Math.max(0, Math.min(16 << 10, freeMib - (4 << 10)));
     Files.createDirectories(tmpfs);
     Path fill = tmpfs.resolve("touch");
-    try (var ch = java.nio.channels.FileChannel.open(fill, java.nio.file.StandardOpenOption.CREATE,
-        java.nio.file.StandardOpenOption.WRITE)) {
-      java.nio.ByteBuffer mb = java.nio.ByteBuffer.allocateDirect(1 << 20);
+    try (FileChannel ch = FileChannel.open(fill, StandardOpenOption.CREATE,
+        StandardOpenOption.WRITE)) {
+      ByteBuffer mb = ByteBuffer.allocateDirect(1 << 20);
       for (long i = 0; i < mib; i++) {
         mb.clear();
         while (mb.hasRemaining()) {
