@@ -17,12 +17,15 @@ public final class CriuDumper {
   }
 
   /**
-   * Dumps tree rootPid into dir. The tree stays stopped afterwards (--leave-stopped) so that it
-   * can be resumed intact if anything later fails; CRIU itself resumes it if the dump fails.
+   * Dumps tree rootPid: the pages to the page server on loopback port pageServerPort, every other
+   * image into dir. The tree stays stopped afterwards (--leave-stopped) so that it can be
+   * resumed intact if anything later fails; CRIU itself resumes it if the dump fails.
    */
-  public void dump(int rootPid, Path dir) throws CriuException {
+  public void dump(int rootPid, Path dir, int pageServerPort) throws CriuException {
     criu.run("dump", List.of("-t", String.valueOf(rootPid), "-D", dir.toString(),
-        "--leave-stopped"), dir, dir.resolveSibling(dir.getFileName() + "-dump.log"), timeout);
+        "--leave-stopped", "--page-server", "--address", "127.0.0.1", "--port",
+        String.valueOf(pageServerPort)), dir, dir.resolveSibling(dir.getFileName()
+        + "-dump.log"), timeout);
   }
 
   public String version() {

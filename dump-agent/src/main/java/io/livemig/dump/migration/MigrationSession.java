@@ -6,8 +6,9 @@ import io.livemig.common.os.ProcessTree;
 import io.livemig.dump.convergence.RoundResult;
 import io.livemig.dump.criu.CriuDumper;
 import io.livemig.dump.criu.FinalDump;
+import io.livemig.dump.criu.PageServer;
+import io.livemig.dump.memory.PageSize;
 import io.livemig.dump.memory.ProcessVmReader;
-import io.livemig.dump.precopy.FinalPages;
 import io.livemig.dump.precopy.MemoryCopier;
 import io.livemig.dump.precopy.PrecopyRounds;
 import io.livemig.dump.tracking.DirtyTracker;
@@ -27,9 +28,11 @@ import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Scope;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.nio.channels.ClosedChannelException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -94,22 +97,28 @@ public final class MigrationSession {
       long freeze = System.nanoTime();
       source.freezing();
       phase("freeze", "criu dump --leave-stopped of pid " + rootPid);
-      FinalDump dump = phaseSpan("final.dump", () -> {
+      // The final round starts before the freeze: CRIU's page server stream feeds it directly.
+      xfer.roundStart(rounds.size(), true);
+      PageSender sender = new PageSender(xfer, hash, true);
+      phaseSpan("final.dump", () -> {
         Files.createDirectories(dumpDir);
-        dumper.dump(rootPid, dumpDir);
-        return FinalDump.open(dumpDir);
+        dumpThroughPageServer(dumpDir, ledgers, sender);
+        return null;
       });
       report.setFreezeDumpUs(micros(System.nanoTime() - freeze));
-      phase("final-dump", "dumped in " + report.getFreezeDumpUs() / 1000 + " ms");
+      phase("final-dump", "dumped in " + report.getFreezeDumpUs() / 1000 + " ms, "
+          + report.getFinalPagesParent() + " pages left in parent, "
+          + report.getFinalPageBytes() + " page bytes sent");
 
       long transferStart = System.nanoTime();
       phaseSpan("final.transfer", () -> {
-        sendFinal(rounds.size(), dump, ledgers, hash);
+        long imageBytes = new ImageSender(xfer).send(FinalDump.images(dumpDir));
+        report.setFinalImageBytes(imageBytes);
+        xfer.roundEnd(rounds.size(), sender.stats().build());
         return null;
       });
       report.setFinalTransferUs(micros(System.nanoTime() - transferStart));
-      phase("final-transfer", report.getFinalPagesParent() + " pages left in parent, "
-          + report.getFinalPageBytes() + " page bytes sent");
+      phase("final-transfer", report.getFinalImageBytes() + " bytes of other images sent");
 
       long restoreStart = System.nanoTime();
       RestoreResult result = phaseSpan("restore", () -> xfer.restore(tree.root().vpid()));
@@ -153,23 +162,46 @@ public final class MigrationSession {
         .build();
   }
 
-  private void sendFinal(int round, FinalDump dump, Map<Integer, PageLedger> ledgers,
-      PageHash hash) throws IOException {
-    xfer.roundStart(round, true);
-    PageSender sender = new PageSender(xfer, hash, true);
-    FinalPages pages = new FinalPages(settings.bufferBytes());
-    long rss = 0;
-    for (FinalDump.TaskPages t : dump.tasks()) {
-      pages.send(t, ledgers, sender);
-      for (var e : t.pagemap().entries()) {
-        rss += e.nrPages() * 4096;
+  /**
+   * criu dump with our page server on loopback: each page of the frozen tree is compared with
+   * the ledger as it arrives and sent on (or left in the parent chain); no pages touch the disk.
+   */
+  private void dumpThroughPageServer(Path dumpDir, Map<Integer, PageLedger> ledgers,
+      PageSender sender) throws IOException, CriuException {
+    long[] pages = new long[1];
+    PageServer.TaskPages sink = (vpid, vaddr, nrPages, buf) -> {
+      PageLedger ledger = ledgers.computeIfAbsent(vpid, v -> new PageLedger());
+      for (int p = 0; p < nrPages; p++) {
+        sender.page(vpid, ledger, vaddr + (long) p * PageSize.BYTES, buf, p * PageSize.BYTES);
       }
+      sender.flush();
+      pages[0] += nrPages;
+    };
+    try (PageServer server = new PageServer(dumper.version(), sink, dumpDir,
+        settings.bufferBytes())) {
+      try {
+        dumper.dump(rootPid, dumpDir, server.port());
+      } catch (CriuException e) {
+        server.close();
+        try {
+          server.await(Duration.ofSeconds(5));
+        } catch (ClosedChannelException neverConnected) {
+          throw e;
+        } catch (IOException serverFailure) {
+          // A failure on our side of the stream explains CRIU's failure better than its log.
+          throw new IOException("page server: " + serverFailure.getMessage() + " (criu: "
+              + e.getMessage() + ")", serverFailure);
+        }
+        throw e;
+      }
+      server.await(Duration.ofSeconds(30));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted during the final dump", e);
     }
-    long imageBytes = new ImageSender(xfer).send(dump.otherImages());
     RoundStats stats = sender.stats().build();
-    xfer.roundEnd(round, stats);
-    report.setFinalPageBytes(sender.payloadBytes()).setFinalImageBytes(imageBytes)
-        .setFinalPagesParent(stats.getPagesParent()).setRssBytes(rss);
+    report.setFinalPageBytes(sender.payloadBytes()).setFinalPagesParent(stats.getPagesParent())
+        .setRssBytes(pages[0] * PageSize.BYTES);
   }
 
   private MigrationHeader header(ProcessTree tree) throws IOException {

@@ -1,0 +1,131 @@
+package io.livemig.dump.criu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.livemig.common.images.PageFlags;
+import io.livemig.common.images.Pagemap;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The page server against a client that speaks as criu dump does (criu/page-xfer.c). */
+class PageServerTest {
+  @TempDir
+  Path dir;
+
+  /** What criu dump sends, in either header layout (CRIU 4.2 widened nr_pages to 64 bits). */
+  static final class FakeCriu implements AutoCloseable {
+    final SocketChannel sk;
+    final boolean wide;
+
+    FakeCriu(int port, boolean wide) throws IOException {
+      sk = SocketChannel.open(new InetSocketAddress("127.0.0.1", port));
+      this.wide = wide;
+    }
+
+    void send(int cmd, int flags, long nrPages, long vaddr, long dstId) throws IOException {
+      ByteBuffer h = ByteBuffer.allocate(wide ? 32 : 24).order(ByteOrder.nativeOrder());
+      h.putInt(flags << 16 | cmd);
+      if (wide) {
+        h.putInt(0).putLong(nrPages);
+      } else {
+        h.putInt((int) nrPages);
+      }
+      h.putLong(vaddr).putLong(dstId).flip();
+      while (h.hasRemaining()) {
+        sk.write(h);
+      }
+    }
+
+    void pages(int nr, int fill) throws IOException {
+      ByteBuffer b = ByteBuffer.allocate(nr * 4096);
+      for (int i = 0; i < nr * 4096; i++) {
+        b.put(i, (byte) (fill + i / 4096));
+      }
+      while (b.hasRemaining()) {
+        sk.write(b);
+      }
+    }
+
+    int reply(int bytes) throws IOException {
+      ByteBuffer b = ByteBuffer.allocate(bytes).order(ByteOrder.nativeOrder());
+      while (b.hasRemaining()) {
+        if (sk.read(b) < 0) {
+          throw new IOException("server closed");
+        }
+      }
+      return bytes == 1 ? b.get(0) : b.getInt(0);
+    }
+
+    @Override
+    public void close() throws IOException {
+      sk.close();
+    }
+  }
+
+  record Got(int vpid, long vaddr, int nrPages, byte firstByte) {}
+
+  void servesOneDump(String version, boolean wide) throws Exception {
+    List<Got> got = new ArrayList<>();
+    try (PageServer server = new PageServer(version, (vpid, vaddr, nr, buf) -> got.add(
+        new Got(vpid, vaddr, nr, buf.get(0))), dir, 2 * 4096);
+        FakeCriu criu = new FakeCriu(server.port(), wide)) {
+      long task = 7L << 8 | PageServer.TYPE_PID;
+      criu.send(PageServer.OPEN2, 0, 0, 0, task);
+      assertEquals(0, criu.reply(1), "no parent images");
+      criu.send(PageServer.ADD_F, PageFlags.PRESENT | PageFlags.LAZY, 3, 0x10000, task);
+      criu.pages(3, 10);
+      long shm = 42L << 8 | PageServer.TYPE_SHMEM;
+      criu.send(PageServer.OPEN2, 0, 0, 0, shm);
+      assertEquals(0, criu.reply(1));
+      criu.send(PageServer.ADD_F, PageFlags.PRESENT, 2, 0, shm);
+      criu.pages(2, 50);
+      criu.send(PageServer.CLOSE, 0, 0, 0, 0);
+      assertEquals(0, criu.reply(4));
+      server.await(Duration.ofSeconds(10));
+    }
+    // Three pages through a two-page buffer: handed on as 2 + 1.
+    assertEquals(List.of(new Got(7, 0x10000, 2, (byte) 10), new Got(7, 0x12000, 1, (byte) 12)),
+        got);
+    Pagemap shmem = Pagemap.read(dir.resolve("pagemap-shmem-42.img"));
+    assertEquals(List.of(new Pagemap.Entry(0, 2, PageFlags.PRESENT)), shmem.entries());
+    byte[] data = Files.readAllBytes(dir.resolve(Pagemap.pagesFileName(shmem.pagesId())));
+    assertEquals(2 * 4096, data.length);
+    assertEquals(51, data[4096]);
+  }
+
+  @Test
+  void servesCriu41Headers() throws Exception {
+    servesOneDump("4.1", false);
+  }
+
+  @Test
+  void servesCriu42Headers() throws Exception {
+    servesOneDump("4.2", true);
+  }
+
+  @Test
+  void streamCutBeforeCloseIsAnError() throws Exception {
+    try (PageServer server = new PageServer("4.1", (vpid, vaddr, nr, buf) -> { }, dir, 4096)) {
+      try (FakeCriu criu = new FakeCriu(server.port(), false)) {
+        criu.send(PageServer.OPEN2, 0, 0, 0, 1L << 8 | PageServer.TYPE_PID);
+        criu.reply(1);
+        criu.send(PageServer.ADD_F, PageFlags.PRESENT, 4, 0x10000, 1L << 8 | 1);
+        criu.pages(1, 0);
+      }
+      IOException e = assertThrows(IOException.class, () -> server.await(Duration.ofSeconds(10)));
+      assertTrue(e.getMessage().contains("ended in the middle"), e.getMessage());
+    }
+  }
+}
