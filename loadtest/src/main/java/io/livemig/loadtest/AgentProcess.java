@@ -57,7 +57,8 @@ public final class AgentProcess implements AutoCloseable {
     throw new IOException(name + " did not start listening within 60 s: " + Files.readString(log));
   }
 
-  static String javaBin() {
+  /** The java launcher of the JVM running this, for starting agents and the CLI alike. */
+  public static String javaBin() {
     return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 

@@ -113,13 +113,15 @@ public final class LocalCluster implements AutoCloseable {
         String.valueOf(pid), "--report-json", json.toString()));
     args.addAll(List.of(options));
     int code = new CommandLine(new MigrateCommand(out, otel)).execute(args.toArray(String[]::new));
-    MigrationReport report = null;
-    if (Files.exists(json)) {
-      MigrationReport.Builder b = MigrationReport.newBuilder();
-      JsonFormat.parser().merge(Files.readString(json), b);
-      report = b.build();
-    }
+    MigrationReport report = Files.exists(json) ? readReport(json) : null;
     return new CliRun(code, buf.toString(StandardCharsets.UTF_8), report);
+  }
+
+  /** A report the migrate CLI wrote with --report-json. */
+  public static MigrationReport readReport(Path json) throws IOException {
+    MigrationReport.Builder b = MigrationReport.newBuilder();
+    JsonFormat.parser().merge(Files.readString(json), b);
+    return b.build();
   }
 
   @Override

@@ -1,7 +1,7 @@
 package io.livemig.loadtest.bench;
 
-import com.google.protobuf.util.JsonFormat;
 import io.livemig.loadtest.AgentProcess;
+import io.livemig.loadtest.LocalCluster;
 import io.livemig.loadtest.Repo;
 import io.livemig.proto.MigrationReport;
 import java.io.IOException;
@@ -63,7 +63,7 @@ public final class BenchCluster implements AutoCloseable {
       throws IOException, InterruptedException {
     Path json = Files.createTempFile(dir, "report", ".json");
     Path out = dir.resolve("migrate-" + pid + ".out");
-    List<String> cmd = new ArrayList<>(List.of(javaBin(), "-cp",
+    List<String> cmd = new ArrayList<>(List.of(AgentProcess.javaBin(), "-cp",
         Repo.root().resolve("dump-agent/target/dump-agent.jar").toString(),
         "io.livemig.cli.MigrateCommand", "--from", dumpAgent.address(), "--to",
         restoreAgent.address(), "--pid", String.valueOf(pid), "--report-json", json.toString()));
@@ -77,14 +77,9 @@ public final class BenchCluster implements AutoCloseable {
     if (Files.size(json) == 0) {
       throw new IOException("migrate CLI wrote no report: " + Files.readString(out));
     }
-    MigrationReport.Builder b = MigrationReport.newBuilder();
-    JsonFormat.parser().merge(Files.readString(json), b);
+    MigrationReport report = LocalCluster.readReport(json);
     Files.delete(json);
-    return b.build();
-  }
-
-  private static String javaBin() {
-    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    return report;
   }
 
   @Override

@@ -12,9 +12,12 @@ final class Targets {
 
   static String table(List<CaseResult> results, Map<Long, Double> linkRates) {
     StringBuilder b = new StringBuilder("| target | goal | measured | met |\n|---|---|---|---|\n");
+    // The 1 GiB case when there is one: large enough to stream for a while, small enough that
+    // the machine's memory effects at 4 GiB (see the closing notes) do not dominate.
     Optional<CaseResult> unshaped = results.stream()
         .filter(r -> r.benchCase().linkMbit() == 0 && r.criu() != null)
-        .max((p, q) -> Integer.compare(p.benchCase().rssMib(), q.benchCase().rssMib()));
+        .min((p, q) -> Integer.compare(Math.abs(p.benchCase().rssMib() - 1024),
+            Math.abs(q.benchCase().rssMib() - 1024)));
     unshaped.ifPresent(r -> {
       double ours = r.round0BytesPerSecond();
       double criuPath = r.criu().bytes() * 1e9 / r.criu().dumpNanos();
