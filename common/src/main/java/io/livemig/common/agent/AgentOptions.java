@@ -9,8 +9,11 @@ import picocli.CommandLine.Option;
 
 /** What both agents are started with (a picocli mixin), and how they run until stopped. */
 public final class AgentOptions {
-  @Option(names = "--bind", description = "Address to listen on (default ${DEFAULT-VALUE}).")
-  String bind = "0.0.0.0";
+  // Loopback by default: the agents speak plaintext gRPC without authentication (yet), so
+  // exposing one to a network is a decision the operator makes explicitly.
+  @Option(names = "--bind", description = "Address to listen on (default ${DEFAULT-VALUE});"
+      + " the agents have no authentication yet: bind only to trusted networks.")
+  String bind = "127.0.0.1";
 
   @Option(names = "--criu", description = "CRIU executable (default: $LIVEMIG_CRIU, then"
       + " .criu/criu from deploy/install-criu.sh, then criu on the PATH).")

@@ -82,6 +82,12 @@ public final class Bench implements Callable<Integer> {
     try (TwoHosts hosts = TwoHosts.create(tag);
         BenchCluster cluster = BenchCluster.start(hosts, work, tmpfs)) {
       CaseRunner runner = new CaseRunner(hosts, cluster, criu, work);
+      // Ctrl-C: TwoHosts removes the namespaces; this ends the processes the run started.
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        runner.killLiveCopies();
+        ProcessHandle.current().descendants().forEach(ProcessHandle::destroyForcibly);
+        LocalCluster.deleteTree(tmpfs);
+      }, "bench-cleanup"));
       touchMemory(tmpfs);
       warmUp(hosts, cluster, work);
       for (long link : quick ? List.of(0L) : links) {

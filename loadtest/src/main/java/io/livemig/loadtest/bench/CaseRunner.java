@@ -9,6 +9,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Runs one {@link BenchCase} on the two hosts: our migration of a fresh workload, then CRIU
@@ -24,6 +26,7 @@ public final class CaseRunner {
   private final Criu criu;
   private final Path dir;
   private int runs;
+  private final Set<Integer> liveCopies = ConcurrentHashMap.newKeySet();
 
   public CaseRunner(TwoHosts hosts, BenchCluster cluster, Criu criu, Path dir) {
     this.hosts = hosts;
@@ -50,6 +53,9 @@ public final class CaseRunner {
       AgentUsage ru = AgentUsage.start(cluster.restoreAgent().pid());
       try (HeartbeatWatch watch = new HeartbeatWatch(Memload.statusOf(w.pid()))) {
         ours = cluster.migrate(w.pid());
+        if (ours.getSuccess()) {
+          liveCopies.add(ours.getRestoredRootPid());
+        }
         Thread.sleep(100);
         oursGap = watch.maxGapNanos();
       }
@@ -67,6 +73,7 @@ public final class CaseRunner {
         try (HeartbeatWatch watch = new HeartbeatWatch(Memload.statusOf(w.pid()))) {
           sc = Baselines.criuStopAndCopy(hosts, criu, w.pid(), Files.createDirectories(
               Path.of("/dev/shm", "livemig-bench-criu-" + runs)));
+          liveCopies.add(sc.restoredPid());
           Thread.sleep(100);
           criuGap = watch.maxGapNanos();
         } finally {
@@ -80,12 +87,22 @@ public final class CaseRunner {
   }
 
   /** The restored copy's own verdict on its memory; then it is ended. */
-  private static String checkAndEnd(int pid) throws IOException, InterruptedException {
+  private String checkAndEnd(int pid) throws IOException, InterruptedException {
+    liveCopies.add(pid);
     try {
       return Memload.verify(pid, Duration.ofMinutes(2));
     } finally {
       Memload.kill(pid);
+      liveCopies.remove(pid);
     }
+  }
+
+  /**
+   * For an interrupted run: kills whatever this runner started that is not this JVM's child
+   * (restored copies belong to init, not to us).
+   */
+  void killLiveCopies() {
+    liveCopies.forEach(Memload::kill);
   }
 
 }
