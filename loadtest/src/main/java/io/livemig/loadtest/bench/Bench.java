@@ -46,6 +46,10 @@ public final class Bench implements Callable<Integer> {
       + " (default 0,16,64,256).")
   List<Double> rates = List.of(0.0, 16.0, 64.0, 256.0);
 
+  @Option(names = "--patterns", split = ",", description = "Other dirty patterns, at 1 GiB and"
+      + " 64 MiB/s (default hot,seq: 90% of writes to 10% of pages; sequential sweeps).")
+  List<String> patterns = List.of("hot", "seq");
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new Bench()).execute(args));
   }
@@ -63,6 +67,9 @@ public final class Bench implements Callable<Integer> {
       if (!cases.contains(c)) {
         cases.add(c);
       }
+    }
+    for (String pattern : patterns) {
+      cases.add(new BenchCase(1024, 64, pattern, link));
     }
     return cases;
   }

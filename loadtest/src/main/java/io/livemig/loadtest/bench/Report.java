@@ -49,21 +49,24 @@ final class Report {
         .append(String.format("%.0f", seconds)).append(" s in all.\n\n");
     Machine.describe(criu).forEach((k, v) -> md.append("- ").append(k).append(": ").append(v)
         .append('\n'));
-    md.append("\nTwo network namespaces joined by a veth pair (198.18.0.0/15), shaped with tc tbf;"
-        + " workload: memload (uniform random page writes at the given rate) in its own pid"
-        + " namespace; images on tmpfs on both sides. Agents were warmed up by three 128 MiB"
-        + " migrations first, and the machine's memory by writing and freeing most of it once. CRIU stop-and-copy = `criu dump --page-server` to `criu"
-        + " page-server` on hostB, the other images through tar|nc, `criu restore -d`.\n\n");
+    md.append("\nTwo network namespaces joined by a veth pair (198.18.0.0/15), shaped with tc"
+        + " tbf. Workload: memload in its own pid namespace, writing whole pages at the given"
+        + " rate (uniform: random pages; hot: 90% of writes to 10% of the pages; seq: sequential"
+        + " sweeps). Images on tmpfs on both sides. The agents were warmed up by three 128 MiB"
+        + " migrations first, and the machine's memory by writing and freeing most of it once."
+        + " CRIU stop-and-copy = `criu dump --page-server` to `criu page-server` on hostB, the"
+        + " other images through tar|nc, `criu restore -d`.\n\n");
     md.append("## Targets\n\n").append(Targets.table(results, linkRates)).append('\n');
     md.append("## All cases\n\n");
-    md.append("| RSS | dirty MiB/s | link | iperf3 MiB/s | rounds | round 0 MiB/s | total s |"
+    md.append("| RSS | dirty MiB/s | pattern | link | iperf3 MiB/s | rounds | round 0 MiB/s | total s |"
         + " downtime s (agents / heartbeat) | CRIU downtime s (tools / heartbeat) | ratio |"
         + " wire/RSS | dump agent CPU s / peak MiB | restore agent CPU s / peak MiB | verify |\n");
-    md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (CaseResult r : results) {
-      md.append(String.format("| %d MiB | %.0f | %s | %.0f | %d | %.0f | %.2f | %.3f / %.3f |"
+      md.append(String.format("| %d MiB | %.0f | %s | %s | %.0f | %d | %.0f | %.2f | %.3f / %.3f |"
               + " %s | %.2f | %.3f | %.1f / %.0f | %.1f / %.0f | %s |%n",
-          r.benchCase().rssMib(), r.benchCase().dirtyMibPerSec(), r.benchCase().link(),
+          r.benchCase().rssMib(), r.benchCase().dirtyMibPerSec(), r.benchCase().pattern(),
+          r.benchCase().link(),
           r.linkBytesPerSecond() / MIB, r.ours().getRounds(), r.round0BytesPerSecond() / MIB,
           r.ours().getTotalTimeUs() / 1e6, r.ours().getDowntimeUs() / 1e6,
           r.oursHeartbeatGapNanos() / 1e9,
@@ -88,9 +91,10 @@ final class Report {
         Predicate<CaseResult> keep) {}
     List<Axis> axes = List.of(
         new Axis("rss", "vs RSS (16 MiB/s dirty)", "RSS (MiB)", r -> r.benchCase().rssMib(),
-            r -> r.benchCase().dirtyMibPerSec() == 16),
+            r -> r.benchCase().dirtyMibPerSec() == 16 && r.benchCase().pattern().equals("uniform")),
         new Axis("dirty-rate", "vs dirty rate (1 GiB)", "dirty rate (MiB/s)",
-            r -> r.benchCase().dirtyMibPerSec(), r -> r.benchCase().rssMib() == 1024));
+            r -> r.benchCase().dirtyMibPerSec(), r -> r.benchCase().rssMib() == 1024
+                && r.benchCase().pattern().equals("uniform")));
     for (Axis axis : axes) {
       for (String metric : List.of("downtime", "total-time")) {
         LineChart chart = new LineChart((metric.equals("downtime") ? "Downtime " : "Total time ")
