@@ -143,7 +143,8 @@ public final class MigrationSession {
       if (sourceKilled) {
         msg += "; the source is gone and the restored copy (pid " + report.getRestoredRootPid()
             + " on the destination) may still be stopped: resume it there with kill -CONT";
-        xfer.abort(msg);
+        // Not abort: that would kill the only copy left.
+        xfer.cancel(msg);
       } else {
         // Resume first: nothing below may stand between a frozen tree and SIGCONT.
         boolean resumed = source.resume();

@@ -234,6 +234,14 @@ public final class GrpcPageXfer implements PageXfer {
   }
 
   @Override
+  public void cancel(String why) {
+    if (failure == null && !completed) {
+      completed = true;
+      requests.cancel(why, null);
+    }
+  }
+
+  @Override
   public void close() {
     abort("migration closed");
   }

@@ -42,6 +42,12 @@ public interface PageXfer extends AutoCloseable {
    */
   void abort(String why);
 
+  /**
+   * Ends the stream without abort, once the source is gone: the destination keeps its copy
+   * (stopped if it was not resumed yet) instead of killing the only one left.
+   */
+  void cancel(String why);
+
   @Override
   void close();
 }

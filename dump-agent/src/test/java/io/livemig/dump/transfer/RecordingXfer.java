@@ -59,5 +59,8 @@ public final class RecordingXfer implements PageXfer {
   public void abort(String why) {}
 
   @Override
+  public void cancel(String why) {}
+
+  @Override
   public void close() {}
 }
