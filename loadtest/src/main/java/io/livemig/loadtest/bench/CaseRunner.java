@@ -86,11 +86,16 @@ public final class CaseRunner {
         criuVerify, rawRead, linkBytesPerSecond);
   }
 
-  /** The restored copy's own verdict on its memory; then it is ended. */
-  private String checkAndEnd(int pid) throws IOException, InterruptedException {
+  /**
+   * The restored copy's own verdict on its memory; then it is ended. A copy that is gone (the
+   * OOM killer on a crowded machine, say) is recorded as a failed check, not a failed sweep.
+   */
+  private String checkAndEnd(int pid) throws InterruptedException {
     liveCopies.add(pid);
     try {
       return Memload.verify(pid, Duration.ofMinutes(2));
+    } catch (IOException e) {
+      return "verify FAILED: " + e;
     } finally {
       Memload.kill(pid);
       liveCopies.remove(pid);
