@@ -80,10 +80,6 @@ public final class AgentProcess implements AutoCloseable {
     return process.isAlive();
   }
 
-  public String log() throws IOException {
-    return Files.readString(log);
-  }
-
   @Override
   public void close() throws InterruptedException {
     process.destroy();

@@ -24,8 +24,4 @@ public record Host(String name, String address, List<String> prefix) {
     all.addAll(cmd);
     return all;
   }
-
-  public boolean isLocal() {
-    return prefix.isEmpty();
-  }
 }

@@ -86,10 +86,6 @@ public final class LocalCluster implements AutoCloseable {
     return restoreAgent;
   }
 
-  public Path dir() {
-    return dir;
-  }
-
   /** What the migrate CLI printed and returned, and its JSON report when it wrote one. */
   public record CliRun(int exitCode, String output, MigrationReport report) {}
 

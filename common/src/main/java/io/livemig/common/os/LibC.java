@@ -27,7 +27,6 @@ public final class LibC {
 
   public static final int SIGKILL = 9;
   public static final int SIGCONT = 18;
-  public static final int SIGSTOP = 19;
   public static final int PROT_READ = 1;
   public static final int PROT_WRITE = 2;
   public static final int MAP_PRIVATE = 0x02;

@@ -33,8 +33,4 @@ public record Vma(long start, long end, String perms, long offset, long inode, S
   public boolean isPrecopied() {
     return isPrivate() && isReadable() && !isKernelSpecial();
   }
-
-  public boolean contains(long addr) {
-    return addr >= start && addr < end;
-  }
 }

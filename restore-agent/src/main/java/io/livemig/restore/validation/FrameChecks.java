@@ -2,6 +2,7 @@ package io.livemig.restore.validation;
 
 import com.google.protobuf.ByteString;
 import io.livemig.common.agent.MigrationIds;
+import io.livemig.common.images.Pagemap;
 import io.livemig.proto.ImageFileChunk;
 import io.livemig.proto.MigrationHeader;
 import io.livemig.proto.PageChunk;
@@ -13,7 +14,7 @@ import java.util.zip.CRC32C;
 
 /** Checks of single frames, independent of the stream's state. */
 public final class FrameChecks {
-  public static final int PAGE_SIZE = 4096;
+  public static final int PAGE_SIZE = Pagemap.PAGE_SIZE;
   /** Highest user address on x86_64 with 5-level paging. */
   static final long USER_END = 1L << 56;
   /** Larger chunks are allowed by the format but no sender needs them; cap memory per frame. */
