@@ -14,9 +14,16 @@ command -v javac >/dev/null || need+=(openjdk-17-jdk-headless)
 # The benchmark's baselines: link capacity, and copying CRIU's image files over the link.
 command -v iperf3 >/dev/null || need+=(iperf3)
 command -v nc >/dev/null || need+=(netcat-openbsd)
+# The benchmark's third-party server workload; the tests start their own copies.
+new_memcached=
+[ -x /usr/bin/memcached ] || { need+=(memcached); new_memcached=1; }
 if [ ${#need[@]} -gt 0 ]; then
   echo "prepare-host: installing ${need[*]}" >&2
   apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >&2
+fi
+# Debian starts the package's own service on 127.0.0.1:11211; nothing here needs it.
+if [ -n "$new_memcached" ] && command -v systemctl >/dev/null; then
+  systemctl disable --now memcached >&2 2>/dev/null || true
 fi
 "$here/install-criu.sh"

@@ -12,6 +12,9 @@ import java.util.concurrent.TimeUnit;
 
 /** An agent started as its own JVM from its jar, as an operator would run it. */
 public final class AgentProcess implements AutoCloseable {
+  /** The heap the README recommends: enough for trees of 16 GiB (see "Running the agents"). */
+  static final String HEAP = "-Xmx256m";
+
   private final String name;
   private final Process process;
   private final Host host;
@@ -35,7 +38,7 @@ public final class AgentProcess implements AutoCloseable {
   /** The same on a given host and port. */
   public static AgentProcess start(String name, Host host, int port, Path jar, Path log,
       List<String> args, Map<String, String> env) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx512m", "-jar", jar.toString(),
+    List<String> cmd = new ArrayList<>(List.of(javaBin(), HEAP, "-jar", jar.toString(),
         "--port", String.valueOf(port), "--bind", host.address()));
     cmd.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(host.command(cmd)).redirectErrorStream(true)

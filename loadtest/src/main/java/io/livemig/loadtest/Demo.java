@@ -18,11 +18,11 @@ public final class Demo {
     int restored = -1;
     int code = 1;
     try (LocalCluster cluster = LocalCluster.start(dir);
-        Memload workload = Memload.start(Repo.memload(), dir.resolve("workload"), mib, rate,
+        Workload workload = Workload.memload(Repo.memload(), dir.resolve("workload"), mib, rate,
             "uniform")) {
       System.out.printf("agents: %s, %s; workload pid %d: %d MiB, dirtying %.0f MiB/s%n",
           cluster.dumpAgent(), cluster.restoreAgent(), workload.pid(), mib, rate);
-      System.out.println("source check: " + Memload.verify(workload.pid(), Duration.ofMinutes(1)));
+      System.out.println("source check: " + Workload.verify(workload.pid(), Duration.ofMinutes(1)));
       Thread.sleep(1000);
       LocalCluster.CliRun run = cluster.migrate(workload.pid());
       System.out.print(run.output());
@@ -31,14 +31,14 @@ public final class Demo {
         long before = workload.steps();
         Thread.sleep(500);
         System.out.printf("restored copy pid %d: progress %d -> %d steps; %s%n", restored, before,
-            workload.steps(), Memload.verify(restored, Duration.ofMinutes(1)));
+            workload.steps(), Workload.verify(restored, Duration.ofMinutes(1)));
         System.out.println("source pid " + workload.pid() + " still alive: "
-            + Memload.alive(workload.pid()));
+            + Workload.alive(workload.pid()));
         code = 0;
       }
     } finally {
       if (restored > 0) {
-        Memload.kill(restored);
+        Workload.kill(restored);
       }
     }
     System.out.println("logs and work folders: " + dir);

@@ -18,7 +18,15 @@ public final class Repo {
   }
 
   public static Path memload() {
-    Path p = root().resolve("loadtest/target/memload");
+    return built("memload");
+  }
+
+  public static Path mcload() {
+    return built("mcload");
+  }
+
+  private static Path built(String name) {
+    Path p = root().resolve("loadtest/target/" + name);
     if (!Files.isExecutable(p)) {
       throw new IllegalStateException(p + " is missing: build the loadtest module first");
     }

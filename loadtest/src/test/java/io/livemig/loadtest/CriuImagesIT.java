@@ -21,7 +21,7 @@ class CriuImagesIT {
   void pagemapDumpedByCriuParsesAndMatchesItsPagesFile() throws Exception {
     Criu criu = Criu.locate(null);
     Path images = Files.createDirectories(dir.resolve("images"));
-    try (Memload workload = Memload.start(Repo.memload(), dir.resolve("w"), 16, 0, "uniform")) {
+    try (Workload workload = Workload.memload(Repo.memload(), dir.resolve("w"), 16, 0, "uniform")) {
       criu.run("dump", List.of("-t", String.valueOf(workload.pid()), "-D", images.toString(),
           "--leave-stopped"), images, dir.resolve("dump.log"), Duration.ofMinutes(2));
       try {
@@ -35,7 +35,7 @@ class CriuImagesIT {
       } finally {
         new ProcessBuilder("kill", "-CONT", String.valueOf(workload.pid())).start().waitFor();
       }
-      String verdict = Memload.verify(workload.pid(), Duration.ofMinutes(1));
+      String verdict = Workload.verify(workload.pid(), Duration.ofMinutes(1));
       assertTrue(verdict.startsWith("verify OK"), verdict);
     }
   }

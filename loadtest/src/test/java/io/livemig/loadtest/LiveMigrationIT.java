@@ -25,7 +25,7 @@ class LiveMigrationIT {
   void dirtyingWorkloadMovesWithAllItsPagesAndTheSourceIsGone() throws Exception {
     int restored = -1;
     try (LocalCluster cluster = LocalCluster.start(dir);
-        Memload workload = Memload.start(Repo.memload(), dir.resolve("w"), 256, 16, "uniform")) {
+        Workload workload = Workload.memload(Repo.memload(), dir.resolve("w"), 256, 16, "uniform")) {
       Thread.sleep(500);
       LocalCluster.CliRun run = cluster.migrate(workload.pid());
       System.out.print(run.output());
@@ -51,17 +51,17 @@ class LiveMigrationIT {
       assertTrue(run.output().contains("final handoff:"), run.output());
 
       assertTrue(restored > 0 && restored != workload.pid());
-      assertTrue(Memload.alive(restored), "restored copy runs");
-      assertFalse(Memload.alive(workload.pid()), "source tree is gone");
+      assertTrue(Workload.alive(restored), "restored copy runs");
+      assertFalse(Workload.alive(workload.pid()), "source tree is gone");
       long before = workload.steps();
       Thread.sleep(600);
       long after = workload.steps();
       assertTrue(after > before, "restored copy makes progress: " + before + " -> " + after);
-      String verdict = Memload.verify(restored, Duration.ofMinutes(1));
+      String verdict = Workload.verify(restored, Duration.ofMinutes(1));
       assertTrue(verdict.startsWith("verify OK pages=65536"), verdict);
     } finally {
       if (restored > 0) {
-        Memload.kill(restored);
+        Workload.kill(restored);
       }
     }
   }
@@ -70,8 +70,8 @@ class LiveMigrationIT {
   void treeOfThreeProcessesMovesTogetherAndEachKeepsItsMemory() throws Exception {
     int restored = -1;
     try (LocalCluster cluster = LocalCluster.start(dir);
-        Memload tree = Memload.startTree(Repo.memload(), dir.resolve("t"), 3, 32, 8, "hot")) {
-      List<Integer> sourceKids = Memload.children(tree.pid());
+        Workload tree = Workload.memloadTree(Repo.memload(), dir.resolve("t"), 3, 32, 8, "hot")) {
+      List<Integer> sourceKids = Workload.children(tree.pid());
       assertEquals(2, sourceKids.size(), "init plus two children");
       LocalCluster.CliRun run = cluster.migrate(tree.pid());
       System.out.print(run.output());
@@ -79,19 +79,19 @@ class LiveMigrationIT {
       restored = run.report().getRestoredRootPid();
       assertTrue(run.report().getFinalPagesParent() > 3 * 7000, "each task's pages in the chain");
 
-      List<Integer> kids = Memload.children(restored);
+      List<Integer> kids = Workload.children(restored);
       assertEquals(2, kids.size(), "restored tree has both children");
       for (int pid : List.of(restored, kids.get(0), kids.get(1))) {
-        String verdict = Memload.verify(pid, Duration.ofMinutes(1));
+        String verdict = Workload.verify(pid, Duration.ofMinutes(1));
         assertTrue(verdict.startsWith("verify OK pages=8192"), pid + ": " + verdict);
       }
       for (int pid : sourceKids) {
-        assertFalse(Memload.alive(pid), "source child " + pid + " is gone");
+        assertFalse(Workload.alive(pid), "source child " + pid + " is gone");
       }
-      assertFalse(Memload.alive(tree.pid()));
+      assertFalse(Workload.alive(tree.pid()));
     } finally {
       if (restored > 0) {
-        Memload.kill(restored);
+        Workload.kill(restored);
       }
     }
   }

@@ -44,7 +44,7 @@ class OneTracePerMigrationIT {
     Server dump = DumpAgentMain.start(otel, criu, new InetSocketAddress("127.0.0.1", 0),
         dir.resolve("dump"), false);
     int restored = -1;
-    try (Memload workload = Memload.start(Repo.memload(), dir.resolve("w"), 32, 2, "hot")) {
+    try (Workload workload = Workload.memload(Repo.memload(), dir.resolve("w"), 32, 2, "hot")) {
       LocalCluster.CliRun run = LocalCluster.runCli(otel, "127.0.0.1:" + dump.getPort(),
           "127.0.0.1:" + restore.getPort(), dir, workload.pid());
       assertEquals(0, run.exitCode(), run.output());
@@ -63,7 +63,7 @@ class OneTracePerMigrationIT {
       assertEquals(run.report().getRounds(), rounds);
     } finally {
       if (restored > 0) {
-        Memload.kill(restored);
+        Workload.kill(restored);
       }
       dump.shutdownNow();
       restore.shutdownNow();

@@ -25,7 +25,7 @@ class SourceResumedOnFailureIT {
     // A 16 MiB tmpfs cannot hold a 64 MiB workload's images: writing fails with ENOSPC.
     run("mount", "-t", "tmpfs", "-o", "size=16m", "livemig-test", small.toString());
     try (LocalCluster cluster = LocalCluster.start(dir, small, List.of());
-        Memload workload = Memload.start(Repo.memload(), dir.resolve("w"), 64, 4, "uniform")) {
+        Workload workload = Workload.memload(Repo.memload(), dir.resolve("w"), 64, 4, "uniform")) {
       LocalCluster.CliRun run = cluster.migrate(workload.pid());
       System.out.print(run.output());
       assertNotEquals(0, run.exitCode());
@@ -58,7 +58,7 @@ class SourceResumedOnFailureIT {
     String real = io.livemig.common.criu.Criu.locate(null).executable().toString();
     try (LocalCluster cluster = LocalCluster.start(dir, dir.resolve("images"),
             List.of("--criu", fakeCriu.toString()), Map.of("LIVEMIG_REAL_CRIU", real));
-        Memload workload = Memload.start(Repo.memload(), dir.resolve("w"), 64, 4, "uniform")) {
+        Workload workload = Workload.memload(Repo.memload(), dir.resolve("w"), 64, 4, "uniform")) {
       LocalCluster.CliRun run = cluster.migrate(workload.pid());
       System.out.print(run.output());
       assertNotEquals(0, run.exitCode());
@@ -77,7 +77,7 @@ class SourceResumedOnFailureIT {
   @Test
   void unreachableDestinationIsReportedBeforeTheSourceIsTouched() throws Exception {
     try (LocalCluster cluster = LocalCluster.start(dir);
-        Memload workload = Memload.start(Repo.memload(), dir.resolve("w"), 16, 4, "uniform")) {
+        Workload workload = Workload.memload(Repo.memload(), dir.resolve("w"), 16, 4, "uniform")) {
       String nobody = "127.0.0.1:" + AgentProcess.freePort();
       LocalCluster.CliRun run = LocalCluster.runCli(OpenTelemetry.noop(),
           cluster.dumpAgent().address(), nobody, dir, workload.pid());
@@ -94,7 +94,7 @@ class SourceResumedOnFailureIT {
     Path victim = Files.createDirectories(dir.resolve("victim"));
     Files.writeString(victim.resolve("keep"), "x");
     try (LocalCluster cluster = LocalCluster.start(dir);
-        Memload workload = Memload.start(Repo.memload(), dir.resolve("w"), 16, 4, "uniform")) {
+        Workload workload = Workload.memload(Repo.memload(), dir.resolve("w"), 16, 4, "uniform")) {
       // The dump agent's work dir is a sibling folder; "../victim" would name this one.
       LocalCluster.CliRun run = cluster.migrate(workload.pid(), "--id", "../../" + dir
           .getFileName() + "/victim");
@@ -105,13 +105,13 @@ class SourceResumedOnFailureIT {
     }
   }
 
-  static void assertSourceRunsIntact(Memload workload) throws Exception {
-    String state = Memload.state(workload.pid());
+  static void assertSourceRunsIntact(Workload workload) throws Exception {
+    String state = Workload.state(workload.pid());
     assertTrue(state.equals("S") || state.equals("R"), "source state " + state);
     long before = workload.steps();
     Thread.sleep(500);
     assertTrue(workload.steps() > before, "source makes progress again");
-    String verdict = Memload.verify(workload.pid(), Duration.ofMinutes(1));
+    String verdict = Workload.verify(workload.pid(), Duration.ofMinutes(1));
     assertTrue(verdict.startsWith("verify OK"), verdict);
   }
 

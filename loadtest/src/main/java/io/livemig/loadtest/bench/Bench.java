@@ -2,7 +2,7 @@ package io.livemig.loadtest.bench;
 
 import io.livemig.common.criu.Criu;
 import io.livemig.loadtest.LocalCluster;
-import io.livemig.loadtest.Memload;
+import io.livemig.loadtest.Workload;
 import io.livemig.loadtest.Repo;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -22,7 +22,8 @@ import picocli.CommandLine;
 /**
  * The benchmark: migrations between two test hosts on this machine, next to CRIU stop-and-copy,
  * iperf3 and a raw memory read on the same workload and link; writes results.json, report.md and
- * plots. Needs root, CRIU (deploy/install-criu.sh), iperf3 and nc (deploy/prepare-host.sh).
+ * plots. Needs root, CRIU (deploy/install-criu.sh), iperf3, nc and memcached
+ * (deploy/prepare-host.sh).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Live-migration benchmark on two network-namespace hosts.")
@@ -50,6 +51,10 @@ public final class Bench implements Callable<Integer> {
       + " 64 MiB/s (default hot,seq: 90% of writes to 10% of pages; sequential sweeps).")
   List<String> patterns = List.of("hot", "seq");
 
+  @Option(names = "--memcached", split = ",", description = "Sizes in MiB of data in memcached,"
+      + " whose client sets items at 16 MiB/s (default 1024; 0 for none).")
+  List<Integer> memcached = List.of(1024);
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new Bench()).execute(args));
   }
@@ -70,6 +75,11 @@ public final class Bench implements Callable<Integer> {
     }
     for (String pattern : patterns) {
       cases.add(new BenchCase(1024, 64, pattern, link));
+    }
+    for (int size : memcached) {
+      if (size > 0) {
+        cases.add(new BenchCase(size, 16, BenchCase.MEMCACHED, link));
+      }
     }
     return cases;
   }
@@ -159,13 +169,13 @@ public final class Bench implements Callable<Integer> {
    */
   private void warmUp(TwoHosts hosts, BenchCluster cluster, Path work) throws Exception {
     for (int i = 0; i < warmUps; i++) {
-      try (Memload w = Memload.startTree(hosts.hostA(), Repo.memload(),
+      try (Workload w = Workload.memloadTree(hosts.hostA(), Repo.memload(),
           work.resolve("warm-up-" + i), 1, 128, 16, "uniform")) {
         var report = cluster.migrate(w.pid());
         if (!report.getSuccess()) {
           throw new IllegalStateException("warm-up migration failed: " + report.getError());
         }
-        Memload.kill(report.getRestoredRootPid());
+        Workload.kill(report.getRestoredRootPid());
       }
     }
   }

@@ -1,7 +1,13 @@
 package io.livemig.loadtest.bench;
 
-/** One point of the sweep: workload size and dirtying, and the link between the hosts. */
+/**
+ * One point of the sweep: workload size and dirtying, and the link between the hosts. The
+ * pattern is memload's (uniform, hot, seq), or {@link #MEMCACHED}: then the size is the data
+ * memcached holds and the rate what its client writes.
+ */
 public record BenchCase(int rssMib, double dirtyMibPerSec, String pattern, long linkMbit) {
+  public static final String MEMCACHED = "memcached";
+
   public String link() {
     return linkMbit == 0 ? "unshaped" : linkMbit >= 1000 && linkMbit % 1000 == 0
         ? linkMbit / 1000 + " Gbit/s" : linkMbit + " Mbit/s";

@@ -2,7 +2,7 @@ package io.livemig.loadtest.bench;
 
 import io.livemig.common.criu.Criu;
 import io.livemig.loadtest.LocalCluster;
-import io.livemig.loadtest.Memload;
+import io.livemig.loadtest.Workload;
 import io.livemig.loadtest.Repo;
 import io.livemig.proto.MigrationReport;
 import java.io.IOException;
@@ -45,13 +45,12 @@ public final class CaseRunner {
     double rawRead;
     AgentUsage.Usage dumpUse;
     AgentUsage.Usage restoreUse;
-    try (Memload w = Memload.startTree(hosts.hostA(), Repo.memload(), wdir.resolve("ours"), 1,
-        c.rssMib(), c.dirtyMibPerSec(), c.pattern())) {
+    try (Workload w = start(c, wdir.resolve("ours"))) {
       Thread.sleep(SETTLE.toMillis());
       rawRead = Baselines.rawRead(w.pid());
       AgentUsage du = AgentUsage.start(cluster.dumpAgent().pid());
       AgentUsage ru = AgentUsage.start(cluster.restoreAgent().pid());
-      try (HeartbeatWatch watch = new HeartbeatWatch(Memload.statusOf(w.pid()))) {
+      try (HeartbeatWatch watch = new HeartbeatWatch(Workload.statusOf(w.pid()))) {
         ours = cluster.migrate(w.pid());
         if (ours.getSuccess()) {
           liveCopies.add(ours.getRestoredRootPid());
@@ -67,10 +66,9 @@ public final class CaseRunner {
     long criuGap = 0;
     String criuVerify = "";
     if (withCriu) {
-      try (Memload w = Memload.startTree(hosts.hostA(), Repo.memload(), wdir.resolve("criu"), 1,
-          c.rssMib(), c.dirtyMibPerSec(), c.pattern())) {
+      try (Workload w = start(c, wdir.resolve("criu"))) {
         Thread.sleep(SETTLE.toMillis());
-        try (HeartbeatWatch watch = new HeartbeatWatch(Memload.statusOf(w.pid()))) {
+        try (HeartbeatWatch watch = new HeartbeatWatch(Workload.statusOf(w.pid()))) {
           sc = Baselines.criuStopAndCopy(hosts, criu, w.pid(), Files.createDirectories(
               Path.of("/dev/shm", "livemig-bench-criu-" + runs)));
           liveCopies.add(sc.restoredPid());
@@ -86,6 +84,13 @@ public final class CaseRunner {
         criuVerify, rawRead, linkBytesPerSecond);
   }
 
+  private Workload start(BenchCase c, Path wdir) throws IOException, InterruptedException {
+    return c.pattern().equals(BenchCase.MEMCACHED)
+        ? Workload.memcached(hosts.hostA(), Repo.mcload(), wdir, c.rssMib(), c.dirtyMibPerSec())
+        : Workload.memloadTree(hosts.hostA(), Repo.memload(), wdir, 1, c.rssMib(),
+            c.dirtyMibPerSec(), c.pattern());
+  }
+
   /**
    * The restored copy's own verdict on its memory; then it is ended. A copy that is gone (the
    * OOM killer on a crowded machine, say) is recorded as a failed check, not a failed sweep.
@@ -93,11 +98,11 @@ public final class CaseRunner {
   private String checkAndEnd(int pid) throws InterruptedException {
     liveCopies.add(pid);
     try {
-      return Memload.verify(pid, Duration.ofMinutes(2));
+      return Workload.verify(pid, Duration.ofMinutes(2));
     } catch (IOException e) {
       return "verify FAILED: " + e;
     } finally {
-      Memload.kill(pid);
+      Workload.kill(pid);
       liveCopies.remove(pid);
     }
   }
@@ -107,7 +112,7 @@ public final class CaseRunner {
    * (restored copies belong to init, not to us).
    */
   void killLiveCopies() {
-    liveCopies.forEach(Memload::kill);
+    liveCopies.forEach(Workload::kill);
   }
 
 }

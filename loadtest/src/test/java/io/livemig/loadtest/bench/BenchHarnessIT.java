@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.livemig.common.criu.Criu;
 import io.livemig.loadtest.LocalCluster;
-import io.livemig.loadtest.Memload;
+import io.livemig.loadtest.Workload;
 import io.livemig.loadtest.Repo;
 import io.livemig.proto.MigrationReport;
 import java.nio.file.Files;
@@ -17,7 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The benchmark's moving parts, small, so that the harness cannot rot unnoticed: two hosts from
- * network namespaces, a shaped link, one migration across it, the baselines, and no leftovers.
+ * network namespaces, a shaped link, migrations across it (memload; memcached with its writing
+ * client), the baselines, and no leftovers.
  */
 class BenchHarnessIT {
   @TempDir
@@ -38,25 +39,35 @@ class BenchHarnessIT {
       double unshaped = Baselines.iperf3(hosts, 1);
       assertTrue(unshaped > 5 * shaped, "unshaped link carried " + unshaped + " B/s");
 
-      try (Memload w = Memload.startTree(hosts.hostA(), Repo.memload(), dir.resolve("w"), 1, 32,
+      try (Workload w = Workload.memloadTree(hosts.hostA(), Repo.memload(), dir.resolve("w"), 1, 32,
           4, "hot")) {
         assertTrue(Baselines.rawRead(w.pid()) > 1e8, "raw read of the workload");
         MigrationReport r = cluster.migrate(w.pid());
         assertTrue(r.getSuccess(), r.getError());
         assertTrue(r.getRoundReportsCount() >= 2);
-        String verdict = Memload.verify(r.getRestoredRootPid(), Duration.ofMinutes(1));
-        Memload.kill(r.getRestoredRootPid());
+        String verdict = Workload.verify(r.getRestoredRootPid(), Duration.ofMinutes(1));
+        Workload.kill(r.getRestoredRootPid());
         assertTrue(verdict.startsWith("verify OK"), verdict);
       }
 
-      try (Memload w = Memload.startTree(hosts.hostA(), Repo.memload(), dir.resolve("c"), 1, 16,
+      try (Workload w = Workload.memcached(hosts.hostA(), Repo.mcload(), dir.resolve("m"), 32,
+          4)) {
+        MigrationReport r = cluster.migrate(w.pid());
+        assertTrue(r.getSuccess(), r.getError());
+        assertTrue(r.getRssBytes() > 32 << 20, "memcached and its client: " + r.getRssBytes());
+        String verdict = Workload.verify(r.getRestoredRootPid(), Duration.ofMinutes(1));
+        Workload.kill(r.getRestoredRootPid());
+        assertTrue(verdict.startsWith("verify OK"), verdict);
+      }
+
+      try (Workload w = Workload.memloadTree(hosts.hostA(), Repo.memload(), dir.resolve("c"), 1, 16,
           4, "uniform")) {
         Baselines.StopAndCopy sc = Baselines.criuStopAndCopy(hosts, Criu.locate(null), w.pid(),
             Files.createDirectories(tmpfs.resolve("criu")));
         assertTrue(sc.bytes() > 16 << 20, "images moved: " + sc.bytes());
         assertTrue(sc.downtimeNanos() >= sc.dumpNanos() + sc.restoreNanos());
-        String verdict = Memload.verify(sc.restoredPid(), Duration.ofMinutes(1));
-        Memload.kill(sc.restoredPid());
+        String verdict = Workload.verify(sc.restoredPid(), Duration.ofMinutes(1));
+        Workload.kill(sc.restoredPid());
         assertTrue(verdict.startsWith("verify OK"), verdict);
       }
     } finally {

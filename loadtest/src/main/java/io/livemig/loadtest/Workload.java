@@ -11,62 +11,101 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The C workload (src/main/c/memload.c) in its own pid namespace, as CRIU needs it on one host:
- * {@code unshare --pid --fork setsid memload ...}. Its memory is a pure function of its progress
- * counter, so that any copy of it, the original or a restored one, can check every page itself.
+ * A test workload tree in its own pid namespace, as CRIU needs it on one host:
+ * {@code unshare --pid --fork setsid sh -c LINE}. Its root follows the protocol of
+ * src/main/c/workload.h: a heartbeat status file named by {@code --status}, and on SIGUSR1 a
+ * check of its own state, so that any copy of it, the original or a restored one, can say
+ * whether it survived intact. Two kinds: memload (memory that is a pure function of its
+ * progress) and memcached loaded and written by its client, mcload.
  */
-public final class Memload implements AutoCloseable {
+public final class Workload implements AutoCloseable {
   private final Process unshare;
   private final int pid;
   private final Path status;
 
-  private Memload(Process unshare, int pid, Path status) {
+  private Workload(Process unshare, int pid, Path status) {
     this.unshare = unshare;
     this.pid = pid;
     this.status = status;
   }
 
-  /** Starts the workload and waits until it has filled its memory and runs. */
-  public static Memload start(Path binary, Path dir, int mib, double dirtyMibPerSec,
+  /** Starts memload and waits until it has filled its memory and runs. */
+  public static Workload memload(Path binary, Path dir, int mib, double dirtyMibPerSec,
       String pattern) throws IOException, InterruptedException {
-    return startTree(binary, dir, 1, mib, dirtyMibPerSec, pattern);
+    return memloadTree(binary, dir, 1, mib, dirtyMibPerSec, pattern);
   }
 
   /**
-   * A tree of copies: the first is the namespace's init and the parent of the others, each with
-   * its own memory and status file (status-0, status-1, ...).
+   * A tree of memload copies: the first is the namespace's init and the parent of the others,
+   * each with its own memory and status file (status-0, status-1, ...).
    */
-  public static Memload startTree(Path binary, Path dir, int copies, int mib,
+  public static Workload memloadTree(Path binary, Path dir, int copies, int mib,
       double dirtyMibPerSec, String pattern) throws IOException, InterruptedException {
-    return startTree(Host.local(), binary, dir, copies, mib, dirtyMibPerSec, pattern);
+    return memloadTree(Host.local(), binary, dir, copies, mib, dirtyMibPerSec, pattern);
   }
 
   /** The same, on a given host. */
-  public static Memload startTree(Host host, Path binary, Path dir, int copies, int mib,
+  public static Workload memloadTree(Host host, Path binary, Path dir, int copies, int mib,
       double dirtyMibPerSec, String pattern) throws IOException, InterruptedException {
-    Files.createDirectories(dir);
     List<String> shell = new ArrayList<>();
     for (int i = copies - 1; i >= 0; i--) {
-      Path status = dir.resolve("status-" + i);
-      Files.deleteIfExists(status);
       String cmd = String.join(" ", binary.toString(), "--mib", String.valueOf(mib),
           "--dirty-mib-per-sec", String.valueOf(dirtyMibPerSec), "--pattern", pattern,
-          "--seed", String.valueOf(i + 1), "--status", status.toString());
+          "--seed", String.valueOf(i + 1), "--status", dir.resolve("status-" + i).toString());
       // The last command replaces the shell, so the copies started before are its children.
       shell.add(i == 0 ? "exec " + cmd : cmd + " &");
     }
+    return launch(host, dir, String.join(" ", shell), copies);
+  }
+
+  /**
+   * memcached (Debian's package) holding about {@code mib} MiB of 1 KiB items, and its client
+   * mcload as the tree's root, setting random items at {@code writeMibPerSec}. They talk over a
+   * unix socket in {@code dir}, which CRIU carries over with the tree. memcached refuses to
+   * evict ({@code -M}), so lost or refused writes cannot hide.
+   */
+  public static Workload memcached(Host host, Path mcload, Path dir, int mib,
+      double writeMibPerSec) throws IOException, InterruptedException {
+    Path server = Path.of("/usr/bin/memcached");
+    if (!Files.isExecutable(server)) {
+      throw new IOException(server + " is missing: run deploy/prepare-host.sh");
+    }
+    Path socket = dir.resolve("memcached.sock");
+    // Slab classes and item headers take about a fifth more than the values themselves.
+    String line = String.join(" ", server.toString(), "-s", socket.toString(), "-a", "0600",
+        "-m", String.valueOf(mib * 3 / 2 + 64), "-M", "-t", "2", "-u", "root", "&",
+        "exec", mcload.toString(), "--socket", socket.toString(), "--mib", String.valueOf(mib),
+        "--write-mib-per-sec", String.valueOf(writeMibPerSec),
+        "--status", dir.resolve("status-0").toString());
+    Files.createDirectories(dir);
+    Files.deleteIfExists(socket);
+    return launch(host, dir, line, 1);
+  }
+
+  private static Workload launch(Host host, Path dir, String shellLine, int statusFiles)
+      throws IOException, InterruptedException {
+    Files.createDirectories(dir);
+    for (int i = 0; i < statusFiles; i++) {
+      Files.deleteIfExists(dir.resolve("status-" + i));
+    }
     // stdio must not be pipes to this JVM: CRIU cannot dump a pipe to a process outside the tree.
     Process p = new ProcessBuilder(host.command(List.of("unshare", "--pid", "--fork", "setsid",
-        "sh", "-c", String.join(" ", shell))))
+        "sh", "-c", shellLine)))
         .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-        .redirectOutput(dir.resolve("memload.out").toFile())
+        .redirectOutput(dir.resolve("workload.out").toFile())
         .redirectErrorStream(true).start();
     int child = awaitChild(p);
-    Memload m = new Memload(p, child, dir.resolve("status-0"));
-    for (int i = 0; i < copies; i++) {
-      awaitHeartbeat(dir.resolve("status-" + i), Duration.ofSeconds(60));
+    Workload w = new Workload(p, child, dir.resolve("status-0"));
+    try {
+      for (int i = 0; i < statusFiles; i++) {
+        awaitHeartbeat(dir.resolve("status-" + i), Duration.ofSeconds(120));
+      }
+    } catch (IOException e) {
+      w.close();
+      throw new IOException(e.getMessage() + "; its output: "
+          + Files.readString(dir.resolve("workload.out")).strip(), e);
     }
-    return m;
+    return w;
   }
 
   private static int awaitChild(Process unshare) throws IOException, InterruptedException {
@@ -117,7 +156,7 @@ public final class Memload implements AutoCloseable {
         return Path.of(args[i + 1]);
       }
     }
-    throw new IOException("pid " + hostPid + " is not a memload workload");
+    throw new IOException("pid " + hostPid + " is not a workload (no --status argument)");
   }
 
   /** Host pids of a process's children. */
