@@ -25,14 +25,17 @@ public final class CaseRunner {
   private final BenchCluster cluster;
   private final Criu criu;
   private final Path dir;
+  private final Path tmpfs;
   private int runs;
   private final Set<Integer> liveCopies = ConcurrentHashMap.newKeySet();
 
-  public CaseRunner(TwoHosts hosts, BenchCluster cluster, Criu criu, Path dir) {
+  /** @param tmpfs a tmpfs folder of this run's own, for {@link HostMemory#warm} */
+  public CaseRunner(TwoHosts hosts, BenchCluster cluster, Criu criu, Path dir, Path tmpfs) {
     this.hosts = hosts;
     this.cluster = cluster;
     this.criu = criu;
     this.dir = dir;
+    this.tmpfs = tmpfs;
   }
 
   public CaseResult run(BenchCase c, double linkBytesPerSecond, boolean withCriu)
@@ -84,7 +87,12 @@ public final class CaseRunner {
         criuVerify, rawRead, linkBytesPerSecond);
   }
 
+  /**
+   * A fresh workload, after warming as much memory as the run will newly use: the workload, the
+   * images on the destination and the restored copy, each about the RSS, and a GiB of slack.
+   */
   private Workload start(BenchCase c, Path wdir) throws IOException, InterruptedException {
+    HostMemory.warm(tmpfs, 3L * c.rssMib() * 5 / 4 + 1024);
     return c.pattern().equals(BenchCase.MEMCACHED)
         ? Workload.memcached(hosts.hostA(), Repo.mcload(), wdir, c.rssMib(), c.dirtyMibPerSec())
         : Workload.memloadTree(hosts.hostA(), Repo.memload(), wdir, 1, c.rssMib(),
