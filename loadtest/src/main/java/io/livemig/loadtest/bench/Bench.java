@@ -96,11 +96,13 @@ public final class Bench implements Callable<Integer> {
     try (TwoHosts hosts = TwoHosts.create(tag);
         BenchCluster cluster = BenchCluster.start(hosts, work, tmpfs)) {
       CaseRunner runner = new CaseRunner(hosts, cluster, criu, work, tmpfs);
-      // Ctrl-C: TwoHosts removes the namespaces; this ends the processes the run started.
+      // Ctrl-C: ends the processes the run started, then makes sure the namespaces are gone
+      // (ending the processes may have cut short TwoHosts' own hook).
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         runner.killLiveCopies();
         ProcessHandle.current().descendants().forEach(ProcessHandle::destroyForcibly);
         LocalCluster.deleteTree(tmpfs);
+        hosts.close();
       }, "bench-cleanup"));
       HostMemory.warm(tmpfs, 16 << 10);
       warmUp(hosts, cluster, work);

@@ -50,10 +50,14 @@ final class Report {
     Machine.describe(criu).forEach((k, v) -> md.append("- ").append(k).append(": ").append(v)
         .append('\n'));
     md.append("\nTwo network namespaces joined by a veth pair (198.18.0.0/15), shaped with tc"
-        + " tbf. Workload: memload in its own pid namespace, writing whole pages at the given"
+        + " tbf. Workloads in their own pid namespace: memload writing whole pages at the given"
         + " rate (uniform: random pages; hot: 90% of writes to 10% of the pages; seq: sequential"
-        + " sweeps). Images on tmpfs on both sides. The agents were warmed up by three 128 MiB"
-        + " migrations first, and the machine's memory by writing and freeing most of it once."
+        + " sweeps), and memcached (Debian's) holding the given MiB of 1 KiB items while its"
+        + " client sets random items at the given rate; after a migration the client reads every"
+        + " item back. Images on tmpfs on both sides. The agents were warmed up by unmeasured"
+        + " 128 MiB migrations first (--warm-ups). Before each tool's run, the memory the run"
+        + " will use was written and freed once: this VM pages out memory idle for a minute and"
+        + " backs it again lazily, which would otherwise favour whichever tool runs second."
         + " CRIU stop-and-copy = `criu dump --page-server` to `criu page-server` on hostB, the"
         + " other images through tar|nc, `criu restore -d`.\n\n");
     md.append("## Targets\n\n").append(Targets.table(results, linkRates)).append('\n');

@@ -3,6 +3,8 @@ package io.livemig.loadtest.bench;
 import io.livemig.loadtest.Host;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -19,14 +21,13 @@ public final class TwoHosts implements AutoCloseable {
   private final Host hostA;
   private final Host hostB;
   private final Thread hook;
-  private boolean closed;
 
   private TwoHosts(String tag, int subnet) {
     a = "lm" + tag + "a";
     b = "lm" + tag + "b";
     hostA = Host.netns(a, "198.18." + subnet + ".1");
     hostB = Host.netns(b, "198.18." + subnet + ".2");
-    hook = new Thread(this::closeQuietly, "two-hosts-cleanup");
+    hook = new Thread(this::removeNamespaces, "two-hosts-cleanup");
   }
 
   /** Creates hostA and hostB; the tag (a few letters or digits) keeps parallel runs apart. */
@@ -97,26 +98,30 @@ public final class TwoHosts implements AutoCloseable {
     return found;
   }
 
+  /**
+   * Removes both namespaces. Safe to call again, also while the shutdown hook runs: another hook
+   * may kill this one's {@code ip} processes (the benchmark ends all its child processes on
+   * Ctrl-C), so removal checks what is left and tries again.
+   */
   @Override
-  public synchronized void close() {
-    if (closed) {
-      return;
-    }
-    closed = true;
-    closeQuietly();
+  public void close() {
+    removeNamespaces();
     try {
       Runtime.getRuntime().removeShutdownHook(hook);
     } catch (IllegalStateException shuttingDown) {
-      // close() was called by the hook itself
+      // the hook has run or is running; removeNamespaces above made sure of the result
     }
   }
 
-  private void closeQuietly() {
+  private synchronized void removeNamespaces() {
     for (String ns : List.of(a, b)) {
-      try {
-        runQuietly("ip", "netns", "del", ns);
-      } catch (IOException | InterruptedException e) {
-        System.err.println("could not delete network namespace " + ns + ": " + e);
+      Path handle = Path.of("/var/run/netns", ns);
+      for (int attempt = 0; attempt < 5 && Files.exists(handle); attempt++) {
+        try {
+          runQuietly("ip", "netns", "del", ns);
+        } catch (IOException | InterruptedException e) {
+          System.err.println("could not delete network namespace " + ns + ": " + e);
+        }
       }
     }
   }
