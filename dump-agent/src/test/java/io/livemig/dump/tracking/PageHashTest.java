@@ -43,6 +43,24 @@ class PageHashTest {
   }
 
   @Test
+  void swappingTheHalvesOfAPageChangesItsHash() {
+    ByteBuffer page = randomPage(5);
+    ByteBuffer swapped = ByteBuffer.allocate(4096).order(ByteOrder.LITTLE_ENDIAN);
+    swapped.put(page.slice(2048, 2048)).put(page.slice(0, 2048));
+    PageHash h = new PageHash(7);
+    assertNotEquals(hex(h, page), hex(h, swapped));
+  }
+
+  @Test
+  void directAndHeapBuffersHashAlike() {
+    ByteBuffer heap = randomPage(6);
+    ByteBuffer direct = ByteBuffer.allocateDirect(4096).order(ByteOrder.LITTLE_ENDIAN);
+    direct.put(heap.duplicate()).flip();
+    PageHash h = new PageHash(8);
+    assertEquals(hex(h, heap), hex(h, direct));
+  }
+
+  @Test
   void seedChangesTheHashAndManyPagesDoNotCollide() {
     assertNotEquals(hex(new PageHash(1), randomPage(3)), hex(new PageHash(2), randomPage(3)));
     Set<String> seen = new HashSet<>();
