@@ -20,7 +20,7 @@ import java.util.logging.Logger;
  * batches, at most {@link #WINDOW} ahead of the writer, so memory stays bounded and the two
  * threads do not wake each other for every frame.
  */
-final class MigrationStream implements StreamObserver<MigrationFrame> {
+final class MigrationStream implements StreamObserver<ReceivedFrame> {
   private static final Logger LOG = Logger.getLogger(MigrationStream.class.getName());
   /** Frames requested ahead of the writer: 16 frames of at most 4 MiB of pages each. */
   static final int WINDOW = 16;
@@ -31,6 +31,7 @@ final class MigrationStream implements StreamObserver<MigrationFrame> {
   private final ServerCallStreamObserver<RestoreEvent> replies;
   private final boolean keepImages;
   private final LinkedBlockingQueue<Object> queue = new LinkedBlockingQueue<>();
+  private volatile boolean ended;
 
   private MigrationStream(MigrationSink sink, ServerCallStreamObserver<RestoreEvent> replies,
       boolean keepImages) {
@@ -52,8 +53,11 @@ final class MigrationStream implements StreamObserver<MigrationFrame> {
   }
 
   @Override
-  public void onNext(MigrationFrame frame) {
+  public void onNext(ReceivedFrame frame) {
     queue.add(frame);
+    if (ended) {
+      releaseQueued();
+    }
   }
 
   @Override
@@ -67,6 +71,24 @@ final class MigrationStream implements StreamObserver<MigrationFrame> {
   }
 
   private void drain() {
+    try {
+      writeAll();
+    } finally {
+      ended = true;
+      releaseQueued();
+    }
+  }
+
+  /** Frames that arrive after the stream ended are not written; their buffers go back. */
+  private void releaseQueued() {
+    for (Object item; (item = queue.poll()) != null; ) {
+      if (item instanceof ReceivedFrame f) {
+        f.release();
+      }
+    }
+  }
+
+  private void writeAll() {
     int handled = 0;
     try {
       while (true) {
@@ -82,7 +104,14 @@ final class MigrationStream implements StreamObserver<MigrationFrame> {
           }
           return;
         }
-        if (!handle((MigrationFrame) item)) {
+        ReceivedFrame received = (ReceivedFrame) item;
+        boolean ok;
+        try {
+          ok = handle(received.frame());
+        } finally {
+          received.release();
+        }
+        if (!ok) {
           return;
         }
         if (sink.done()) {
