@@ -8,12 +8,13 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * Evens out this VM's memory for the tools being compared. Its kernel pages out memory nobody
- * touched for a minute (DAMON's paddr "pageout" scheme, see
- * /sys/kernel/mm/damon/admin/kdamonds), and the hypervisor then backs such memory lazily: the
- * first touch costs several times a normal write (measured 0.3-1 GB/s against 3.5 GB/s). Without
- * care, whichever tool runs second in a case gets the memory the first one just freed, warm, and
- * the first pays for cold memory in its restore.
+ * Evens out this VM's memory for the tools being compared. The VM hands freed memory back to the
+ * hypervisor within 20-45 s (virtio-balloon free page reporting) and its kernel pages out memory
+ * idle for a minute (DAMON's "pageout" scheme, /sys/kernel/mm/damon/admin/kdamonds). The
+ * hypervisor backs such memory again lazily: the first write runs at 0.3-1 GB/s against
+ * 3.5 GB/s. Without care, whichever tool runs second in a case gets the memory the first one
+ * just freed, still warm, and the first pays for cold memory in its restore. Warming lasts only
+ * that 20-45 s, so a long migration still meets some cold memory late in its run.
  */
 final class HostMemory {
   private HostMemory() {}

@@ -56,8 +56,10 @@ final class Report {
         + " client sets random items at the given rate; after a migration the client reads every"
         + " item back. Images on tmpfs on both sides. The agents were warmed up by unmeasured"
         + " 128 MiB migrations first (--warm-ups). Before each tool's run, the memory the run"
-        + " will use was written and freed once: this VM pages out memory idle for a minute and"
-        + " backs it again lazily, which would otherwise favour whichever tool runs second."
+        + " will use was written and freed once: this VM hands freed memory back to the"
+        + " hypervisor within 20-45 s, which backs it again lazily; this would otherwise favour"
+        + " whichever tool runs second. Warming lasts only that long, so runs longer than that"
+        + " (large cases) still meet some cold memory."
         + " CRIU stop-and-copy = `criu dump --page-server` to `criu page-server` on hostB, the"
         + " other images through tar|nc, `criu restore -d`.\n\n");
     md.append("## Targets\n\n").append(Targets.table(results, linkRates)).append('\n');
