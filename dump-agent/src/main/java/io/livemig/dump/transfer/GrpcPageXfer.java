@@ -6,6 +6,7 @@ import io.grpc.Channel;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import io.livemig.common.wire.PayloadChecksum;
 import io.livemig.proto.Abort;
 import io.livemig.proto.ImageFileChunk;
 import io.livemig.proto.MigrationFrame;
@@ -27,7 +28,6 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.zip.CRC32C;
 
 /**
  * The migration stream to a restore agent over gRPC. Sending waits for the transport's readiness
@@ -40,7 +40,6 @@ public final class GrpcPageXfer implements PageXfer {
   private final ClientCallStreamObserver<MigrationFrame> requests;
   private final Duration replyTimeout;
   private final Duration restoreTimeout;
-  private final CRC32C crc = new CRC32C();
   private volatile Throwable failure;
   private volatile boolean completed;
   private long bytesSent;
@@ -110,7 +109,7 @@ public final class GrpcPageXfer implements PageXfer {
         .setNrPages(nrPages).setKind(kind);
     if (payload != null) {
       b.setPayload(UnsafeByteOperations.unsafeWrap(payload.duplicate()));
-      b.setCrc32C(crc32c(payload));
+      b.setCrc32C(PayloadChecksum.of(payload));
     }
     send(MigrationFrame.newBuilder().setPages(b).build());
   }
@@ -119,7 +118,7 @@ public final class GrpcPageXfer implements PageXfer {
   public void image(String name, long offset, ByteBuffer data, boolean last) throws IOException {
     send(MigrationFrame.newBuilder().setImage(ImageFileChunk.newBuilder().setName(name)
         .setOffset(offset).setData(UnsafeByteOperations.unsafeWrap(data.duplicate()))
-        .setLast(last).setCrc32C(crc32c(data))).build());
+        .setLast(last).setCrc32C(PayloadChecksum.of(data))).build());
   }
 
   @Override
@@ -160,12 +159,6 @@ public final class GrpcPageXfer implements PageXfer {
   @Override
   public long bytesSent() {
     return bytesSent;
-  }
-
-  private int crc32c(ByteBuffer data) {
-    crc.reset();
-    crc.update(data.duplicate());
-    return (int) crc.getValue();
   }
 
   private void send(MigrationFrame frame) throws IOException {

@@ -1,16 +1,14 @@
 package io.livemig.restore.validation;
 
-import com.google.protobuf.ByteString;
 import io.livemig.common.agent.MigrationIds;
 import io.livemig.common.images.Pagemap;
+import io.livemig.common.wire.PayloadChecksum;
 import io.livemig.proto.ImageFileChunk;
 import io.livemig.proto.MigrationHeader;
 import io.livemig.proto.PageChunk;
 import io.livemig.proto.PageKind;
-import java.nio.ByteBuffer;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
-import java.util.zip.CRC32C;
 
 /** Checks of single frames, independent of the stream's state. */
 public final class FrameChecks {
@@ -68,7 +66,7 @@ public final class FrameChecks {
       throw new InvalidFrameException(where.get() + ": " + c.getKind() + " payload has "
           + c.getPayload().size() + " bytes, expected " + expected);
     }
-    if (expected > 0 && crc32c(c.getPayload()) != c.getCrc32C()) {
+    if (expected > 0 && PayloadChecksum.of(c.getPayload()) != c.getCrc32C()) {
       throw new InvalidFrameException(where.get() + ": payload checksum mismatch");
     }
   }
@@ -78,17 +76,9 @@ public final class FrameChecks {
       throw new InvalidFrameException("image file name '" + c.getName() + "' is not a plain file"
           + " name ([A-Za-z0-9][A-Za-z0-9._-]*, no path separators or '..')");
     }
-    if (crc32c(c.getData()) != c.getCrc32C()) {
+    if (PayloadChecksum.of(c.getData()) != c.getCrc32C()) {
       throw new InvalidFrameException("image " + c.getName() + " at offset " + c.getOffset()
           + ": checksum mismatch");
     }
-  }
-
-  static int crc32c(ByteString data) {
-    CRC32C crc = new CRC32C();
-    for (ByteBuffer b : data.asReadOnlyByteBufferList()) {
-      crc.update(b);
-    }
-    return (int) crc.getValue();
   }
 }

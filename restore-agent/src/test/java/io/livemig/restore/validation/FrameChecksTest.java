@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
+import io.livemig.common.wire.PayloadChecksum;
 import io.livemig.proto.ImageFileChunk;
 import io.livemig.proto.PageChunk;
 import io.livemig.proto.PageKind;
@@ -27,7 +28,7 @@ class FrameChecksTest {
     b[7] = 3;
     ByteString payload = ByteString.copyFrom(b);
     assertDoesNotThrow(() -> FrameChecks.pages(chunk().setKind(PageKind.PRESENT)
-        .setPayload(payload).setCrc32C(FrameChecks.crc32c(payload)).build(), false));
+        .setPayload(payload).setCrc32C(PayloadChecksum.of(payload)).build(), false));
     assertDoesNotThrow(() -> FrameChecks.pages(chunk().build(), false));
     assertDoesNotThrow(() -> FrameChecks.pages(chunk().setKind(PageKind.PARENT).build(), true));
   }
