@@ -77,7 +77,6 @@ public final class Workload implements AutoCloseable {
         "exec", mcload.toString(), "--socket", socket.toString(), "--mib", String.valueOf(mib),
         "--write-mib-per-sec", String.valueOf(writeMibPerSec),
         "--status", dir.resolve("status-0").toString());
-    Files.createDirectories(dir);
     Files.deleteIfExists(socket);
     return launch(host, dir, line, 1);
   }

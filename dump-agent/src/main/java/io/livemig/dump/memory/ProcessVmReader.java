@@ -6,6 +6,7 @@ import io.livemig.common.os.LibC;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -24,6 +25,17 @@ public final class ProcessVmReader implements AutoCloseable {
   private final ByteBuffer view;
   private final Memory localIov = new Memory(16);
   private final Memory remoteIov = new Memory(16L * MAX_RUNS);
+  private final boolean[] readable = new boolean[MAX_RUNS];
+
+  /** Receives one batch read by {@link #readRuns}. */
+  @FunctionalInterface
+  public interface Batch {
+    /**
+     * @param runs the batch's runs, back to back in buf
+     * @param readable readable[i] is false for a run the task unmapped meanwhile (garbage in buf)
+     */
+    void accept(List<PageRun> runs, ByteBuffer buf, boolean[] readable) throws IOException;
+  }
 
   public ProcessVmReader(int capacityBytes) {
     data = new Memory(capacityBytes);
@@ -90,6 +102,37 @@ public final class ProcessVmReader implements AutoCloseable {
       }
     }
     return view.duplicate().order(ByteOrder.LITTLE_ENDIAN).position(0).limit((int) total);
+  }
+
+  /**
+   * Reads runs (sorted) of task pid in buffer-sized batches of at most {@link #MAX_RUNS} runs,
+   * splitting runs larger than the buffer, and hands each batch to batch before reading the next.
+   *
+   * @throws TaskGoneException if the task exited
+   */
+  public void readRuns(int pid, List<PageRun> runs, Batch batch) throws IOException {
+    int maxPages = capacity() / PageSize.BYTES;
+    List<PageRun> pending = new ArrayList<>(MAX_RUNS);
+    int pendingPages = 0;
+    for (PageRun run : runs) {
+      long addr = run.vaddr();
+      int left = run.nrPages();
+      while (left > 0) {
+        if (pendingPages == maxPages || pending.size() == MAX_RUNS) {
+          batch.accept(pending, read(pid, pending, readable), readable);
+          pending.clear();
+          pendingPages = 0;
+        }
+        int n = Math.min(left, maxPages - pendingPages);
+        pending.add(new PageRun(addr, n));
+        pendingPages += n;
+        addr += (long) n << PageSize.SHIFT;
+        left -= n;
+      }
+    }
+    if (!pending.isEmpty()) {
+      batch.accept(pending, read(pid, pending, readable), readable);
+    }
   }
 
   @Override

@@ -1,6 +1,7 @@
 package io.livemig.loadtest.bench;
 
 import io.livemig.common.criu.Criu;
+import io.livemig.common.os.ProcessTree;
 import io.livemig.dump.memory.MapsParser;
 import io.livemig.dump.memory.PageRun;
 import io.livemig.dump.memory.PageScanner;
@@ -9,12 +10,10 @@ import io.livemig.dump.memory.ProcPagemap;
 import io.livemig.dump.memory.ProcessVmReader;
 import io.livemig.dump.memory.Vma;
 import io.livemig.loadtest.Host;
-import io.livemig.loadtest.Workload;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -56,60 +55,26 @@ public final class Baselines {
 
   /** How fast process_vm_readv reads the tree's memory (bytes/s), the copy's upper limit. */
   public static double rawRead(int rootPid) throws IOException {
-    List<Integer> tree = new ArrayList<>(List.of(rootPid));
-    for (int i = 0; i < tree.size(); i++) {
-      tree.addAll(Workload.children(tree.get(i)));
-    }
     long bytes = 0;
     long nanos = 0;
     try (ProcessVmReader reader = new ProcessVmReader(4 << 20)) {
-      for (int pid : tree) {
-        List<PageRun> pieces = pieces(pid);
+      for (ProcessTree.Task task : ProcessTree.of(rootPid).tasks()) {
+        List<PageRun> runs = precopied(task.pid());
         long start = System.nanoTime();
-        bytes += readAll(reader, pid, pieces);
+        reader.readRuns(task.pid(), runs, (batch, buf, readable) -> { });
         nanos += System.nanoTime() - start;
+        bytes += runs.stream().mapToLong(PageRun::bytes).sum();
       }
     }
     return bytes * 1e9 / nanos;
   }
 
-  /** The pages a pre-copy round would read, in pieces of at most 1 MiB. */
-  private static List<PageRun> pieces(int pid) throws IOException {
+  /** The pages a pre-copy round would read. */
+  private static List<PageRun> precopied(int pid) throws IOException {
     List<Vma> vmas = MapsParser.read(pid).stream().filter(Vma::isPrecopied).toList();
-    List<PageRun> runs;
     try (ProcPagemap pagemap = new ProcPagemap(pid)) {
-      runs = new PageScanner().scan(pagemap, vmas, (v, e) -> PagemapBits.worthCopying(v, e, -1));
+      return new PageScanner().scan(pagemap, vmas, (v, e) -> PagemapBits.worthCopying(v, e, -1));
     }
-    List<PageRun> pieces = new ArrayList<>();
-    for (PageRun r : runs) {
-      for (long a = r.vaddr(); a < r.end(); a += 1 << 20) {
-        pieces.add(new PageRun(a, (int) (Math.min(r.end() - a, 1 << 20) >> 12)));
-      }
-    }
-    return pieces;
-  }
-
-  private static long readAll(ProcessVmReader reader, int pid, List<PageRun> pieces)
-      throws IOException {
-    boolean[] ok = new boolean[ProcessVmReader.MAX_RUNS];
-    List<PageRun> batch = new ArrayList<>();
-    long batchBytes = 0;
-    long bytes = 0;
-    for (PageRun piece : pieces) {
-      if (batchBytes + piece.bytes() > reader.capacity()
-          || batch.size() == ProcessVmReader.MAX_RUNS) {
-        reader.read(pid, batch, ok);
-        batch.clear();
-        batchBytes = 0;
-      }
-      batch.add(piece);
-      batchBytes += piece.bytes();
-      bytes += piece.bytes();
-    }
-    if (!batch.isEmpty()) {
-      reader.read(pid, batch, ok);
-    }
-    return bytes;
   }
 
   /** CRIU stop-and-copy: the whole sequence is downtime. */
