@@ -52,7 +52,8 @@ static unsigned char *g_out;        /* one batch of commands */
 static size_t g_out_len, g_out_cap;
 static unsigned char g_in[1 << 16]; /* server replies */
 static size_t g_in_pos, g_in_len;
-static uint64_t *g_expect;          /* one value, to compare with */
+static uint64_t *g_value;           /* one value's words: built here, as their
+                                       place in g_out is not 8-aligned */
 
 static void value_words(uint64_t i, uint64_t v, uint64_t *dst)
 {
@@ -171,7 +172,8 @@ static void queue_set(uint64_t i, uint64_t v)
              (unsigned long long)i, (unsigned long long)g_value_bytes);
     out_text(head);
     out_reserve(g_value_bytes + 2);
-    value_words(i, v, (uint64_t *)(void *)(g_out + g_out_len));
+    value_words(i, v, g_value);
+    memcpy(g_out + g_out_len, g_value, g_value_bytes);
     g_out_len += g_value_bytes;
     out_text("\r\n");
 }
@@ -225,21 +227,27 @@ static const char *check_value(uint64_t i, unsigned char *buf)
     unsigned long long bytes;
     unsigned flags;
     read_line(line, sizeof line);
-    snprintf(key, sizeof key, KEY_FMT, (unsigned long long)i);
-    if (strncmp(line, "VALUE ", 6) != 0 || strncmp(line + 6, key, strlen(key)) != 0)
+    size_t klen = (size_t)snprintf(key, sizeof key, KEY_FMT, (unsigned long long)i);
+    /* The whole key, up to the space before the flags: not just a prefix of it. */
+    if (strncmp(line, "VALUE ", 6) != 0 || strncmp(line + 6, key, klen) != 0 ||
+        line[6 + klen] != ' ')
         return strcmp(line, "END") == 0 || strncmp(line, "VALUE ", 6) == 0
                    ? "missing" : "unexpected reply";
-    if (sscanf(line + 6 + strlen(key), " %u %llu", &flags, &bytes) != 2 ||
+    if (sscanf(line + 6 + klen, " %u %llu", &flags, &bytes) != 2 ||
         bytes != g_value_bytes)
         return "wrong length";
     read_bytes(buf, g_value_bytes + 2);
-    value_words(i, g_last[i], g_expect);
-    return memcmp(buf, g_expect, g_value_bytes) == 0 ? NULL : "wrong content";
+    if (buf[g_value_bytes] != '\r' || buf[g_value_bytes + 1] != '\n')
+        return "no \\r\\n after the value";
+    value_words(i, g_last[i], g_value);
+    return memcmp(buf, g_value, g_value_bytes) == 0 ? NULL : "wrong content";
 }
 
 static int verify_all(void)
 {
     unsigned char *buf = malloc(g_value_bytes + 2);
+    if (!buf)
+        wl_fatal_msg("malloc failed");
     char line[256];
     uint64_t last_hb = wl_now_ns(CLOCK_MONOTONIC);
     for (uint64_t i = 0; i < g_items; i += BATCH) {
@@ -329,8 +337,8 @@ int main(int argc, char **argv)
     if (g_items == 0)
         wl_fatal_msg("--mib is smaller than one value");
     g_last = calloc(g_items, sizeof *g_last);
-    g_expect = malloc(g_value_bytes);
-    if (!g_last || !g_expect)
+    g_value = malloc(g_value_bytes);
+    if (!g_last || !g_value)
         wl_fatal_msg("malloc failed");
 
     wl_init("mcload", status_path);
