@@ -34,8 +34,17 @@ public final class PageHash {
     return h2;
   }
 
-  /** Hashes len bytes (a multiple of 32) at buf[offset..]; buf must be little-endian. */
+  /**
+   * Hashes len bytes (a multiple of 32) at buf[offset..]; buf must be little-endian.
+   *
+   * @throws IllegalArgumentException if len is not a multiple of 32: each half is read in
+   *     16-byte blocks with no tail, so the bytes past the last block would go unhashed and a
+   *     change there unnoticed
+   */
   public void hash(ByteBuffer buf, int offset, int len) {
+    if (len < 0 || len % 32 != 0) {
+      throw new IllegalArgumentException("len must be a non-negative multiple of 32: " + len);
+    }
     int half = len >>> 1;
     long a = seed;
     long b = seed;

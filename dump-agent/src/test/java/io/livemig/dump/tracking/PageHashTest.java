@@ -3,6 +3,7 @@ package io.livemig.dump.tracking;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
@@ -68,6 +69,17 @@ class PageHashTest {
     for (int i = 0; i < 10_000; i++) {
       assertTrue(seen.add(hex(h, randomPage(i))));
     }
+  }
+
+  @Test
+  void lengthsThatAreNotMultiplesOf32AreRejected() {
+    PageHash h = new PageHash(10);
+    ByteBuffer page = randomPage(4);
+    for (int len : new int[] {4095, 4080, 16, 1, -32}) {
+      assertThrows(IllegalArgumentException.class, () -> h.hash(page, 0, len), "len " + len);
+    }
+    h.hash(page, 0, 32);
+    h.hash(page, 32, 4064);
   }
 
   @Test
