@@ -2,7 +2,6 @@ package io.livemig.loadtest.bench;
 
 import io.livemig.common.criu.Criu;
 import io.livemig.loadtest.LocalCluster;
-import io.livemig.loadtest.Workload;
 import io.livemig.loadtest.Repo;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -105,7 +104,7 @@ public final class Bench implements Callable<Integer> {
         hosts.close();
       }, "bench-cleanup"));
       HostMemory.warm(tmpfs, 16 << 10);
-      warmUp(hosts, cluster, work);
+      runner.warmUp(warmUps);
       for (long link : quick ? List.of(0L) : links) {
         hosts.shape(link);
         double linkRate = Baselines.iperf3(hosts, 3);
@@ -128,26 +127,13 @@ public final class Bench implements Callable<Integer> {
     return 0;
   }
 
-  @Option(names = "--warm-ups", description = "Unmeasured migrations before the cases"
-      + " (default ${DEFAULT-VALUE}).")
-  int warmUps = 10;
-
   /**
    * Small migrations first: the agents' JIT compilers then have the data path compiled, and the
    * measured cases show steady-state agents, as on a host where they run all the time. (On two
    * cores, compiler threads still busy during a freeze slow CRIU down several times. Measured:
    * after 3 warm-ups the first 1 GiB round 0 ran at 160-290 MiB/s, after 10 at 650-800.)
    */
-  private void warmUp(TwoHosts hosts, BenchCluster cluster, Path work) throws Exception {
-    for (int i = 0; i < warmUps; i++) {
-      try (Workload w = Workload.memloadTree(hosts.hostA(), Repo.memload(),
-          work.resolve("warm-up-" + i), 1, 128, 16, "uniform")) {
-        var report = cluster.migrate(w.pid());
-        if (!report.getSuccess()) {
-          throw new IllegalStateException("warm-up migration failed: " + report.getError());
-        }
-        Workload.kill(report.getRestoredRootPid());
-      }
-    }
-  }
+  @Option(names = "--warm-ups", description = "Unmeasured migrations before the cases"
+      + " (default ${DEFAULT-VALUE}).")
+  int warmUps = 10;
 }

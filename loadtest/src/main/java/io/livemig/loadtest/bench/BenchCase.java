@@ -7,6 +7,8 @@ package io.livemig.loadtest.bench;
  */
 public record BenchCase(int rssMib, double dirtyMibPerSec, String pattern, long linkMbit) {
   public static final String MEMCACHED = "memcached";
+  /** memload's pattern the targets are defined for: random pages, evenly. */
+  public static final String UNIFORM = "uniform";
 
   public String link() {
     return linkMbit == 0 ? "unshaped" : linkMbit >= 1000 && linkMbit % 1000 == 0

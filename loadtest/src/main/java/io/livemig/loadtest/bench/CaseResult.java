@@ -7,11 +7,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Everything measured for one case: our migration and CRIU stop-and-copy, on one link. */
+/**
+ * Everything measured for one case: our migration and CRIU stop-and-copy, on one link. The
+ * warm-to-restore times run from the end of {@link HostMemory#warm} to the tool's restored copy
+ * running: the longer, the colder the memory the restore gets.
+ */
 public record CaseResult(BenchCase benchCase, MigrationReport ours, long oursHeartbeatGapNanos,
-    AgentUsage.Usage dumpAgent, AgentUsage.Usage restoreAgent, String oursVerify,
-    Baselines.StopAndCopy criu, long criuHeartbeatGapNanos, String criuVerify,
-    double rawReadBytesPerSecond, double linkBytesPerSecond) {
+    long oursWarmToRestoreNanos, AgentUsage.Usage dumpAgent, AgentUsage.Usage restoreAgent,
+    String oursVerify, Baselines.StopAndCopy criu, long criuHeartbeatGapNanos,
+    long criuWarmToRestoreNanos, String criuVerify, double rawReadBytesPerSecond,
+    double linkBytesPerSecond) {
 
   public double round0BytesPerSecond() {
     return ours.getRoundReportsCount() == 0 ? 0
@@ -41,6 +46,7 @@ public record CaseResult(BenchCase benchCase, MigrationReport ours, long oursHea
     o.put("total_time_s", ours.getTotalTimeUs() / 1e6);
     o.put("downtime_s", ours.getDowntimeUs() / 1e6);
     o.put("downtime_heartbeat_s", oursHeartbeatGapNanos / 1e9);
+    o.put("warm_to_restore_s", oursWarmToRestoreNanos / 1e9);
     o.put("freeze_dump_s", ours.getFreezeDumpUs() / 1e6);
     o.put("final_transfer_s", ours.getFinalTransferUs() / 1e6);
     o.put("restore_s", ours.getRestoreUs() / 1e6);
@@ -73,6 +79,7 @@ public record CaseResult(BenchCase benchCase, MigrationReport ours, long oursHea
       Map<String, Object> c = new LinkedHashMap<>();
       c.put("downtime_s", criu.downtimeNanos() / 1e9);
       c.put("downtime_heartbeat_s", criuHeartbeatGapNanos / 1e9);
+      c.put("warm_to_restore_s", criuWarmToRestoreNanos / 1e9);
       c.put("dump_s", criu.dumpNanos() / 1e9);
       c.put("copy_s", criu.copyNanos() / 1e9);
       c.put("restore_s", criu.restoreNanos() / 1e9);

@@ -44,6 +44,7 @@ public final class CaseRunner {
     Path wdir = dir.resolve("case-" + (++runs));
     MigrationReport ours;
     long oursGap;
+    long oursWarmToRestore;
     String oursVerify;
     double rawRead;
     AgentUsage.Usage dumpUse;
@@ -51,10 +52,12 @@ public final class CaseRunner {
     try (Workload w = start(c, wdir.resolve("ours"))) {
       Thread.sleep(SETTLE.toMillis());
       rawRead = Baselines.rawRead(w.pid());
+      long warmed = warm(c);
       AgentUsage du = AgentUsage.start(cluster.dumpAgent().pid());
       AgentUsage ru = AgentUsage.start(cluster.restoreAgent().pid());
       try (HeartbeatWatch watch = new HeartbeatWatch(Workload.statusOf(w.pid()))) {
         ours = cluster.migrate(w.pid());
+        oursWarmToRestore = System.nanoTime() - warmed;
         if (ours.getSuccess()) {
           liveCopies.add(ours.getRestoredRootPid());
         }
@@ -67,13 +70,16 @@ public final class CaseRunner {
     }
     Baselines.StopAndCopy sc = null;
     long criuGap = 0;
+    long criuWarmToRestore = 0;
     String criuVerify = "";
     if (withCriu) {
       try (Workload w = start(c, wdir.resolve("criu"))) {
         Thread.sleep(SETTLE.toMillis());
+        long warmed = warm(c);
         try (HeartbeatWatch watch = new HeartbeatWatch(Workload.statusOf(w.pid()))) {
           sc = Baselines.criuStopAndCopy(hosts, criu, w.pid(), Files.createDirectories(
               Path.of("/dev/shm", "livemig-bench-criu-" + runs)));
+          criuWarmToRestore = System.nanoTime() - warmed;
           liveCopies.add(sc.restoredPid());
           Thread.sleep(100);
           criuGap = watch.maxGapNanos();
@@ -83,16 +89,23 @@ public final class CaseRunner {
         criuVerify = checkAndEnd(sc.restoredPid());
       }
     }
-    return new CaseResult(c, ours, oursGap, dumpUse, restoreUse, oursVerify, sc, criuGap,
-        criuVerify, rawRead, linkBytesPerSecond);
+    return new CaseResult(c, ours, oursGap, oursWarmToRestore, dumpUse, restoreUse, oursVerify,
+        sc, criuGap, criuWarmToRestore, criuVerify, rawRead, linkBytesPerSecond);
   }
 
   /**
-   * A fresh workload, after warming as much memory as the run will newly use: the workload, the
-   * images on the destination and the restored copy, each about the RSS, and a GiB of slack.
+   * Warms as much memory as a migration of the running workload will newly use: the images on
+   * the destination and the restored copy, each about the RSS, and a GiB of slack. Called right
+   * before each tool's migration, so that both tools meet memory warmed equally long ago.
+   *
+   * @return when warming ended, in {@link System#nanoTime()}
    */
+  private long warm(BenchCase c) throws IOException {
+    HostMemory.warm(tmpfs, 2L * c.rssMib() * 5 / 4 + 1024);
+    return System.nanoTime();
+  }
+
   private Workload start(BenchCase c, Path wdir) throws IOException, InterruptedException {
-    HostMemory.warm(tmpfs, 3L * c.rssMib() * 5 / 4 + 1024);
     return c.pattern().equals(BenchCase.MEMCACHED)
         ? Workload.memcached(hosts.hostA(), Repo.mcload(), wdir, c.rssMib(), c.dirtyMibPerSec())
         : Workload.memloadTree(hosts.hostA(), Repo.memload(), wdir, 1, c.rssMib(),
@@ -110,9 +123,31 @@ public final class CaseRunner {
     } catch (IOException e) {
       return "verify FAILED: " + e;
     } finally {
-      Workload.kill(pid);
-      liveCopies.remove(pid);
+      end(pid);
     }
+  }
+
+  /**
+   * Small unmeasured migrations (Bench's --warm-ups); their restored copies are tracked like the
+   * measured ones until ended.
+   */
+  void warmUp(int count) throws IOException, InterruptedException {
+    for (int i = 0; i < count; i++) {
+      try (Workload w = Workload.memloadTree(hosts.hostA(), Repo.memload(),
+          dir.resolve("warm-up-" + i), 1, 128, 16, BenchCase.UNIFORM)) {
+        MigrationReport report = cluster.migrate(w.pid());
+        if (!report.getSuccess()) {
+          throw new IllegalStateException("warm-up migration failed: " + report.getError());
+        }
+        liveCopies.add(report.getRestoredRootPid());
+        end(report.getRestoredRootPid());
+      }
+    }
+  }
+
+  private void end(int pid) {
+    Workload.kill(pid);
+    liveCopies.remove(pid);
   }
 
   /**

@@ -31,11 +31,12 @@ final class HostMemory {
 
   /**
    * Writes mib MiB into a tmpfs file and frees it again, so that the next allocations of about
-   * that size get recently used memory. Keeps 2 GiB of headroom.
+   * that size get recently used memory. Writes less where memory or the tmpfs's free space is
+   * short: see {@link #warmableMib}.
    */
   static void warm(Path tmpfs, long mib) throws IOException {
-    long n = Math.max(0, Math.min(mib, availableMib() - 2048));
     Files.createDirectories(tmpfs);
+    long n = warmableMib(mib, availableMib(), Files.getFileStore(tmpfs).getUsableSpace() >> 20);
     Path fill = tmpfs.resolve("warm");
     try (FileChannel ch = FileChannel.open(fill, StandardOpenOption.CREATE,
         StandardOpenOption.WRITE)) {
@@ -49,5 +50,14 @@ final class HostMemory {
     } finally {
       Files.deleteIfExists(fill);
     }
+  }
+
+  /**
+   * How much of mib to write: keeps 2 GiB of memory available, and 256 MiB of the tmpfs free.
+   * A tmpfs is usually smaller than memory (/dev/shm: half of it), so without its own cap the
+   * write would end in ENOSPC, failing the run and, while it lasts, anyone else using /dev/shm.
+   */
+  static long warmableMib(long mib, long availableMib, long tmpfsFreeMib) {
+    return Math.max(0, Math.min(mib, Math.min(availableMib - 2048, tmpfsFreeMib - 256)));
   }
 }

@@ -55,22 +55,24 @@ final class Report {
         + " sweeps), and memcached (Debian's) holding the given MiB of 1 KiB items while its"
         + " client sets random items at the given rate; after a migration the client reads every"
         + " item back. Images on tmpfs on both sides. The agents were warmed up by unmeasured"
-        + " 128 MiB migrations first (--warm-ups). Before each tool's run, the memory the run"
-        + " will use was written and freed once: this VM hands freed memory back to the"
+        + " 128 MiB migrations first (--warm-ups). Right before each tool's migration, the memory"
+        + " it will newly use was written and freed once: this VM hands freed memory back to the"
         + " hypervisor within 20-45 s, which backs it again lazily; this would otherwise favour"
         + " whichever tool runs second. Warming lasts only that long, so runs longer than that"
-        + " (large cases) still meet some cold memory."
+        + " (large cases) still meet some cold memory: \"warm to restore\" is the time from the"
+        + " end of warming to the restored copy running."
         + " CRIU stop-and-copy = `criu dump --page-server` to `criu page-server` on hostB, the"
         + " other images through tar|nc, `criu restore -d`.\n\n");
     md.append("## Targets\n\n").append(Targets.table(results, linkRates)).append('\n');
     md.append("## All cases\n\n");
     md.append("| RSS | dirty MiB/s | pattern | link | iperf3 MiB/s | rounds | round 0 MiB/s | total s |"
         + " downtime s (agents / heartbeat) | CRIU downtime s (tools / heartbeat) | ratio |"
-        + " wire/RSS | dump agent CPU s / peak MiB | restore agent CPU s / peak MiB | verify |\n");
-    md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        + " warm to restore s (ours / CRIU) | wire/RSS | dump agent CPU s / peak MiB |"
+        + " restore agent CPU s / peak MiB | verify |\n");
+    md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (CaseResult r : results) {
       md.append(String.format("| %d MiB | %.0f | %s | %s | %.0f | %d | %.0f | %.2f | %.3f / %.3f |"
-              + " %s | %.2f | %.3f | %.1f / %.0f | %.1f / %.0f | %s |%n",
+              + " %s | %.2f | %.1f / %s | %.3f | %.1f / %.0f | %.1f / %.0f | %s |%n",
           r.benchCase().rssMib(), r.benchCase().dirtyMibPerSec(), r.benchCase().pattern(),
           r.benchCase().link(),
           r.linkBytesPerSecond() / MIB, r.ours().getRounds(), r.round0BytesPerSecond() / MIB,
@@ -78,7 +80,9 @@ final class Report {
           r.oursHeartbeatGapNanos() / 1e9,
           r.criu() == null ? "-" : String.format("%.3f / %.3f", r.criu().downtimeNanos() / 1e9,
               r.criuHeartbeatGapNanos() / 1e9),
-          r.downtimeRatio(), r.wireToRss(), r.dumpAgent().cpuSeconds(),
+          r.downtimeRatio(), r.oursWarmToRestoreNanos() / 1e9,
+          r.criu() == null ? "-" : String.format("%.1f", r.criuWarmToRestoreNanos() / 1e9),
+          r.wireToRss(), r.dumpAgent().cpuSeconds(),
           r.dumpAgent().peakRssBytes() / MIB, r.restoreAgent().cpuSeconds(),
           r.restoreAgent().peakRssBytes() / MIB,
           r.oursVerify().startsWith("verify OK") ? "OK" : r.oursVerify()));

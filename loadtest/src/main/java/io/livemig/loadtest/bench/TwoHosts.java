@@ -16,6 +16,8 @@ import java.util.concurrent.TimeUnit;
  * (Ctrl-C); removing a namespace removes its end of the veth pair and any qdisc on it.
  */
 public final class TwoHosts implements AutoCloseable {
+  private static final long RETRY_DELAY_MS = 50;
+
   private final String a;
   private final String b;
   private final Host hostA;
@@ -118,9 +120,19 @@ public final class TwoHosts implements AutoCloseable {
       Path handle = Path.of("/var/run/netns", ns);
       for (int attempt = 0; attempt < 5 && Files.exists(handle); attempt++) {
         try {
+          if (attempt > 0) {
+            // 50, 100, 200, 400 ms: time for the hook that killed the last try to finish
+            Thread.sleep(RETRY_DELAY_MS << (attempt - 1));
+          }
           runQuietly("ip", "netns", "del", ns);
-        } catch (IOException | InterruptedException e) {
+        } catch (IOException e) {
           System.err.println("could not delete network namespace " + ns + ": " + e);
+        } catch (InterruptedException e) {
+          // Whoever interrupted wants this thread back: stop, and keep the interrupt for it.
+          Thread.currentThread().interrupt();
+          System.err.println("interrupted while removing network namespaces; " + a + " and "
+              + b + " may be left");
+          return;
         }
       }
     }
