@@ -22,6 +22,11 @@ public record ProcessTree(List<Task> tasks) {
   }
 
   public static ProcessTree of(int rootPid) throws IOException {
+    return of(rootPid, Integer.MAX_VALUE);
+  }
+
+  /** As of(rootPid), but gives up beyond maxTasks processes: pid 1's tree is the whole host. */
+  public static ProcessTree of(int rootPid, int maxTasks) throws IOException {
     Path proc = Path.of("/proc", String.valueOf(rootPid));
     if (!Files.isDirectory(proc)) {
       throw new NoSuchFileException("no process " + rootPid + " on this host");
@@ -29,6 +34,9 @@ public record ProcessTree(List<Task> tasks) {
     List<Task> tasks = new ArrayList<>();
     Deque<Integer> todo = new ArrayDeque<>(List.of(rootPid));
     while (!todo.isEmpty()) {
+      if (tasks.size() == maxTasks) {
+        throw new TreeTooLargeException(rootPid, maxTasks);
+      }
       int pid = todo.poll();
       tasks.add(new Task(pid, vpid(pid)));
       todo.addAll(children(pid));

@@ -1,0 +1,46 @@
+package io.livemig.dump.policy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The lines of /proc/PID/status that the scope looks at.
+ *
+ * @param nsPids NSpid: the pid in each pid namespace, the agent's first, the task's own last
+ */
+record ProcStatus(List<Integer> nsPids, int realUid, int effectiveUid) {
+
+  static ProcStatus read(int pid) throws IOException {
+    return parse(Files.readString(Path.of("/proc", String.valueOf(pid), "status")));
+  }
+
+  static ProcStatus parse(String status) {
+    List<Integer> nsPids = List.of();
+    int[] uids = null;
+    for (String line : status.split("\n")) {
+      if (line.startsWith("NSpid:")) {
+        nsPids = Arrays.stream(fields(line)).boxed().toList();
+      } else if (line.startsWith("Uid:")) {
+        uids = fields(line);
+      }
+    }
+    // Uid: real effective saved fs
+    if (uids == null || uids.length < 2) {
+      throw new IllegalArgumentException("no Uid line in /proc/PID/status: " + status);
+    }
+    return new ProcStatus(nsPids, uids[0], uids[1]);
+  }
+
+  /** Pid 1 of a pid namespace below the agent's (pid 1 of the agent's own is the host's init). */
+  boolean pidNamespaceInit() {
+    return nsPids.size() >= 2 && nsPids.get(nsPids.size() - 1) == 1;
+  }
+
+  private static int[] fields(String line) {
+    return Arrays.stream(line.substring(line.indexOf(':') + 1).strip().split("\\s+"))
+        .mapToInt(Integer::parseUnsignedInt).toArray();
+  }
+}

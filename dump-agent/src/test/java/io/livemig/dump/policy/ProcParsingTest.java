@@ -1,0 +1,92 @@
+package io.livemig.dump.policy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** The /proc files the scope reads, as recorded on a Debian 12 host (kernel 6.18). */
+class ProcParsingTest {
+  static final String KTHREADD = "2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 16"
+      + " 0 0 18446744073709551615 0 0 0 0 0 0 0 2147483647 0 1 0 0 0 1 0 0 0 0 0 0 0 0 0 0 0 0"
+      + " 0\n";
+  static final String INIT = "1 (process_api) S 0 0 0 0 -1 4194560 12620 1641731 0 689 29 60"
+      + " 14480 1946 10 -10 12 0 16 39182336 2393 18446744073709551615 1 1 0 0 0 0 0 4096 1256 0"
+      + " 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n";
+
+  @Test
+  void statFieldsStartAfterTheLastParenthesis() {
+    ProcStat k = ProcStat.parse(KTHREADD);
+    assertEquals("kthreadd", k.comm());
+    assertEquals(2129984, k.flags());
+    assertTrue(k.kernelThread());
+    assertFalse(ProcStat.parse(INIT).kernelThread());
+
+    // A comm that fakes a kernel thread's flags must not shift the fields.
+    ProcStat tricky = ProcStat.parse("4242 (x) S 0 0 0 0 -1 2129984 (y) S 1 4242 4242 0 -1"
+        + " 4194560 0 0\n");
+    assertEquals("x) S 0 0 0 0 -1 2129984 (y", tricky.comm());
+    assertEquals(4194560, tricky.flags());
+    assertFalse(tricky.kernelThread());
+    assertEquals("a b", ProcStat.parse("7 (a b) R 1 7 7 0 -1 4194304 0").comm());
+
+    assertThrows(IllegalArgumentException.class, () -> ProcStat.parse("7 (sleep S 1 7 7"));
+    assertThrows(IllegalArgumentException.class, () -> ProcStat.parse("7 (sleep) S 1 7"));
+  }
+
+  @Test
+  void statusGivesNsPidsAndUids() {
+    ProcStatus init = ProcStatus.parse("""
+        Name:\tsleep
+        Umask:\t0022
+        State:\tS (sleeping)
+        Tgid:\t5120
+        Ngid:\t0
+        Pid:\t5120
+        PPid:\t5119
+        TracerPid:\t0
+        Uid:\t65534\t65534\t65534\t65534
+        Gid:\t65534\t65534\t65534\t65534
+        FDSize:\t64
+        Groups:\t
+        NStgid:\t5120\t1
+        NSpid:\t5120\t1
+        NSpgid:\t5120\t1
+        NSsid:\t5120\t1
+        """);
+    assertEquals(List.of(5120, 1), init.nsPids());
+    assertEquals(65534, init.realUid());
+    assertEquals(65534, init.effectiveUid());
+    assertTrue(init.pidNamespaceInit());
+
+    ProcStatus host = ProcStatus.parse("Uid:\t1000\t0\t0\t0\nNSpid:\t4852\n");
+    assertEquals(1000, host.realUid());
+    assertEquals(0, host.effectiveUid());
+    assertFalse(host.pidNamespaceInit(), "a pid of the agent's own namespace");
+    assertFalse(ProcStatus.parse("Uid:\t0\t0\t0\t0\nNSpid:\t1\n").pidNamespaceInit(),
+        "the host's init");
+    assertFalse(ProcStatus.parse("Uid:\t0\t0\t0\t0\nNSpid:\t700\t2\n").pidNamespaceInit());
+    assertTrue(ProcStatus.parse("Uid:\t0\t0\t0\t0\nNSpid:\t700\t9\t1\n").pidNamespaceInit(),
+        "nested namespaces");
+    assertFalse(ProcStatus.parse("Uid:\t0\t0\t0\t0\n").pidNamespaceInit(), "no NSpid line");
+    assertEquals(-2, ProcStatus.parse("Uid:\t4294967294\t0\t0\t0\n").realUid());
+    assertThrows(IllegalArgumentException.class, () -> ProcStatus.parse("NSpid:\t1\n"));
+  }
+
+  @Test
+  void cgroupV2PathIsTheZeroLine() {
+    String hybrid = """
+        9:name=systemd:/
+        4:memory:/process_api/5f0378980a1c5fa46e44e9b952949a13
+        1:cpu:/
+        0::/system.slice/app.service
+        """;
+    assertEquals(Optional.of("/system.slice/app.service"), CgroupV2.parse(hybrid));
+    assertEquals(Optional.of("/"), CgroupV2.parse("0::/\n"));
+    assertEquals(Optional.empty(), CgroupV2.parse("4:memory:/\n1:cpu:/\n"), "cgroup v1 only");
+  }
+}
