@@ -4,6 +4,11 @@ import com.google.protobuf.util.JsonFormat;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.livemig.common.security.IdentityPattern;
+import io.livemig.common.security.SpiffeId;
+import io.livemig.common.security.TlsFailures;
+import io.livemig.common.security.TlsOptions;
+import io.livemig.common.security.TransportSecurity;
 import io.livemig.common.tracing.Telemetry;
 import io.livemig.common.tracing.TracingInterceptors;
 import io.livemig.proto.DumpServiceGrpc;
@@ -20,10 +25,12 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.util.Iterator;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine;
 
@@ -64,6 +71,17 @@ public final class MigrateCommand implements Callable<Integer> {
   @Option(names = "--report-json", description = "Also write the final report as JSON here.")
   Path reportJson;
 
+  @Option(names = "--max-frozen-ms", description = "Abort and resume the source if it stays"
+      + " frozen longer than this (at most the dump agent's --frozen-deadline).")
+  int maxFrozenMs;
+
+  @Option(names = "--from-identity", description = "Identity the dump agent must present"
+      + " (default: spiffe://<this client's trust domain>/livemig/dump-agent/<host of --from>).")
+  String fromIdentity;
+
+  @Mixin
+  TlsOptions tls = new TlsOptions();
+
   private final PrintStream out;
   private final OpenTelemetry otel;
 
@@ -79,8 +97,16 @@ public final class MigrateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    ManagedChannel channel = NettyChannelBuilder.forTarget(from).usePlaintext()
-        .intercept(TracingInterceptors.client(otel)).build();
+    ManagedChannel channel;
+    try {
+      TransportSecurity security = tls.load();
+      channel = NettyChannelBuilder.forTarget(from, security.channelTo(from,
+              dumpAgentIdentity(security)))
+          .intercept(TracingInterceptors.client(otel)).build();
+    } catch (IllegalArgumentException | IOException | GeneralSecurityException e) {
+      out.println("migrate: " + e.getMessage());
+      return 2;
+    }
     Span span = otel.getTracer(Telemetry.INSTRUMENTATION).spanBuilder("migrate")
         .setAttribute("pid", pid).setAttribute("from", from).setAttribute("to", to).startSpan();
     try (Scope ignored = span.makeCurrent()) {
@@ -106,7 +132,7 @@ public final class MigrateCommand implements Callable<Integer> {
       }
       return report.getSuccess() ? 0 : 1;
     } catch (StatusRuntimeException e) {
-      out.println("migrate: " + e.getStatus().getCode() + ": " + e.getStatus().getDescription());
+      out.println("migrate: " + TlsFailures.describe(e.getStatus()));
       return 2;
     } catch (IllegalArgumentException e) {
       out.println("migrate: " + e.getMessage());
@@ -120,6 +146,16 @@ public final class MigrateCommand implements Callable<Integer> {
     }
   }
 
+  private IdentityPattern dumpAgentIdentity(TransportSecurity security) {
+    if (fromIdentity != null) {
+      return IdentityPattern.parse(fromIdentity);
+    }
+    String host = from.contains(":") ? from.substring(0, from.lastIndexOf(':')) : from;
+    return security.self().map(me -> IdentityPattern.exactly(new SpiffeId(me.trustDomain(),
+            SpiffeId.Role.DUMP_AGENT, host)))
+        .orElse(IdentityPattern.anyNamed("plaintext.invalid", SpiffeId.Role.DUMP_AGENT));
+  }
+
   private MigrateRequest request() {
     TrackerKind kind = switch (tracker) {
       case "auto" -> TrackerKind.TRACKER_AUTO;
@@ -130,7 +166,8 @@ public final class MigrateCommand implements Callable<Integer> {
     };
     return MigrateRequest.newBuilder().setPid(pid).setDestination(to).setMigrationId(id)
         .setOptions(MigrateOptions.newBuilder().setMinRounds(minRounds).setMaxRounds(maxRounds)
-            .setTargetDowntimeMs(targetDowntimeMs).setMaxTotalBytes(maxBytes).setTracker(kind))
+            .setTargetDowntimeMs(targetDowntimeMs).setMaxTotalBytes(maxBytes).setTracker(kind)
+            .setMaxFrozenMs(maxFrozenMs))
         .build();
   }
 }

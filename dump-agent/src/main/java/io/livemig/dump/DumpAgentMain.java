@@ -2,18 +2,22 @@ package io.livemig.dump;
 
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.livemig.common.agent.AgentOptions;
 import io.livemig.common.criu.Criu;
+import io.livemig.common.security.PeerAuthenticator;
+import io.livemig.common.security.PolicyFile;
+import io.livemig.common.security.TransportSecurity;
 import io.livemig.common.tracing.Telemetry;
 import io.livemig.common.tracing.TracingInterceptors;
 import io.livemig.dump.control.DumpServiceImpl;
 import io.livemig.dump.migration.MigrationSession;
+import io.livemig.dump.policy.DumpPolicy;
+import io.livemig.proto.DumpAgentPolicy;
 import io.opentelemetry.api.OpenTelemetry;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -35,6 +39,11 @@ public final class DumpAgentMain implements Callable<Integer> {
       + " dir after the migration, for inspection.")
   boolean keepDump;
 
+  @Option(names = "--frozen-deadline", description = "Longest a source tree may stay frozen"
+      + " (ISO-8601 duration, default ${DEFAULT-VALUE}); past it the migration is aborted and"
+      + " the source resumed.")
+  Duration frozenDeadline = DumpAgentConfig.DEFAULT_FROZEN_DEADLINE;
+
   @Mixin
   AgentOptions agent;
 
@@ -45,21 +54,25 @@ public final class DumpAgentMain implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Criu c = agent.prepare("dump-agent");
-    Server server = start(Telemetry.fromEnvironment("dump-agent"), c, agent.address(port),
-        workDir, keepDump);
+    TransportSecurity security = agent.security();
+    DumpPolicy policy = DumpPolicy.of(PolicyFile.load(agent.policy(),
+        DumpAgentPolicy.newBuilder()).build(), security.self());
+    Server server = start(Telemetry.fromEnvironment("dump-agent"), c, new DumpAgentConfig(
+        agent.address(port), workDir, keepDump, security, policy, frozenDeadline));
     // An agent stopped in the middle of a migration must not leave a frozen tree behind.
     Runtime.getRuntime().addShutdownHook(new Thread(MigrationSession::resumeFrozenSources,
         "resume-frozen-sources"));
-    return agent.serve("dump-agent", server, c, "work dir " + workDir);
+    return agent.serve("dump-agent", server, c, security, "work dir " + workDir);
   }
 
   /** Starts the control API; also used by tests that run the agent in process. */
-  public static Server start(OpenTelemetry otel, Criu criu, InetSocketAddress address,
-      Path workDir, boolean keepDump) throws IOException {
-    Files.createDirectories(workDir);
-    return NettyServerBuilder.forAddress(address)
-        .addService(ServerInterceptors.intercept(new DumpServiceImpl(otel, criu, workDir, keepDump),
-            TracingInterceptors.server(otel)))
+  public static Server start(OpenTelemetry otel, Criu criu, DumpAgentConfig config)
+      throws IOException {
+    Files.createDirectories(config.workDir());
+    return AgentOptions.serverBuilder(config.address(), config.security())
+        .addService(ServerInterceptors.intercept(new DumpServiceImpl(otel, criu, config),
+            TracingInterceptors.server(otel),
+            new PeerAuthenticator(config.security(), config.policy(), "dump-agent")))
         .build().start();
   }
 }

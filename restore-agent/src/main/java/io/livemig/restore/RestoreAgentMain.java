@@ -3,19 +3,24 @@ package io.livemig.restore;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.livemig.common.agent.AgentOptions;
 import io.livemig.common.criu.Criu;
+import io.livemig.common.security.PeerAuthenticator;
+import io.livemig.common.security.PolicyFile;
+import io.livemig.common.security.TransportSecurity;
 import io.livemig.common.tracing.Telemetry;
 import io.livemig.common.tracing.TracingInterceptors;
+import io.livemig.proto.RestoreAgentPolicy;
 import io.livemig.proto.RestoreServiceGrpc;
 import io.livemig.restore.criu.CriuRestorer;
+import io.livemig.restore.policy.RestorePolicy;
 import io.livemig.restore.service.RestoreServiceImpl;
 import io.opentelemetry.api.OpenTelemetry;
-import java.net.InetSocketAddress;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
@@ -27,6 +32,8 @@ import picocli.CommandLine;
 @Command(name = "restore-agent", mixinStandardHelpOptions = true,
     description = "Receives live migrations over gRPC, writes CRIU images, restores with CRIU.")
 public final class RestoreAgentMain implements Callable<Integer> {
+  private static final RestoreLimits DEFAULTS = RestoreLimits.defaults();
+
   @Option(names = "--port", description = "TCP port to listen on (default ${DEFAULT-VALUE}).")
   int port = 7702;
 
@@ -40,6 +47,30 @@ public final class RestoreAgentMain implements Callable<Integer> {
   @Option(names = "--keep-images", description = "Keep a migration's images after it ends.")
   boolean keepImages;
 
+  @Option(names = "--max-streams", description = "Migrations received at once (default"
+      + " ${DEFAULT-VALUE}).")
+  int maxStreams = DEFAULTS.maxStreams();
+
+  @Option(names = "--max-streams-per-peer", description = "Migrations received at once from"
+      + " one dump agent (default ${DEFAULT-VALUE}).")
+  int maxStreamsPerPeer = DEFAULTS.maxStreamsPerPeer();
+
+  @Option(names = "--idle-timeout", description = "End a stream that sends nothing this long"
+      + " (ISO-8601 duration, default ${DEFAULT-VALUE}).")
+  Duration idleTimeout = DEFAULTS.idleTimeout();
+
+  @Option(names = "--max-migration-bytes", description = "Per-migration quota: the most a"
+      + " migration may declare as RSS and write (default ${DEFAULT-VALUE}).")
+  long maxMigrationBytes = DEFAULTS.maxMigrationBytes();
+
+  @Option(names = "--min-free-bytes", description = "Free space kept in the images folder beyond"
+      + " what accepted migrations declared (default ${DEFAULT-VALUE}).")
+  long minFreeBytes = DEFAULTS.minFreeBytes();
+
+  @Option(names = "--max-pagemap-entries", description = "Pagemap runs one migration may make"
+      + " this agent remember (default ${DEFAULT-VALUE}).")
+  int maxPagemapEntries = DEFAULTS.maxPagemapEntries();
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new RestoreAgentMain()).execute(args));
   }
@@ -47,29 +78,36 @@ public final class RestoreAgentMain implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Criu c = agent.prepare("restore-agent");
-    Server server = start(Telemetry.fromEnvironment("restore-agent"), c, agent.address(port),
-        imagesDir, keepImages);
-    return agent.serve("restore-agent", server, c, "images in " + imagesDir);
+    TransportSecurity security = agent.security();
+    RestorePolicy policy = RestorePolicy.of(PolicyFile.load(agent.policy(),
+        RestoreAgentPolicy.newBuilder()).build(), security.self());
+    RestoreLimits limits = new RestoreLimits(maxStreams, maxStreamsPerPeer, idleTimeout,
+        maxMigrationBytes, DEFAULTS.budgetFactor(), minFreeBytes, maxPagemapEntries);
+    Server server = start(Telemetry.fromEnvironment("restore-agent"), c, new RestoreAgentConfig(
+        agent.address(port), imagesDir, keepImages, security, policy, limits));
+    return agent.serve("restore-agent", server, c, security, "images in " + imagesDir
+        + ", accepting " + policy);
   }
 
   /** Starts the service; also used by tests that run the agent in process. */
-  public static Server start(OpenTelemetry otel, Criu criu, InetSocketAddress address,
-      Path imagesDir, boolean keepImages) throws java.io.IOException {
-    Files.createDirectories(imagesDir);
-    RestoreServiceImpl service = new RestoreServiceImpl(imagesDir,
-        new CriuRestorer(criu, Criu.RESTORE_TIMEOUT), otel.getTracer(Telemetry.INSTRUMENTATION),
-        keepImages);
+  public static Server start(OpenTelemetry otel, Criu criu, RestoreAgentConfig config)
+      throws IOException {
+    Files.createDirectories(config.imagesDir());
+    RestoreServiceImpl service = new RestoreServiceImpl(config,
+        new CriuRestorer(criu, Criu.RESTORE_TIMEOUT), otel.getTracer(Telemetry.INSTRUMENTATION));
     HealthStatusManager health = new HealthStatusManager();
     health.setStatus(RestoreServiceGrpc.SERVICE_NAME, HealthCheckResponse.ServingStatus.SERVING);
-    return NettyServerBuilder.forAddress(address)
-        .addService(ServerInterceptors.intercept(service, TracingInterceptors.server(otel)))
-        .addService(health.getHealthService())
+    PeerAuthenticator auth = new PeerAuthenticator(config.security(), config.policy(),
+        "restore-agent");
+    return AgentOptions.serverBuilder(config.address(), config.security())
+        .addService(ServerInterceptors.intercept(service, TracingInterceptors.server(otel), auth))
+        .addService(ServerInterceptors.intercept(health.getHealthService(), auth))
         // Handlers only queue frames (MigrationStream writes on its own thread): running them on
         // the transport thread saves a thread hand-off per frame.
         .directExecutor()
         .flowControlWindow(8 << 20)
-        // A chunk carries at most 4 MiB of pages (FrameChecks) plus a few bytes of framing.
-        .maxInboundMessageSize(5 << 20)
+        // A frame carries at most 1 MiB of pages or image data plus a few bytes of framing.
+        .maxInboundMessageSize(RestoreLimits.MAX_IMAGE_PIECE + (64 << 10))
         // A sender that vanished without closing is noticed, and its migration cleaned up.
         .keepAliveTime(30, TimeUnit.SECONDS).keepAliveTimeout(10, TimeUnit.SECONDS)
         .permitKeepAliveTime(10, TimeUnit.SECONDS)

@@ -1,23 +1,37 @@
 package io.livemig.common.agent;
 
 import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.livemig.common.criu.Criu;
 import io.livemig.common.criu.CriuException;
 import io.livemig.common.os.LibC;
+import io.livemig.common.security.TlsOptions;
+import io.livemig.common.security.TransportSecurity;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.util.logging.Logger;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** What both agents are started with (a picocli mixin), and how they run until stopped. */
 public final class AgentOptions {
-  // Loopback by default: the agents speak plaintext gRPC without authentication (yet), so
-  // exposing one to a network is a decision the operator makes explicitly.
-  @Option(names = "--bind", description = "Address to listen on (default ${DEFAULT-VALUE});"
-      + " the agents have no authentication yet: bind only to trusted networks.")
+  private static final Logger LOG = Logger.getLogger(AgentOptions.class.getName());
+
+  @Option(names = "--bind", description = "Address to listen on (default ${DEFAULT-VALUE}).")
   String bind = "127.0.0.1";
 
   @Option(names = "--criu", description = "CRIU executable (default: $LIVEMIG_CRIU, then"
       + " .criu/criu from deploy/install-criu.sh, then criu on the PATH).")
   String criu;
+
+  @Option(names = "--policy", paramLabel = "JSON", description = "Who may do what (see"
+      + " proto/src/main/proto/livemig/v1/policy.proto); default: the policy's defaults.")
+  Path policy;
+
+  @Mixin
+  TlsOptions tls = new TlsOptions();
 
   /** Checks that the agent can work here at all: root and a usable CRIU. */
   public Criu prepare(String agent) throws CriuException {
@@ -29,11 +43,29 @@ public final class AgentOptions {
     return new InetSocketAddress(bind, port);
   }
 
+  public Path policy() {
+    return policy;
+  }
+
+  public TransportSecurity security() throws IOException, GeneralSecurityException {
+    return tls.load();
+  }
+
+  /** A server on address secured as security says (refusing plaintext on a public address). */
+  public static NettyServerBuilder serverBuilder(InetSocketAddress address,
+      TransportSecurity security) {
+    return NettyServerBuilder.forAddress(address, security.serverCredentials(address));
+  }
+
   /** Prints the line operators (and tests) wait for, then serves until the process is stopped. */
-  public int serve(String agent, Server server, Criu criu, String details)
-      throws InterruptedException {
-    System.out.printf("%s listening on %s:%d, %s, CRIU %s (%s)%n", agent, bind, server.getPort(),
-        details, criu.version(), criu.executable());
+  public int serve(String agent, Server server, Criu criu, TransportSecurity security,
+      String details) throws InterruptedException {
+    if (security.self().isEmpty()) {
+      LOG.warning(agent + " runs WITHOUT TLS or authentication (--insecure-plaintext): any local"
+          + " process can use it");
+    }
+    System.out.printf("%s listening on %s:%d, %s, %s, CRIU %s (%s)%n", agent, bind,
+        server.getPort(), security.describe(), details, criu.version(), criu.executable());
     System.out.flush();
     Runtime.getRuntime().addShutdownHook(new Thread(server::shutdownNow));
     server.awaitTermination();

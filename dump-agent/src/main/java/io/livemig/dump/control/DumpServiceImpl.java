@@ -7,12 +7,17 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.livemig.common.agent.MigrationIds;
 import io.livemig.common.criu.Criu;
+import io.livemig.common.os.ProcessTree;
+import io.livemig.common.security.IdentityPattern;
+import io.livemig.common.security.Peer;
 import io.livemig.common.tracing.Telemetry;
 import io.livemig.common.tracing.TracingInterceptors;
+import io.livemig.dump.DumpAgentConfig;
 import io.livemig.dump.criu.CriuDumper;
 import io.livemig.dump.migration.MigrationSession;
 import io.livemig.dump.migration.MigrationSettings;
 import io.livemig.dump.migration.ProgressListener;
+import io.livemig.dump.policy.ScopeViolationException;
 import io.livemig.dump.tracking.DirtyTracker;
 import io.livemig.dump.tracking.DirtyTrackers;
 import io.livemig.dump.transfer.DestinationException;
@@ -29,27 +34,28 @@ import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Scope;
-import java.nio.file.Path;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.logging.Logger;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /** The control API: runs one migration per call and streams its progress back. */
 public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
+  private static final Logger LOG = Logger.getLogger(DumpServiceImpl.class.getName());
   private final OpenTelemetry otel;
   private final Tracer tracer;
   private final Criu criu;
-  private final Path workDir;
-  private final boolean keepDump;
+  private final DumpAgentConfig config;
   private final ConcurrentHashMap<Integer, String> busy = new ConcurrentHashMap<>();
   private final Set<String> idsInUse = ConcurrentHashMap.newKeySet();
 
-  public DumpServiceImpl(OpenTelemetry otel, Criu criu, Path workDir, boolean keepDump) {
+  public DumpServiceImpl(OpenTelemetry otel, Criu criu, DumpAgentConfig config) {
     this.otel = otel;
     this.tracer = otel.getTracer(Telemetry.INSTRUMENTATION);
     this.criu = criu;
-    this.workDir = workDir;
-    this.keepDump = keepDump;
+    this.config = config;
   }
 
   @Override
@@ -66,6 +72,34 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
     if (request.getPid() <= 0 || request.getDestination().isBlank()) {
       out.onError(Status.INVALID_ARGUMENT
           .withDescription("pid and destination (host:port) are required").asRuntimeException());
+      return;
+    }
+    ProcessTree tree;
+    try {
+      tree = config.policy().scope().check(request.getPid());
+    } catch (ScopeViolationException e) {
+      LOG.warning("refused migration of pid " + request.getPid() + " for " + Peer.current()
+          + ": " + e.reason() + ": " + e.getMessage());
+      out.onError(scopeStatus(e.reason()).withDescription(e.getMessage()
+          + "; nothing was done to it").asRuntimeException());
+      return;
+    } catch (IOException e) {
+      out.onError(Status.FAILED_PRECONDITION.withDescription("cannot read the tree of pid "
+          + request.getPid() + ": " + e.getMessage() + "; nothing was done to it")
+          .asRuntimeException());
+      return;
+    }
+    IdentityPattern destinationId;
+    try {
+      destinationId = config.policy().destinationIdentity(request.getDestination());
+    } catch (SecurityException e) {
+      LOG.warning("refused migration of pid " + request.getPid() + " for " + Peer.current()
+          + ": " + e.getMessage());
+      out.onError(Status.PERMISSION_DENIED.withDescription(e.getMessage()
+          + "; the source was not touched").asRuntimeException());
+      return;
+    } catch (IllegalArgumentException e) {
+      out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
       return;
     }
     if (!idsInUse.add(id)) {
@@ -85,21 +119,23 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
         .setAttribute("destination", request.getDestination()).startSpan();
     ManagedChannel channel = null;
     try (Scope ignored = span.makeCurrent()) {
-      MigrationSettings settings = MigrationSettings.from(request.getOptions(), workDir,
-          keepDump);
+      MigrationSettings settings = MigrationSettings.from(request.getOptions(), config);
       DirtyTracker tracker = DirtyTrackers.create(request.getOptions().getTracker());
       // Keepalive notices a destination that vanished without closing the connection, so a
       // frozen source is never left waiting on a dead peer.
-      channel = NettyChannelBuilder.forTarget(request.getDestination()).usePlaintext()
+      channel = NettyChannelBuilder.forTarget(request.getDestination(),
+              config.security().channelTo(request.getDestination(), destinationId))
           .keepAliveTime(20, TimeUnit.SECONDS).keepAliveTimeout(10, TimeUnit.SECONDS)
           .intercept(TracingInterceptors.client(otel)).build();
       DestinationProbe.defaults().check(channel, request.getDestination());
       MigrationReport report;
       try (GrpcPageXfer xfer = new GrpcPageXfer(channel, settings.replyTimeout(),
           Criu.RESTORE_TIMEOUT.plusMinutes(1))) {
-        report = new MigrationSession(id, request.getPid(), settings, tracker,
-            new CriuDumper(criu, settings.criuTimeout()), xfer, tracer, listener(events))
-            .run();
+        // CRIU's dump runs frozen: it may not outlast the frozen-phase deadline.
+        Duration dumpTimeout = settings.criuTimeout().compareTo(settings.frozenDeadline()) < 0
+            ? settings.criuTimeout() : settings.frozenDeadline();
+        report = new MigrationSession(id, tree, config.policy().scope(), settings, tracker,
+            new CriuDumper(criu, dumpTimeout), xfer, tracer, listener(events)).run();
       }
       span.setAttribute("success", report.getSuccess());
       if (!report.getSuccess()) {
@@ -126,6 +162,15 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
         }
       }
     }
+  }
+
+  private static Status scopeStatus(ScopeViolationException.Reason reason) {
+    return switch (reason) {
+      case NO_SUCH_PROCESS -> Status.NOT_FOUND;
+      case NOT_PID_NAMESPACE_INIT -> Status.FAILED_PRECONDITION;
+      case PID_ONE, KERNEL_THREAD, AGENT_ITSELF, OUTSIDE_CGROUP_SCOPE, UID_NOT_ALLOWED,
+          TOO_MANY_TASKS -> Status.PERMISSION_DENIED;
+    };
   }
 
   private static ProgressListener listener(ServerCallStreamObserver<MigrationProgress> events) {

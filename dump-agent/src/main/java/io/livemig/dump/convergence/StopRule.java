@@ -17,6 +17,13 @@ public record StopRule(int minRounds, int maxRounds, long targetDowntimeNanos,
     return new StopRule(2, 8, 1_500_000_000L, 0);
   }
 
+  /** This rule with its byte budget at most cap (at least one byte: round 0 always runs). */
+  public StopRule withByteCap(long cap) {
+    long c = Math.max(1, cap);
+    return new StopRule(minRounds, maxRounds, targetDowntimeNanos,
+        maxTotalBytes > 0 ? Math.min(maxTotalBytes, c) : c);
+  }
+
   public record Decision(boolean stop, String reason) {}
 
   /**

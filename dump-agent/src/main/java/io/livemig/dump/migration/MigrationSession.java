@@ -4,11 +4,14 @@ import io.livemig.common.criu.CriuException;
 import io.livemig.common.os.Dirs;
 import io.livemig.common.os.ProcessTree;
 import io.livemig.dump.convergence.RoundResult;
+import io.livemig.dump.convergence.StopRule;
 import io.livemig.dump.criu.CriuDumper;
 import io.livemig.dump.criu.FinalDump;
 import io.livemig.dump.criu.PageServer;
 import io.livemig.dump.memory.PageSize;
 import io.livemig.dump.memory.ProcessVmReader;
+import io.livemig.dump.memory.TreeRss;
+import io.livemig.dump.policy.SourceScope;
 import io.livemig.dump.precopy.MemoryCopier;
 import io.livemig.dump.precopy.PrecopyRounds;
 import io.livemig.dump.tracking.DirtyTracker;
@@ -16,6 +19,7 @@ import io.livemig.dump.tracking.PageHash;
 import io.livemig.dump.tracking.PageLedger;
 import io.livemig.dump.transfer.PageSender;
 import io.livemig.dump.transfer.PageXfer;
+import io.livemig.proto.Accepted;
 import io.livemig.proto.MigrationHeader;
 import io.livemig.proto.MigrationReport;
 import io.livemig.proto.PhaseEvent;
@@ -44,7 +48,9 @@ import java.util.Map;
  */
 public final class MigrationSession {
   private final String id;
+  private final ProcessTree tree;
   private final int rootPid;
+  private final SourceScope scope;
   private final MigrationSettings settings;
   private final DirtyTracker tracker;
   private final CriuDumper dumper;
@@ -54,11 +60,17 @@ public final class MigrationSession {
   private final MigrationReport.Builder report = MigrationReport.newBuilder();
   private final long started = System.nanoTime();
 
-  public MigrationSession(String id, int rootPid, MigrationSettings settings,
-      DirtyTracker tracker, CriuDumper dumper, PageXfer xfer, Tracer tracer,
-      ProgressListener progress) {
+  /**
+   * @param tree the tree as the scope admitted it
+   * @param scope checked again right before the freeze: the tree may have changed meanwhile
+   */
+  public MigrationSession(String id, ProcessTree tree, SourceScope scope,
+      MigrationSettings settings, DirtyTracker tracker, CriuDumper dumper, PageXfer xfer,
+      Tracer tracer, ProgressListener progress) {
     this.id = id;
-    this.rootPid = rootPid;
+    this.tree = tree;
+    this.rootPid = tree.root().pid();
+    this.scope = scope;
     this.settings = settings;
     this.tracker = tracker;
     this.dumper = dumper;
@@ -79,14 +91,16 @@ public final class MigrationSession {
     Path dumpDir = settings.workDir().resolve(id);
     boolean sourceKilled = false;
     try {
-      ProcessTree tree = ProcessTree.of(rootPid);
-      xfer.header(header(tree));
+      long rss = TreeRss.of(tree);
+      Accepted accepted = xfer.header(header(tree, rss));
       Map<Integer, PageLedger> ledgers = new HashMap<>();
       PageHash hash = new PageHash(new SecureRandom().nextLong());
       List<RoundResult> rounds;
       try (ProcessVmReader reader = new ProcessVmReader(settings.bufferBytes())) {
+        // Pre-copy leaves the destination's byte budget room for the final round.
+        StopRule rule = settings.stopRule().withByteCap(accepted.getMaxBytes() - 2 * rss);
         PrecopyRounds precopy = new PrecopyRounds(xfer, tracker, new MemoryCopier(reader), hash,
-            ledgers, settings.stopRule(), settings.model(), tracer);
+            ledgers, rule, settings.model(), tracer);
         rounds = precopy.run(tree, r -> {
           report.addRoundReports(r);
           progress.round(r);
@@ -94,8 +108,11 @@ public final class MigrationSession {
         report.setRounds(rounds.size()).setPrecopyPageBytes(precopy.totalPayloadBytes());
       }
 
+      scope.check(rootPid);
       long freeze = System.nanoTime();
       source.freezing();
+      xfer.deadline(freeze + settings.frozenDeadline().toNanos(), "frozen-phase deadline of "
+          + settings.frozenDeadline().toMillis() + " ms");
       phase("freeze", "criu dump --leave-stopped of pid " + rootPid);
       // The final round starts before the freeze: CRIU's page server stream feeds it directly.
       xfer.roundStart(rounds.size(), true);
@@ -128,6 +145,7 @@ public final class MigrationSession {
 
       // The point of no return: from here on the destination's copy is the only one.
       sourceKilled = true;
+      xfer.liftDeadline();
       source.kill();
       phase("kill-source", "source tree of pid " + rootPid + " killed");
       phaseSpan("resume", () -> {
@@ -205,10 +223,10 @@ public final class MigrationSession {
         .setRssBytes(pages[0] * PageSize.BYTES);
   }
 
-  private MigrationHeader header(ProcessTree tree) throws IOException {
+  private MigrationHeader header(ProcessTree tree, long rss) throws IOException {
     MigrationHeader.Builder h = MigrationHeader.newBuilder().setMigrationId(id)
         .setSourceHost(InetAddress.getLocalHost().getHostName()).setPageSize(4096)
-        .setCriuVersion(dumper.version());
+        .setCriuVersion(dumper.version()).setRssBytes(rss);
     for (ProcessTree.Task t : tree.tasks()) {
       h.addTasks(Task.newBuilder().setPid(t.pid()).setVpid(t.vpid()));
     }

@@ -4,15 +4,16 @@ import io.livemig.dump.convergence.DowntimeModel;
 import io.livemig.dump.convergence.StopRule;
 import io.livemig.proto.MigrateOptions;
 import io.livemig.proto.TrackerKind;
+import io.livemig.dump.DumpAgentConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 
 /** Everything a migration needs to know besides the tree and the destination. */
 public record MigrationSettings(StopRule stopRule, DowntimeModel model, TrackerKind tracker,
     Path workDir, int bufferBytes, Duration replyTimeout, Duration criuTimeout,
-    boolean keepDump) {
+    boolean keepDump, Duration frozenDeadline) {
 
-  public static MigrationSettings from(MigrateOptions o, Path workDir, boolean keepDump) {
+  public static MigrationSettings from(MigrateOptions o, DumpAgentConfig config) {
     StopRule d = StopRule.defaults();
     StopRule rule = new StopRule(
         o.getMinRounds() > 0 ? o.getMinRounds() : d.minRounds(),
@@ -24,7 +25,12 @@ public record MigrationSettings(StopRule stopRule, DowntimeModel model, TrackerK
       throw new IllegalArgumentException("min rounds " + rule.minRounds()
           + " exceeds max rounds " + rule.maxRounds());
     }
-    return new MigrationSettings(rule, DowntimeModel.defaults(), o.getTracker(), workDir,
-        4 << 20, Duration.ofMinutes(2), Duration.ofMinutes(5), keepDump);
+    Duration frozen = config.frozenDeadline();
+    if (o.getMaxFrozenMs() > 0 && o.getMaxFrozenMs() < frozen.toMillis()) {
+      frozen = Duration.ofMillis(o.getMaxFrozenMs());
+    }
+    return new MigrationSettings(rule, DowntimeModel.defaults(), o.getTracker(),
+        config.workDir(), 4 << 20, Duration.ofMinutes(2), Duration.ofMinutes(5),
+        config.keepDump(), frozen);
   }
 }

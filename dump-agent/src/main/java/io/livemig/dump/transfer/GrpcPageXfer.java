@@ -8,6 +8,7 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.livemig.common.wire.PayloadChecksum;
 import io.livemig.proto.Abort;
+import io.livemig.proto.Accepted;
 import io.livemig.proto.ImageFileChunk;
 import io.livemig.proto.MigrationFrame;
 import io.livemig.proto.MigrationHeader;
@@ -26,6 +27,7 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -35,14 +37,19 @@ import java.util.concurrent.TimeUnit;
  * wrapped, not copied, and gRPC copies them once into its own buffers before onNext returns.
  */
 public final class GrpcPageXfer implements PageXfer {
+  static final Duration ABORT_GRACE = Duration.ofSeconds(10);
   private final Object readyLock = new Object();
   private final LinkedBlockingQueue<Object> replies = new LinkedBlockingQueue<>();
   private final ClientCallStreamObserver<MigrationFrame> requests;
   private final Duration replyTimeout;
   private final Duration restoreTimeout;
+  private final CountDownLatch ended = new CountDownLatch(1);
   private volatile Throwable failure;
   private volatile boolean completed;
   private long bytesSent;
+  /** System.nanoTime() past which no wait may go: the frozen-phase deadline, once named. */
+  private long deadline;
+  private String deadlineName;
 
   /**
    * @param replyTimeout how long the destination may take to commit a round or accept data
@@ -74,6 +81,7 @@ public final class GrpcPageXfer implements PageXfer {
         synchronized (readyLock) {
           readyLock.notifyAll();
         }
+        ended.countDown();
       }
 
       @Override
@@ -82,6 +90,7 @@ public final class GrpcPageXfer implements PageXfer {
           onError(Status.UNAVAILABLE.withDescription("restore agent closed the stream early")
               .asRuntimeException());
         }
+        ended.countDown();
       }
     };
     // Callbacks only signal or queue, so they run on the transport thread; the 4 MiB ready
@@ -92,8 +101,25 @@ public final class GrpcPageXfer implements PageXfer {
   }
 
   @Override
-  public void header(MigrationHeader header) throws IOException {
+  public Accepted header(MigrationHeader header) throws IOException {
     send(MigrationFrame.newBuilder().setHeader(header).build());
+    RestoreEvent e = awaitReply("acceptance of the migration", replyTimeout);
+    if (!e.hasAccepted()) {
+      throw new DestinationException("restore agent answered " + e + " instead of accepting the"
+          + " migration", null);
+    }
+    return e.getAccepted();
+  }
+
+  @Override
+  public void deadline(long nanoTime, String name) {
+    deadline = nanoTime;
+    deadlineName = name;
+  }
+
+  @Override
+  public void liftDeadline() {
+    deadlineName = null;
   }
 
   @Override
@@ -161,13 +187,27 @@ public final class GrpcPageXfer implements PageXfer {
     return bytesSent;
   }
 
+  /** The end of a wait of timeout from now, or the deadline if that comes first. */
+  private long until(Duration timeout) {
+    long end = System.nanoTime() + timeout.toNanos();
+    return deadlineName != null && deadline - end < 0 ? deadline : end;
+  }
+
+  private DestinationException timedOut(String what, Duration timeout) {
+    if (deadlineName != null && System.nanoTime() - deadline >= 0) {
+      return new DestinationException("the " + deadlineName + " passed while waiting for the "
+          + what, null);
+    }
+    return new DestinationException("no " + what + " from the restore agent within " + timeout,
+        null);
+  }
+
   private void send(MigrationFrame frame) throws IOException {
-    long deadline = System.nanoTime() + replyTimeout.toNanos();
+    long end = until(replyTimeout);
     synchronized (readyLock) {
       while (!requests.isReady() && failure == null) {
-        if (System.nanoTime() > deadline) {
-          throw new DestinationException("restore agent accepted no data for " + replyTimeout,
-              null);
+        if (System.nanoTime() - end > 0) {
+          throw timedOut("readiness to accept data", replyTimeout);
         }
         try {
           readyLock.wait(1000);
@@ -185,14 +225,14 @@ public final class GrpcPageXfer implements PageXfer {
   private RestoreEvent awaitReply(String what, Duration timeout) throws IOException {
     Object reply;
     try {
-      reply = replies.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      long wait = until(timeout) - System.nanoTime();
+      reply = replies.poll(Math.max(0, wait), TimeUnit.NANOSECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("interrupted while waiting for the " + what);
     }
     if (reply == null) {
-      throw new DestinationException("no " + what + " from the restore agent within "
-          + timeout, null);
+      throw timedOut(what, timeout);
     }
     if (reply instanceof Throwable t) {
       throw destinationError(t);
@@ -212,6 +252,12 @@ public final class GrpcPageXfer implements PageXfer {
     return new DestinationException("restore agent: " + s.getCode() + ": " + what, t);
   }
 
+  /**
+   * Sends abort and half-closes, then gives the destination {@link #ABORT_GRACE} to end the
+   * stream: a cancel sent at once could overtake the abort, and a restored copy would then be
+   * left stopped instead of killed. The destination handles frames in order, so an abort that
+   * arrives while it restores still kills the copy once the restore returns.
+   */
   @Override
   public void abort(String why) {
     if (failure == null && !completed) {
@@ -219,6 +265,10 @@ public final class GrpcPageXfer implements PageXfer {
       try {
         requests.onNext(MigrationFrame.newBuilder().setAbort(Abort.newBuilder().setReason(why))
             .build());
+        requests.onCompleted();
+        ended.await(ABORT_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       } catch (RuntimeException alreadyBroken) {
         // the cancel below still ends the stream
       }

@@ -1,5 +1,6 @@
 package io.livemig.dump.transfer;
 
+import io.livemig.proto.Accepted;
 import io.livemig.proto.MigrationHeader;
 import io.livemig.proto.PageKind;
 import io.livemig.proto.RestoreResult;
@@ -13,7 +14,16 @@ import java.nio.ByteBuffer;
  * block while the destination is not ready for more, which bounds the memory in flight.
  */
 public interface PageXfer extends AutoCloseable {
-  void header(MigrationHeader header) throws IOException;
+  /** Opens the migration; returns once the destination accepted it, before any page is sent. */
+  Accepted header(MigrationHeader header) throws IOException;
+
+  /**
+   * From now on no wait ends later than nanoTime (System.nanoTime()); a wait cut short fails
+   * naming the deadline.
+   */
+  void deadline(long nanoTime, String name);
+
+  void liftDeadline();
 
   void roundStart(int round, boolean fin) throws IOException;
 

@@ -1,5 +1,6 @@
 package io.livemig.dump.transfer;
 
+import io.livemig.proto.Accepted;
 import io.livemig.proto.MigrationHeader;
 import io.livemig.proto.PageKind;
 import io.livemig.proto.RestoreResult;
@@ -17,7 +18,15 @@ public final class RecordingXfer implements PageXfer {
   public final List<String> images = new ArrayList<>();
 
   @Override
-  public void header(MigrationHeader header) {}
+  public Accepted header(MigrationHeader header) {
+    return Accepted.getDefaultInstance();
+  }
+
+  @Override
+  public void deadline(long nanoTime, String name) {}
+
+  @Override
+  public void liftDeadline() {}
 
   @Override
   public void roundStart(int round, boolean fin) {}

@@ -28,6 +28,11 @@ public final class PageRunSet {
     return e != null && e.getValue() >= end;
   }
 
+  /** Number of disjoint ranges. */
+  public int size() {
+    return ranges.size();
+  }
+
   public boolean isEmpty() {
     return ranges.isEmpty();
   }

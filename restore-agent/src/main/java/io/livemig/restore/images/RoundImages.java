@@ -3,6 +3,7 @@ package io.livemig.restore.images;
 import com.google.protobuf.ByteString;
 import io.livemig.common.images.PageFlags;
 import io.livemig.common.images.Pagemap;
+import io.livemig.restore.validation.MigrationValidator;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,12 +22,13 @@ import java.util.Map;
  */
 public final class RoundImages {
   /** Our pages files' ids start above any id CRIU's own dump gives its files (1, 2, ...). */
-  static final int FIRST_PAGES_ID = 0x10001;
+  static final int FIRST_PAGES_ID = MigrationValidator.FIRST_PAGES_ID;
 
   private final Path dir;
   private final boolean finalRound;
   private final Map<Integer, TaskPagesWriter> tasks = new LinkedHashMap<>();
   private final Map<Integer, Integer> pagesIds = new LinkedHashMap<>();
+  private long entryCount;
 
   public RoundImages(Path dir, String parentName, boolean finalRound) throws IOException {
     this.dir = dir;
@@ -41,27 +43,21 @@ public final class RoundImages {
     return dir;
   }
 
-  /** The file names this folder writes itself for a task: no image file may take them. */
-  public static boolean isReserved(String name) {
-    if (name.equals("parent") || name.matches("pagemap-\\d+\\.img")) {
-      return true;
-    }
-    if (!name.matches("pages-\\d{1,18}\\.img")) {
-      return name.matches("pages-\\d+\\.img"); // absurdly long ids: never CRIU's own either
-    }
-    return Long.parseLong(name.substring(6, name.length() - 4)) >= FIRST_PAGES_ID;
-  }
-
   public void present(int vpid, long vaddr, int nrPages, ByteString payload) throws IOException {
-    task(vpid).present(vaddr, nrPages, payload);
+    entryCount += task(vpid).present(vaddr, nrPages, payload);
   }
 
   public void zero(int vpid, long vaddr, int nrPages) throws IOException {
-    task(vpid).zero(vaddr, nrPages);
+    entryCount += task(vpid).zero(vaddr, nrPages);
   }
 
   public void parent(int vpid, long vaddr, int nrPages) throws IOException {
-    task(vpid).parent(vaddr, nrPages);
+    entryCount += task(vpid).parent(vaddr, nrPages);
+  }
+
+  /** Pagemap runs this round holds so far: what its bookkeeping costs in heap. */
+  public long entryCount() {
+    return entryCount;
   }
 
   private TaskPagesWriter task(int vpid) throws IOException {

@@ -28,35 +28,37 @@ final class TaskPagesWriter {
     channel = file.getChannel();
   }
 
-  void present(long vaddr, int nrPages, ByteString payload) throws IOException {
+  /** The methods adding runs return 1 when the run is a new pagemap entry, 0 when merged. */
+  int present(long vaddr, int nrPages, ByteString payload) throws IOException {
     for (ByteBuffer b : payload.asReadOnlyByteBufferList()) {
       while (b.hasRemaining()) {
         position += channel.write(b, position);
       }
     }
     payloadBytes += payload.size();
-    add(vaddr, nrPages, PageFlags.PRESENT);
+    return add(vaddr, nrPages, PageFlags.PRESENT);
   }
 
-  void zero(long vaddr, int nrPages) {
+  int zero(long vaddr, int nrPages) {
     position += (long) nrPages * Pagemap.PAGE_SIZE;
-    add(vaddr, nrPages, PageFlags.PRESENT);
+    return add(vaddr, nrPages, PageFlags.PRESENT);
   }
 
-  void parent(long vaddr, int nrPages) {
-    add(vaddr, nrPages, PageFlags.PARENT);
+  int parent(long vaddr, int nrPages) {
+    return add(vaddr, nrPages, PageFlags.PARENT);
   }
 
-  private void add(long vaddr, long nrPages, int flags) {
+  private int add(long vaddr, long nrPages, int flags) {
     int last = entries.size() - 1;
     if (last >= 0) {
       Pagemap.Entry prev = entries.get(last);
       if (prev.flags() == flags && prev.end() == vaddr) {
         entries.set(last, new Pagemap.Entry(prev.vaddr(), prev.nrPages() + nrPages, flags));
-        return;
+        return 0;
       }
     }
     entries.add(new Pagemap.Entry(vaddr, nrPages, flags));
+    return 1;
   }
 
   List<Pagemap.Entry> entries() {

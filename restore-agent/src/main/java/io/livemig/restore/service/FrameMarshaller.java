@@ -25,7 +25,9 @@ import java.util.List;
  * Here the frame is parsed over the transport's own direct buffers, which the stream hands over
  * (detaches), so the pages go from the socket buffers to the image file in one write. The
  * buffers stay with the {@link ReceivedFrame} until it is released. Where the transport cannot
- * hand its buffers over, the frame is parsed as a copy.
+ * hand its buffers over, the frame is parsed as a copy. A frame that does not parse becomes a
+ * {@link ReceivedFrame} carrying the reason, which the stream's writer turns into
+ * INVALID_ARGUMENT.
  */
 final class FrameMarshaller implements MethodDescriptor.Marshaller<ReceivedFrame> {
   private final MethodDescriptor.Marshaller<MigrationFrame> copying =
@@ -36,22 +38,40 @@ final class FrameMarshaller implements MethodDescriptor.Marshaller<ReceivedFrame
     return copying.stream(value.frame());
   }
 
+  /** Never throws: gRPC would turn that into UNKNOWN, hiding the reason from the sender. */
   @Override
   public ReceivedFrame parse(InputStream stream) {
     if (!(stream instanceof KnownLength && stream instanceof Detachable
-        && stream instanceof HasByteBuffer hb && hb.byteBufferSupported())) {
-      return new ReceivedFrame(copying.parse(stream), null);
+        && stream instanceof HasByteBuffer hb && hb.byteBufferSupported()
+        && stream.markSupported())) {
+      return parseCopy(stream);
     }
     InputStream owned = ((Detachable) stream).detach();
     try {
-      return new ReceivedFrame(parseAliased(owned), owned);
-    } catch (IOException | RuntimeException e) {
+      MigrationFrame frame = parseAliased(owned);
+      if (frame == null) {
+        // The transport could not lend its buffers after all: read the bytes as a copy.
+        return parseCopy(owned);
+      }
+      return new ReceivedFrame(frame, owned);
+    } catch (IOException | RuntimeException | Error e) {
       closeQuietly(owned);
-      throw Status.INVALID_ARGUMENT.withDescription("malformed migration frame: " + e.getMessage())
-          .withCause(e).asRuntimeException();
+      if (e instanceof Error err && !(e instanceof StackOverflowError)) {
+        throw err;
+      }
+      return ReceivedFrame.malformed(String.valueOf(e.getMessage()));
     }
   }
 
+  private ReceivedFrame parseCopy(InputStream stream) {
+    try (stream) {
+      return new ReceivedFrame(copying.parse(stream), null);
+    } catch (IOException | RuntimeException e) {
+      return ReceivedFrame.malformed(Status.fromThrowable(e).getDescription());
+    }
+  }
+
+  /** The frame over the stream's own buffers, or null (stream reset) when it cannot lend them. */
   private static MigrationFrame parseAliased(InputStream owned) throws IOException {
     int size = owned.available();
     // Marked, the stream keeps the buffers it skips past instead of releasing them.
@@ -60,7 +80,8 @@ final class FrameMarshaller implements MethodDescriptor.Marshaller<ReceivedFrame
     while (owned.available() > 0) {
       ByteBuffer b = ((HasByteBuffer) owned).getByteBuffer();
       if (b == null || !b.hasRemaining()) {
-        throw new IOException("transport buffer unavailable");
+        owned.reset();
+        return null;
       }
       pieces.add(UnsafeByteOperations.unsafeWrap(b));
       owned.skip(b.remaining());

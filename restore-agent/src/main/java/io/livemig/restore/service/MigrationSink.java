@@ -3,6 +3,7 @@ package io.livemig.restore.service;
 import io.livemig.common.criu.CriuException;
 import io.livemig.common.os.LibC;
 import io.livemig.common.os.ProcessTree;
+import io.livemig.proto.Accepted;
 import io.livemig.proto.ImageFileChunk;
 import io.livemig.proto.MigrationFrame;
 import io.livemig.proto.MigrationHeader;
@@ -12,11 +13,12 @@ import io.livemig.proto.RestoreResult;
 import io.livemig.proto.Resumed;
 import io.livemig.proto.RoundCommitted;
 import io.livemig.restore.criu.CriuRestorer;
+import io.livemig.restore.images.DiskReservations;
 import io.livemig.restore.images.ImageFiles;
 import io.livemig.restore.images.PageRunSet;
 import io.livemig.restore.images.RoundImages;
-import io.livemig.restore.validation.FrameChecks;
 import io.livemig.restore.validation.InvalidFrameException;
+import io.livemig.restore.validation.MigrationValidator;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
@@ -25,22 +27,15 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Map;
-import java.util.Set;
 
 /**
- * The destination side of one migration stream: checks every frame against the protocol and
- * writes what it carries into {@code <images-dir>/<migration-id>/}, one folder per round.
- * Not thread safe: frames of one stream are handled one at a time.
+ * The destination side of one migration stream: every frame passes the
+ * {@link MigrationValidator}, then what it carries is written into
+ * {@code <images-dir>/<migration-id>/}, one folder per round. Not thread safe: frames of one
+ * stream are handled one at a time.
  */
 final class MigrationSink {
-  /** Far above what pre-copy does (its stop rule allows a handful): a bound on disk use. */
-  static final int MAX_ROUNDS = 100;
-  static final int MAX_TASKS = 4096;
-
-  enum State { EXPECT_HEADER, EXPECT_ROUND, IN_ROUND, EXPECT_RESTORE, RESTORED, DONE }
-
   /** The source gave up; the stream ends with this after the restored copy is removed. */
   static final class AbortedException extends Exception {
     AbortedException(String message) {
@@ -52,38 +47,44 @@ final class MigrationSink {
   private final CriuRestorer restorer;
   private final Tracer tracer;
   private final Context parent;
+  private final MigrationValidator validator;
+  private final DiskReservations disk;
   private final Map<Integer, PageRunSet> held = new HashMap<>();
-  private final Map<Integer, Long> lastEnd = new HashMap<>();
-  private final Set<Integer> headerVpids = new HashSet<>();
 
-  private State state = State.EXPECT_HEADER;
   private Path migrationDir;
-  private int nextRound;
   private RoundImages round;
-  private boolean finalRound;
   private ImageFiles images;
   private Span roundSpan;
+  private long heldRuns;
   private long totalWritten;
   private long imageWriteNanos;
   private long roundStarted;
   private int restoredPid = -1;
 
-  MigrationSink(Path imagesRoot, CriuRestorer restorer, Tracer tracer, Context parent) {
+  MigrationSink(Path imagesRoot, CriuRestorer restorer, Tracer tracer, Context parent,
+      MigrationValidator validator, DiskReservations disk) {
     this.imagesRoot = imagesRoot;
     this.restorer = restorer;
     this.tracer = tracer;
     this.parent = parent;
+    this.validator = validator;
+    this.disk = disk;
   }
 
   /** Handles one frame; returns the reply to send, or null. */
   RestoreEvent accept(MigrationFrame frame)
       throws InvalidFrameException, IOException, CriuException, AbortedException {
     switch (frame.getFrameCase()) {
-      case HEADER -> header(frame.getHeader());
+      case HEADER -> {
+        return header(frame.getHeader());
+      }
       case ROUND_START -> roundStart(frame.getRoundStart().getRound(),
           frame.getRoundStart().getFinal());
       case PAGES -> pages(frame.getPages());
-      case IMAGE -> image(frame.getImage());
+      case IMAGE -> {
+        validator.image(frame.getImage());
+        images.write(frame.getImage());
+      }
       case ROUND_END -> {
         return roundEnd(frame.getRoundEnd().getRound());
       }
@@ -100,7 +101,7 @@ final class MigrationSink {
   }
 
   boolean done() {
-    return state == State.DONE;
+    return validator.stage() == MigrationValidator.Stage.DONE;
   }
 
   Path migrationDir() {
@@ -117,48 +118,34 @@ final class MigrationSink {
     return migrationDir == null ? "(before header)" : migrationDir.getFileName().toString();
   }
 
-  private void expect(State s, String what) throws InvalidFrameException {
-    if (state != s) {
-      throw new InvalidFrameException(what + " is not valid now (stream is at " + state + ")");
+  private RestoreEvent header(MigrationHeader h) throws InvalidFrameException, IOException {
+    validator.header(h);
+    String noRoom = disk.reserve(h.getMigrationId(), h.getRssBytes());
+    if (noRoom != null) {
+      throw new InvalidFrameException(InvalidFrameException.Kind.OVER_LIMIT, "migration "
+          + h.getMigrationId() + " " + noRoom);
     }
-  }
-
-  private void header(MigrationHeader h) throws InvalidFrameException, IOException {
-    expect(State.EXPECT_HEADER, "header");
-    FrameChecks.header(h);
     Path dir = imagesRoot.resolve(h.getMigrationId());
     try {
       Files.createDirectory(dir);
     } catch (FileAlreadyExistsException e) {
+      disk.release(h.getMigrationId());
       throw new InvalidFrameException("migration " + h.getMigrationId() + " already exists in "
           + imagesRoot);
     }
     migrationDir = dir;
-    h.getTasksList().forEach(t -> headerVpids.add(t.getVpid()));
-    state = State.EXPECT_ROUND;
+    return RestoreEvent.newBuilder().setAccepted(Accepted.newBuilder()
+        .setMaxBytes(validator.budget())).build();
   }
 
   private void roundStart(int n, boolean fin) throws InvalidFrameException, IOException {
-    expect(State.EXPECT_ROUND, "round start");
-    if (n != nextRound) {
-      throw new InvalidFrameException("round " + n + " started, expected round " + nextRound);
-    }
-    if (n >= MAX_ROUNDS) {
-      throw new InvalidFrameException("round " + n + " exceeds the limit of " + MAX_ROUNDS
-          + " rounds");
-    }
-    if (fin && n == 0) {
-      throw new InvalidFrameException("the final round needs at least one pre-copy round before it");
-    }
+    validator.roundStart(n, fin);
     String parentName = n == 0 ? null : roundName(n - 1, false);
     roundSpan = tracer.spanBuilder(fin ? "images.final" : "images.round").setParent(parent)
         .setAttribute("round", n).startSpan();
     roundStarted = System.nanoTime();
     round = new RoundImages(migrationDir.resolve(roundName(n, fin)), parentName, fin);
-    finalRound = fin;
     images = fin ? new ImageFiles(round.dir()) : null;
-    lastEnd.clear();
-    state = State.IN_ROUND;
   }
 
   private static String roundName(int n, boolean fin) {
@@ -166,84 +153,40 @@ final class MigrationSink {
   }
 
   private void pages(PageChunk c) throws InvalidFrameException, IOException {
-    expect(State.IN_ROUND, "pages");
-    FrameChecks.pages(c, finalRound);
-    // Pre-copy covers the tree the header announced; the final dump may also hold processes
-    // forked since, but every task costs an open file, so their number is capped.
-    if (!finalRound && !headerVpids.contains(c.getVpid())) {
-      throw new InvalidFrameException("chunk for vpid " + c.getVpid() + ", which the header's"
-          + " task list does not name");
-    }
-    if (!lastEnd.containsKey(c.getVpid()) && lastEnd.size() >= MAX_TASKS) {
-      throw new InvalidFrameException("more than " + MAX_TASKS + " tasks in one round");
-    }
+    validator.pages(c, held.get(c.getVpid()), heldRuns + round.entryCount());
     long start = c.getVaddr();
-    long end = start + (long) c.getNrPages() * FrameChecks.PAGE_SIZE;
-    Long prevEnd = lastEnd.get(c.getVpid());
-    if (prevEnd != null && Long.compareUnsigned(start, prevEnd) < 0) {
-      throw new InvalidFrameException(String.format("chunk vpid %d at 0x%x overlaps or precedes"
-          + " the previous chunk ending at 0x%x; runs must be sorted", c.getVpid(), start,
-          prevEnd));
-    }
-    lastEnd.put(c.getVpid(), end);
     switch (c.getKind()) {
       case PRESENT -> round.present(c.getVpid(), start, c.getNrPages(), c.getPayload());
       case ZERO -> round.zero(c.getVpid(), start, c.getNrPages());
-      case PARENT -> {
-        PageRunSet chain = held.get(c.getVpid());
-        if (chain == null || !chain.covers(start, end)) {
-          throw new InvalidFrameException(String.format("PARENT chunk vpid %d at 0x%x (%d pages)"
-              + " refers to pages no earlier round sent", c.getVpid(), start, c.getNrPages()));
-        }
-        round.parent(c.getVpid(), start, c.getNrPages());
-      }
-      default -> throw new InvalidFrameException("unknown page kind " + c.getKind());
+      case PARENT -> round.parent(c.getVpid(), start, c.getNrPages());
+      default -> throw new IllegalStateException("validated kind " + c.getKind());
     }
-  }
-
-  private void image(ImageFileChunk c) throws InvalidFrameException, IOException {
-    expect(State.IN_ROUND, "image file");
-    if (!finalRound) {
-      throw new InvalidFrameException("image files are only valid in the final round");
-    }
-    FrameChecks.image(c);
-    if (RoundImages.isReserved(c.getName())) {
-      throw new InvalidFrameException("image file name " + c.getName() + " is reserved for the"
-          + " pages this agent writes itself");
-    }
-    images.write(c);
   }
 
   private RestoreEvent roundEnd(int n) throws InvalidFrameException, IOException {
-    expect(State.IN_ROUND, "round end");
-    if (n != nextRound) {
-      throw new InvalidFrameException("round " + n + " ended while round " + nextRound + " runs");
-    }
-    if (images != null) {
-      images.finish();
-    }
+    validator.roundEnd(n);
     long payload = round.commit(held);
+    heldRuns = held.values().stream().mapToLong(PageRunSet::size).sum();
     totalWritten += payload;
     imageWriteNanos += System.nanoTime() - roundStarted;
     roundSpan.setAttribute("bytes.payload", payload);
     roundSpan.end();
     roundSpan = null;
     round = null;
-    nextRound++;
-    state = finalRound ? State.EXPECT_RESTORE : State.EXPECT_ROUND;
+    images = null;
     return RestoreEvent.newBuilder().setRoundCommitted(RoundCommitted.newBuilder().setRound(n)
         .setPageBytesWritten(payload).setTotalBytesWritten(totalWritten)).build();
   }
 
   private RestoreEvent restore() throws InvalidFrameException, CriuException {
-    expect(State.EXPECT_RESTORE, "restore request");
+    validator.restore();
     Span span = tracer.spanBuilder("criu.restore").setParent(parent).startSpan();
     long start = System.nanoTime();
     try {
       int pid = restorer.restore(migrationDir.resolve("final"), restoreLog());
       span.setAttribute("restored.pid", pid);
       restoredPid = pid;
-      state = State.RESTORED;
+      validator.restored();
       return RestoreEvent.newBuilder().setRestoreResult(RestoreResult.newBuilder().setRootPid(pid)
           .setRestoreTimeUs((System.nanoTime() - start) / 1000)
           .setImageWriteTimeUs(imageWriteNanos / 1000)).build();
@@ -256,19 +199,19 @@ final class MigrationSink {
   }
 
   private RestoreEvent resume() throws InvalidFrameException, IOException {
-    expect(State.RESTORED, "resume");
+    validator.resume();
     if (!ProcessTree.signal(restoredPid, LibC.SIGCONT)) {
       throw new IOException("could not resume the restored tree of pid " + restoredPid);
     }
-    state = State.DONE;
     return RestoreEvent.newBuilder()
         .setResumed(Resumed.newBuilder().setRootPid(restoredPid)).build();
   }
 
   private AbortedException aborted(String reason) {
-    if (state == State.RESTORED) {
+    boolean restored = validator.stage() == MigrationValidator.Stage.RESTORED;
+    validator.ended();
+    if (restored) {
       ProcessTree.signal(restoredPid, LibC.SIGKILL);
-      state = State.DONE;
       return new AbortedException("the source aborted (" + reason + "); restored copy of pid "
           + restoredPid + " killed");
     }
@@ -277,7 +220,7 @@ final class MigrationSink {
 
   /** The pid of a restored copy that is still stopped, waiting for resume; -1 otherwise. */
   int stoppedCopy() {
-    return state == State.RESTORED ? restoredPid : -1;
+    return validator.stage() == MigrationValidator.Stage.RESTORED ? restoredPid : -1;
   }
 
   /** Releases open files after a failure; the caller removes the folder. */
@@ -290,6 +233,13 @@ final class MigrationSink {
     }
     if (roundSpan != null) {
       roundSpan.end();
+    }
+  }
+
+  /** The migration ended, whichever way: its disk reservation goes back. */
+  void release() {
+    if (migrationDir != null) {
+      disk.release(migrationDir.getFileName().toString());
     }
   }
 }

@@ -9,8 +9,11 @@ import io.livemig.proto.MigrationFrame;
 import io.livemig.proto.RestoreEvent;
 import io.livemig.restore.validation.InvalidFrameException;
 import java.io.IOException;
+import io.livemig.restore.RestoreLimits;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -18,33 +21,39 @@ import java.util.logging.Logger;
  * One migration stream on the restore agent. gRPC's transport thread only queues frames; one
  * writer thread per migration validates and writes them. Frames are requested from the sender in
  * batches, at most {@link #WINDOW} ahead of the writer, so memory stays bounded and the two
- * threads do not wake each other for every frame.
+ * threads do not wake each other for every frame. A sender that goes quiet for the idle
+ * timeout loses its stream.
  */
 final class MigrationStream implements StreamObserver<ReceivedFrame> {
   private static final Logger LOG = Logger.getLogger(MigrationStream.class.getName());
-  /** Frames requested ahead of the writer: 16 frames of at most 4 MiB of pages each. */
-  static final int WINDOW = 16;
+  /** Frames requested ahead of the writer; each holds at most 1 MiB of transport buffers. */
+  static final int WINDOW = RestoreLimits.FRAMES_AHEAD;
   private static final int BATCH = WINDOW / 2;
   private static final Object COMPLETED = new Object();
 
   private final MigrationSink sink;
   private final ServerCallStreamObserver<RestoreEvent> replies;
   private final boolean keepImages;
+  private final Duration idleTimeout;
+  private final Runnable onEnd;
   private final LinkedBlockingQueue<Object> queue = new LinkedBlockingQueue<>();
   private volatile boolean ended;
 
   private MigrationStream(MigrationSink sink, ServerCallStreamObserver<RestoreEvent> replies,
-      boolean keepImages) {
+      boolean keepImages, Duration idleTimeout, Runnable onEnd) {
     this.sink = sink;
     this.replies = replies;
     this.keepImages = keepImages;
+    this.idleTimeout = idleTimeout;
+    this.onEnd = onEnd;
   }
 
+  /** @param onEnd runs once the stream has ended and its writer is done, whatever the outcome */
   static MigrationStream start(MigrationSink sink, StreamObserver<RestoreEvent> replies,
-      boolean keepImages) {
+      boolean keepImages, Duration idleTimeout, Runnable onEnd) {
     ServerCallStreamObserver<RestoreEvent> call = (ServerCallStreamObserver<RestoreEvent>) replies;
     call.disableAutoRequest();
-    MigrationStream s = new MigrationStream(sink, call, keepImages);
+    MigrationStream s = new MigrationStream(sink, call, keepImages, idleTimeout, onEnd);
     Thread writer = new Thread(s::drain, "migration-writer");
     writer.setDaemon(true);
     writer.start();
@@ -76,6 +85,8 @@ final class MigrationStream implements StreamObserver<ReceivedFrame> {
     } finally {
       ended = true;
       releaseQueued();
+      sink.release();
+      onEnd.run();
     }
   }
 
@@ -92,7 +103,13 @@ final class MigrationStream implements StreamObserver<ReceivedFrame> {
     int handled = 0;
     try {
       while (true) {
-        Object item = queue.take();
+        Object item = queue.poll(idleTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        if (item == null) {
+          warnIfCopyLeftStopped();
+          fail(Status.DEADLINE_EXCEEDED.withDescription("no frame from the sender for "
+              + idleTimeout.toSeconds() + " s; the restore agent ends idle streams"));
+          return;
+        }
         if (item instanceof Throwable t) {
           abandoned(t);
           return;
@@ -107,7 +124,7 @@ final class MigrationStream implements StreamObserver<ReceivedFrame> {
         ReceivedFrame received = (ReceivedFrame) item;
         boolean ok;
         try {
-          ok = handle(received.frame());
+          ok = received.malformed() == null ? handle(received.frame()) : malformed(received);
         } finally {
           received.release();
         }
@@ -132,6 +149,12 @@ final class MigrationStream implements StreamObserver<ReceivedFrame> {
     }
   }
 
+  private boolean malformed(ReceivedFrame received) {
+    fail(Status.INVALID_ARGUMENT.withDescription("malformed migration frame: "
+        + received.malformed()));
+    return false;
+  }
+
   /** Returns false when the frame ended the stream with an error. */
   private boolean handle(MigrationFrame frame) {
     try {
@@ -141,7 +164,12 @@ final class MigrationStream implements StreamObserver<ReceivedFrame> {
       }
       return true;
     } catch (InvalidFrameException e) {
-      fail(Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
+      Status status = switch (e.kind()) {
+        case MALFORMED -> Status.INVALID_ARGUMENT;
+        case OVER_LIMIT -> Status.RESOURCE_EXHAUSTED;
+        case FORBIDDEN -> Status.PERMISSION_DENIED;
+      };
+      fail(status.withDescription(e.getMessage()));
     } catch (CriuException e) {
       fail(Status.FAILED_PRECONDITION.withDescription(e.getMessage()));
     } catch (MigrationSink.AbortedException e) {
@@ -164,17 +192,21 @@ final class MigrationStream implements StreamObserver<ReceivedFrame> {
   }
 
   private void abandoned(Throwable t) {
-    if (sink.stoppedCopy() > 0) {
-      // Whether the source still exists is unknown: running this copy could make two.
-      LOG.severe("migration " + sink.name() + ": the source went away after the restore; the"
-          + " restored copy, pid " + sink.stoppedCopy() + ", is left stopped. Resume it with"
-          + " kill -CONT once the source is known to be gone, or kill it.");
-    }
+    warnIfCopyLeftStopped();
     if (!sink.done()) {
       LOG.info("migration " + sink.name() + " abandoned by the sender: "
           + Status.fromThrowable(t));
       sink.abandon();
       cleanUp();
+    }
+  }
+
+  private void warnIfCopyLeftStopped() {
+    if (sink.stoppedCopy() > 0) {
+      // Whether the source still exists is unknown: running this copy could make two.
+      LOG.severe("migration " + sink.name() + ": the source went away after the restore; the"
+          + " restored copy, pid " + sink.stoppedCopy() + ", is left stopped. Resume it with"
+          + " kill -CONT once the source is known to be gone, or kill it.");
     }
   }
 

@@ -1,42 +1,103 @@
 package io.livemig.restore.service;
 
+import io.github.resilience4j.bulkhead.Bulkhead;
+import io.github.resilience4j.bulkhead.BulkheadConfig;
 import io.grpc.BindableService;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.ServiceDescriptor;
+import io.grpc.Status;
 import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
+import io.livemig.common.security.Peer;
 import io.livemig.common.tracing.TracingInterceptors;
 import io.livemig.proto.RestoreEvent;
 import io.livemig.proto.RestoreServiceGrpc;
+import io.livemig.restore.RestoreAgentConfig;
 import io.livemig.restore.criu.CriuRestorer;
+import io.livemig.restore.images.DiskReservations;
+import io.livemig.restore.validation.MigrationValidator;
 import io.opentelemetry.api.trace.Tracer;
-import java.nio.file.Path;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.logging.Logger;
 
 /**
- * The restore agent's gRPC service: one {@link MigrationStream} per migration. Bound by hand
- * rather than through the generated base class, so that incoming frames go through
- * {@link FrameMarshaller} and are not copied; the wire contract is the generated one.
+ * The restore agent's gRPC service: one {@link MigrationStream} per migration, admitted only
+ * within the agent's stream limits (overall and per sending peer), so that one peer cannot
+ * take every writer thread and buffer. Bound by hand rather than through the generated base
+ * class, so that incoming frames go through {@link FrameMarshaller} and are not copied; the wire
+ * contract is the generated one.
  */
 public final class RestoreServiceImpl implements BindableService {
-  private final Path imagesRoot;
+  private static final Logger LOG = Logger.getLogger(RestoreServiceImpl.class.getName());
+
+  private final RestoreAgentConfig config;
   private final CriuRestorer restorer;
   private final Tracer tracer;
-  private final boolean keepImages;
+  private final DiskReservations disk;
+  private final Bulkhead all;
+  private final Map<String, Bulkhead> perPeer = new ConcurrentHashMap<>();
 
-  public RestoreServiceImpl(Path imagesRoot, CriuRestorer restorer, Tracer tracer,
-      boolean keepImages) {
-    this.imagesRoot = imagesRoot;
+  public RestoreServiceImpl(RestoreAgentConfig config, CriuRestorer restorer, Tracer tracer)
+      throws IOException {
+    this.config = config;
     this.restorer = restorer;
     this.tracer = tracer;
-    this.keepImages = keepImages;
+    this.disk = new DiskReservations(config.imagesDir(), config.limits().minFreeBytes());
+    this.all = bulkhead("all-streams", config.limits().maxStreams());
+  }
+
+  private static Bulkhead bulkhead(String name, int permits) {
+    return Bulkhead.of(name, BulkheadConfig.custom().maxConcurrentCalls(permits)
+        .maxWaitDuration(Duration.ZERO).build());
   }
 
   StreamObserver<ReceivedFrame> migrate(StreamObserver<RestoreEvent> replies) {
-    MigrationSink sink = new MigrationSink(imagesRoot, restorer, tracer,
-        TracingInterceptors.remoteParent());
-    return MigrationStream.start(sink, replies, keepImages);
+    Peer peer = Peer.current();
+    Bulkhead mine = perPeer.computeIfAbsent(peer.key(),
+        k -> bulkhead("peer", config.limits().maxStreamsPerPeer()));
+    String full = !all.tryAcquirePermission()
+        ? "the restore agent is at its limit of " + config.limits().maxStreams()
+            + " concurrent migrations"
+        : null;
+    if (full == null && !mine.tryAcquirePermission()) {
+      all.onComplete();
+      full = "the restore agent is at its limit of " + config.limits().maxStreamsPerPeer()
+          + " concurrent migrations from " + peer;
+    }
+    if (full != null) {
+      LOG.warning("refused a migration stream from " + peer + ": " + full);
+      replies.onError(Status.RESOURCE_EXHAUSTED.withDescription(full + "; retry later")
+          .asRuntimeException());
+      return new Refused();
+    }
+    LOG.info("migration stream from " + peer);
+    MigrationSink sink = new MigrationSink(config.imagesDir(), restorer, tracer,
+        TracingInterceptors.remoteParent(),
+        new MigrationValidator(config.limits(), config.policy()), disk);
+    return MigrationStream.start(sink, replies, config.keepImages(),
+        config.limits().idleTimeout(), () -> {
+          mine.onComplete();
+          all.onComplete();
+        });
+  }
+
+  /** A refused call's frames: none is used, and buffers of any that arrive go back. */
+  private static final class Refused implements StreamObserver<ReceivedFrame> {
+    @Override
+    public void onNext(ReceivedFrame frame) {
+      frame.release();
+    }
+
+    @Override
+    public void onError(Throwable t) {}
+
+    @Override
+    public void onCompleted() {}
   }
 
   @Override

@@ -90,16 +90,4 @@ class RoundImagesTest {
     assertEquals(List.of(parent(0x10000, 2), present(0x12000, 1)),
         Pagemap.read(dir.resolve("final/pagemap-1.img")).entries());
   }
-
-  @Test
-  void namesThisAgentWritesAreReserved() {
-    assertTrue(RoundImages.isReserved("pagemap-1.img"));
-    assertTrue(RoundImages.isReserved("pages-" + RoundImages.FIRST_PAGES_ID + ".img"));
-    assertTrue(RoundImages.isReserved("parent"));
-    assertFalse(RoundImages.isReserved("pages-1.img"), "CRIU's own shmem pages");
-    assertFalse(RoundImages.isReserved("pagemap-shmem-5.img"));
-    assertFalse(RoundImages.isReserved("core-1.img"));
-    assertTrue(RoundImages.isReserved("pages-99999999999.img"));
-    assertTrue(RoundImages.isReserved("pages-" + "9".repeat(40) + ".img"));
-  }
 }

@@ -2,12 +2,11 @@ package io.livemig.restore.service;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.grpc.internal.CompositeReadableBuffer;
 import io.grpc.internal.ForwardingReadableBuffer;
 import io.grpc.internal.ReadableBuffer;
@@ -81,13 +80,25 @@ class FrameMarshallerTest {
   }
 
   @Test
-  void malformedFrameIsRejectedAndItsBuffersReturned() {
+  void malformedFrameCarriesItsReasonAndItsBuffersAreReturned() {
     byte[] wire = pages(32).toByteArray();
     byte[] cut = java.util.Arrays.copyOf(wire, wire.length - 1000);
-    StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
-        () -> marshaller.parse(transportStream(cut)));
-    assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
-    assertTrue(e.getStatus().getDescription().startsWith("malformed migration frame"));
+    ReceivedFrame got = marshaller.parse(transportStream(cut));
+    assertNotNull(got.malformed(), "a parse failure is a frame the writer rejects, not a throw");
+    assertTrue(got.malformed().contains("truncated"), got.malformed());
     assertEquals(pieces.size(), closed.get());
+  }
+
+  @Test
+  void malformedCopiedFrameCarriesItsReasonToo() {
+    ReceivedFrame got = marshaller.parse(new ByteArrayInputStream(new byte[] {(byte) 0xff, 1}));
+    assertNotNull(got.malformed());
+  }
+
+  @Test
+  void releasedFrameRefusesToBeRead() {
+    ReceivedFrame got = marshaller.parse(transportStream(pages(2).toByteArray()));
+    got.release();
+    assertThrows(IllegalStateException.class, got::frame);
   }
 }

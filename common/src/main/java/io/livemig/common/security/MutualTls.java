@@ -1,0 +1,102 @@
+package io.livemig.common.security;
+
+import io.grpc.ChannelCredentials;
+import io.grpc.ServerCredentials;
+import io.grpc.TlsChannelCredentials;
+import io.grpc.TlsServerCredentials;
+import io.grpc.netty.shaded.io.netty.handler.ssl.OpenSsl;
+import io.grpc.util.AdvancedTlsX509KeyManager;
+import io.grpc.util.AdvancedTlsX509TrustManager;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Mutual TLS from PEM files: every connection, in both directions, is encrypted and both ends
+ * present a certificate of the configured CA. The files are re-read when they change, so
+ * certificates rotate without a restart (new connections use the new ones). grpc-java's Netty
+ * transport runs the handshake and the record layer in BoringSSL where it is available.
+ */
+public final class MutualTls implements TransportSecurity {
+  private final AdvancedTlsX509KeyManager keys;
+  private final AdvancedTlsX509TrustManager trust;
+  private final SpiffeId self;
+
+  private MutualTls(AdvancedTlsX509KeyManager keys, AdvancedTlsX509TrustManager trust,
+      SpiffeId self) {
+    this.keys = keys;
+    this.trust = trust;
+    this.self = self;
+  }
+
+  /** Loads the files now (failing on a bad one) and re-reads them every reloadPeriod. */
+  public static MutualTls load(Path ca, Path cert, Path key, Duration reloadPeriod)
+      throws IOException, GeneralSecurityException {
+    for (Path p : new Path[] {ca, cert, key}) {
+      if (!Files.isReadable(p)) {
+        throw new IOException("cannot read " + p + " (TLS files must exist and be readable by"
+            + " this user; deploy/make-certs.sh issues test ones)");
+      }
+    }
+    SpiffeId self = SpiffeId.of(firstCertificate(cert));
+    ScheduledExecutorService reloader = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "tls-reload");
+      t.setDaemon(true);
+      return t;
+    });
+    AdvancedTlsX509KeyManager keys = new AdvancedTlsX509KeyManager();
+    keys.updateIdentityCredentials(cert.toFile(), key.toFile(), reloadPeriod.toMillis(),
+        TimeUnit.MILLISECONDS, reloader);
+    // Chains are checked against the CA; names are checked by policy (SPIFFE ids), not as
+    // DNS host names, so that agents need no certificate per address they are reached at.
+    AdvancedTlsX509TrustManager trust = AdvancedTlsX509TrustManager.newBuilder()
+        .setVerification(AdvancedTlsX509TrustManager.Verification.CERTIFICATE_ONLY_VERIFICATION)
+        .build();
+    trust.updateTrustCredentials(ca.toFile(), reloadPeriod.toMillis(), TimeUnit.MILLISECONDS,
+        reloader);
+    return new MutualTls(keys, trust, self);
+  }
+
+  private static X509Certificate firstCertificate(Path pem)
+      throws IOException, GeneralSecurityException {
+    try (InputStream in = Files.newInputStream(pem)) {
+      return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+    }
+  }
+
+  @Override
+  public ServerCredentials serverCredentials(InetSocketAddress bind) {
+    // OPTIONAL, not REQUIRE: a client without a certificate then gets UNAUTHENTICATED with an
+    // explanation from PeerAuthenticator instead of an opaque handshake failure. A certificate
+    // that is presented must still chain to the CA.
+    return TlsServerCredentials.newBuilder().keyManager(keys).trustManager(trust)
+        .clientAuth(TlsServerCredentials.ClientAuth.OPTIONAL).build();
+  }
+
+  @Override
+  public ChannelCredentials channelTo(String target, IdentityPattern expected) {
+    return TlsChannelCredentials.newBuilder().keyManager(keys)
+        .trustManager(new PinnedIdentityTrustManager(trust, expected)).build();
+  }
+
+  @Override
+  public Optional<SpiffeId> self() {
+    return Optional.of(self);
+  }
+
+  @Override
+  public String describe() {
+    return "mutual TLS as " + self + " (" + (OpenSsl.isAvailable() ? "BoringSSL" : "JDK TLS")
+        + ")";
+  }
+}

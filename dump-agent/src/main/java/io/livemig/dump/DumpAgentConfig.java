@@ -1,0 +1,19 @@
+package io.livemig.dump;
+
+import io.livemig.common.security.TransportSecurity;
+import io.livemig.dump.policy.DumpPolicy;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Everything a dump agent is started with, in one place.
+ *
+ * @param frozenDeadline the longest a source tree may stay frozen: if the handoff has not
+ *     committed by then, the destination is aborted and the source resumed
+ */
+public record DumpAgentConfig(InetSocketAddress address, Path workDir, boolean keepDump,
+    TransportSecurity security, DumpPolicy policy, Duration frozenDeadline) {
+
+  public static final Duration DEFAULT_FROZEN_DEADLINE = Duration.ofSeconds(60);
+}

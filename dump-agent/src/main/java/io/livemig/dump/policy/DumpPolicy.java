@@ -1,0 +1,134 @@
+package io.livemig.dump.policy;
+
+import io.grpc.health.v1.HealthGrpc;
+import io.livemig.common.security.IdentityPattern;
+import io.livemig.common.security.Peer;
+import io.livemig.common.security.PeerAuthenticator;
+import io.livemig.common.security.SpiffeId;
+import io.livemig.proto.ClientGrant;
+import io.livemig.proto.Destination;
+import io.livemig.proto.DumpAgentPolicy;
+import io.livemig.proto.DumpServiceGrpc;
+import io.livemig.proto.Permission;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The dump agent's policy file, checked: which clients may do what, and which restore agent
+ * identity each destination must present. Without TLS there are no identities, and the agent
+ * serves loopback only, so every local caller is allowed.
+ */
+public final class DumpPolicy implements PeerAuthenticator.Authorizer {
+  private record Grant(IdentityPattern who, Set<Permission> allow) {}
+
+  private record Dest(String host, String port, IdentityPattern identity) {}
+
+  private final List<Grant> clients;
+  private final List<Dest> destinations;
+  private final Optional<String> trustDomain;
+  private final SourceScope scope;
+
+  private DumpPolicy(List<Grant> clients, List<Dest> destinations, Optional<String> trustDomain,
+      SourceScope scope) {
+    this.clients = clients;
+    this.destinations = destinations;
+    this.trustDomain = trustDomain;
+    this.scope = scope;
+  }
+
+  /** @param self this agent's identity, whose trust domain the defaults are drawn from */
+  public static DumpPolicy of(DumpAgentPolicy p, Optional<SpiffeId> self) {
+    Optional<String> td = self.map(SpiffeId::trustDomain);
+    List<Grant> clients = new ArrayList<>();
+    for (ClientGrant g : p.getClientsList()) {
+      if (g.getAllowCount() == 0) {
+        throw new IllegalArgumentException("client grant for " + g.getIdentity()
+            + " allows nothing");
+      }
+      clients.add(new Grant(IdentityPattern.parse(g.getIdentity()),
+          EnumSet.copyOf(g.getAllowList())));
+    }
+    if (clients.isEmpty() && td.isPresent()) {
+      clients.add(new Grant(IdentityPattern.anyNamed(td.get(), SpiffeId.Role.CLIENT),
+          EnumSet.of(Permission.MIGRATE)));
+    }
+    List<Dest> dests = new ArrayList<>();
+    for (Destination d : p.getDestinationsList()) {
+      int colon = d.getAddress().lastIndexOf(':');
+      if (colon <= 0) {
+        throw new IllegalArgumentException("destination address '" + d.getAddress()
+            + "' must be host:port or host:*");
+      }
+      dests.add(new Dest(d.getAddress().substring(0, colon), d.getAddress().substring(colon + 1),
+          IdentityPattern.parse(d.getIdentity())));
+    }
+    ScopeRules rules = ScopeRules.defaults()
+        .withAllowedCgroups(Set.copyOf(p.getScope().getCgroupsList()))
+        .withAllowedUids(Set.copyOf(p.getScope().getUidsList()));
+    if (p.getScope().getMaxTasks() > 0) {
+      rules = rules.withMaxTasks(p.getScope().getMaxTasks());
+    }
+    return new DumpPolicy(List.copyOf(clients), List.copyOf(dests), td, new SourceScope(rules));
+  }
+
+  /** What may be migrated. */
+  public SourceScope scope() {
+    return scope;
+  }
+
+  @Override
+  public String deny(Peer peer, String method) {
+    if (peer.id().isEmpty()) {
+      return null;
+    }
+    SpiffeId id = peer.id().get();
+    if (method.startsWith(HealthGrpc.SERVICE_NAME + "/")) {
+      return null;
+    }
+    if (!method.equals(DumpServiceGrpc.getMigrateMethod().getFullMethodName())) {
+      return "no policy covers " + method;
+    }
+    for (Grant g : clients) {
+      if (g.who().matches(id) && g.allow().contains(Permission.MIGRATE)) {
+        return null;
+      }
+    }
+    return id + " may not start migrations: no client grant in the dump agent's policy allows"
+        + " it MIGRATE";
+  }
+
+  /**
+   * The identity the restore agent at destination ("host:port") must present; throws
+   * SecurityException when this agent may not send there at all.
+   */
+  public IdentityPattern destinationIdentity(String destination) {
+    int colon = destination.lastIndexOf(':');
+    if (colon <= 0) {
+      throw new IllegalArgumentException("destination '" + destination + "' must be host:port");
+    }
+    String host = destination.substring(0, colon);
+    String port = destination.substring(colon + 1);
+    if (destinations.isEmpty()) {
+      if (trustDomain.isEmpty()) {
+        // Plaintext: no identities to pin; InsecurePlaintext allows local addresses only.
+        return IdentityPattern.anyNamed("plaintext.invalid", SpiffeId.Role.RESTORE_AGENT);
+      }
+      String td = trustDomain.get();
+      if (!host.matches("[A-Za-z0-9._-]{1,128}")) {
+        throw new SecurityException("destination host '" + host + "' cannot name an identity;"
+            + " list it in the policy's destinations");
+      }
+      return IdentityPattern.exactly(new SpiffeId(td, SpiffeId.Role.RESTORE_AGENT, host));
+    }
+    for (Dest d : destinations) {
+      if (d.host().equals(host) && (d.port().equals("*") || d.port().equals(port))) {
+        return d.identity();
+      }
+    }
+    throw new SecurityException("destination " + destination + " is not in the dump agent's"
+        + " policy; add it to \"destinations\" with the identity its restore agent presents");
+  }
+}

@@ -1,0 +1,41 @@
+package io.livemig.restore;
+
+import java.time.Duration;
+
+/**
+ * What one peer or one migration may cost this agent, so that no stream, hostile or broken,
+ * can hurt another migration: threads and direct buffers (streams), disk (quota and free
+ * space), heap (pagemap bookkeeping) and time (idle streams).
+ *
+ * @param maxStreams migrations received at once, over all peers
+ * @param maxStreamsPerPeer migrations received at once from one dump agent
+ * @param idleTimeout a stream that sends nothing for this long is ended
+ * @param maxMigrationBytes the most one migration may declare (its RSS) and write to disk
+ * @param budgetFactor a migration may write this many times its declared RSS (pre-copy
+ *     resends dirty pages), plus {@link #BUDGET_SLACK}, within maxMigrationBytes
+ * @param minFreeBytes free space the images folder keeps for the host, beyond every
+ *     accepted migration's declared RSS
+ * @param maxPagemapEntries pagemap runs one migration may make the agent remember
+ */
+public record RestoreLimits(int maxStreams, int maxStreamsPerPeer, Duration idleTimeout,
+    long maxMigrationBytes, int budgetFactor, long minFreeBytes, int maxPagemapEntries) {
+  /** Room for the other image files and their growth while the tree runs. */
+  public static final long BUDGET_SLACK = 256L << 20;
+  /** A page chunk's pages: what the dump agent sends (1 MiB), so frames stay small. */
+  public static final int MAX_CHUNK_PAGES = 256;
+  /** An image file piece (the dump agent sends 1 MiB). */
+  public static final int MAX_IMAGE_PIECE = 1 << 20;
+  /** Frames queued ahead of a stream's writer: with chunks of 1 MiB, 16 MiB of direct buffers. */
+  public static final int FRAMES_AHEAD = 16;
+
+  public static RestoreLimits defaults() {
+    return new RestoreLimits(4, 2, Duration.ofSeconds(60), 64L << 30, 4, 256L << 20, 262_144);
+  }
+
+  /** Bytes one migration may write, for the RSS it declared. */
+  public long budget(long declaredRss) {
+    long wanted = declaredRss > (Long.MAX_VALUE - BUDGET_SLACK) / budgetFactor ? Long.MAX_VALUE
+        : declaredRss * budgetFactor + BUDGET_SLACK;
+    return Math.min(wanted, maxMigrationBytes);
+  }
+}

@@ -1,0 +1,120 @@
+package io.livemig.restore.policy;
+
+import io.grpc.health.v1.HealthGrpc;
+import io.livemig.common.security.IdentityPattern;
+import io.livemig.common.security.Peer;
+import io.livemig.common.security.PeerAuthenticator;
+import io.livemig.common.security.SpiffeId;
+import io.livemig.proto.IdRange;
+import io.livemig.proto.RestoreAgentPolicy;
+import io.livemig.proto.RestoreServiceGrpc;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The restore agent's policy file, checked: which dump agents may send migrations, and what the
+ * restored tasks may be (their ids and their number). Without TLS there are no identities and
+ * the agent serves loopback only, so every local sender is allowed; the task rules still hold.
+ */
+public final class RestorePolicy implements PeerAuthenticator.Authorizer {
+  static final int DEFAULT_MAX_TASKS = 4096;
+  /** Everything but root: a compromised source host must not gain root here by default. */
+  static final List<IdRange> NOT_ROOT = List.of(IdRange.newBuilder().setFirst(1)
+      .setLast(0xFFFF_FFFE).build());
+
+  private final List<IdentityPattern> sources;
+  private final List<IdRange> uids;
+  private final List<IdRange> gids;
+  private final int maxTasks;
+
+  private RestorePolicy(List<IdentityPattern> sources, List<IdRange> uids, List<IdRange> gids,
+      int maxTasks) {
+    this.sources = sources;
+    this.uids = uids;
+    this.gids = gids;
+    this.maxTasks = maxTasks;
+  }
+
+  /** @param self this agent's identity, whose trust domain the defaults are drawn from */
+  public static RestorePolicy of(RestoreAgentPolicy p, Optional<SpiffeId> self) {
+    List<IdentityPattern> sources = new ArrayList<>();
+    p.getSourcesList().forEach(s -> sources.add(IdentityPattern.parse(s)));
+    if (sources.isEmpty() && self.isPresent()) {
+      sources.add(IdentityPattern.anyNamed(self.get().trustDomain(), SpiffeId.Role.DUMP_AGENT));
+    }
+    for (IdRange r : concat(p.getUidsList(), p.getGidsList())) {
+      if (Integer.compareUnsigned(r.getFirst(), r.getLast()) > 0) {
+        throw new IllegalArgumentException("id range " + r.getFirst() + "-" + r.getLast()
+            + " is empty");
+      }
+    }
+    return new RestorePolicy(List.copyOf(sources),
+        p.getUidsCount() > 0 ? p.getUidsList() : NOT_ROOT,
+        p.getGidsCount() > 0 ? p.getGidsList() : NOT_ROOT,
+        p.getMaxTasks() > 0 ? p.getMaxTasks() : DEFAULT_MAX_TASKS);
+  }
+
+  private static List<IdRange> concat(List<IdRange> a, List<IdRange> b) {
+    List<IdRange> all = new ArrayList<>(a);
+    all.addAll(b);
+    return all;
+  }
+
+  @Override
+  public String deny(Peer peer, String method) {
+    if (peer.id().isEmpty()) {
+      return null;
+    }
+    SpiffeId id = peer.id().get();
+    if (method.startsWith(HealthGrpc.SERVICE_NAME + "/")) {
+      return null;
+    }
+    if (!method.equals(RestoreServiceGrpc.getMigrateMethod().getFullMethodName())) {
+      return "no policy covers " + method;
+    }
+    for (IdentityPattern p : sources) {
+      if (p.matches(id)) {
+        return null;
+      }
+    }
+    return id + " is not a dump agent this restore agent accepts migrations from (policy"
+        + " \"sources\": " + sources + ")";
+  }
+
+  public int maxTasks() {
+    return maxTasks;
+  }
+
+  public boolean uidAllowed(long uid) {
+    return inside(uids, uid);
+  }
+
+  public boolean gidAllowed(long gid) {
+    return inside(gids, gid);
+  }
+
+  private static boolean inside(List<IdRange> ranges, long id) {
+    for (IdRange r : ranges) {
+      if (Integer.toUnsignedLong(r.getFirst()) <= id && id <= Integer.toUnsignedLong(r.getLast())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** For logs: what this agent accepts. */
+  @Override
+  public String toString() {
+    return "sources " + sources + ", uids " + describe(uids) + ", gids " + describe(gids)
+        + ", at most " + maxTasks + " tasks";
+  }
+
+  private static String describe(List<IdRange> ranges) {
+    List<String> out = new ArrayList<>();
+    for (IdRange r : ranges) {
+      out.add(Integer.toUnsignedString(r.getFirst()) + "-" + Integer.toUnsignedString(r.getLast()));
+    }
+    return String.join(",", out);
+  }
+}

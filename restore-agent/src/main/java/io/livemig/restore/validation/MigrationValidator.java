@@ -1,0 +1,314 @@
+package io.livemig.restore.validation;
+
+import static io.livemig.restore.validation.InvalidFrameException.Kind.FORBIDDEN;
+import static io.livemig.restore.validation.InvalidFrameException.Kind.OVER_LIMIT;
+
+import io.livemig.common.agent.MigrationIds;
+import io.livemig.common.images.Pagemap;
+import io.livemig.common.wire.PayloadChecksum;
+import io.livemig.proto.ImageFileChunk;
+import io.livemig.proto.MigrationHeader;
+import io.livemig.proto.PageChunk;
+import io.livemig.proto.PageKind;
+import io.livemig.restore.RestoreLimits;
+import io.livemig.restore.images.PageRunSet;
+import io.livemig.restore.policy.RestorePolicy;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+
+/**
+ * The whole contract a migration stream must keep, in one place: frame order, every field of
+ * every frame, the image files, the limits of this agent and its policy. Each frame passes
+ * here before anything is written for it; {@code MigrationSink} only writes what passed.
+ * One instance per stream, not thread safe.
+ */
+public final class MigrationValidator {
+  public static final int PAGE_SIZE = Pagemap.PAGE_SIZE;
+  /** Far above what pre-copy does (its stop rule allows a handful): a bound on disk use. */
+  static final int MAX_ROUNDS = 100;
+  /** Processes in one round; each costs an open file. */
+  static final int MAX_TASKS = 4096;
+  static final int MAX_IMAGE_FILES = 10_000;
+  /** Highest user address on x86_64 with 5-level paging. */
+  static final long USER_END = 1L << 56;
+  private static final Pattern IMAGE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+  /** The pages files this agent writes take ids from here up; CRIU's own start at 1. */
+  public static final int FIRST_PAGES_ID = 0x10001;
+
+  /** Where the stream is in the protocol. */
+  public enum Stage { EXPECT_HEADER, EXPECT_ROUND, IN_ROUND, EXPECT_RESTORE, RESTORED, DONE }
+
+  private final RestoreLimits limits;
+  private final RestorePolicy policy;
+  private final Set<Integer> headerVpids = new HashSet<>();
+  private final Map<Integer, Long> lastEnd = new HashMap<>();
+  private final Map<String, Long> imageSizes = new HashMap<>();
+  private final Set<String> completeImages = new HashSet<>();
+
+  private Stage stage = Stage.EXPECT_HEADER;
+  private int nextRound;
+  private boolean finalRound;
+  private String openImage;
+  private long budget;
+  private long written;
+  private long roundPages;
+
+  public MigrationValidator(RestoreLimits limits, RestorePolicy policy) {
+    this.limits = limits;
+    this.policy = policy;
+  }
+
+  public Stage stage() {
+    return stage;
+  }
+
+  public boolean finalRound() {
+    return finalRound;
+  }
+
+  /** Bytes this migration may write in all, once the header was accepted. */
+  public long budget() {
+    return budget;
+  }
+
+  private void expect(Stage s, String what) throws InvalidFrameException {
+    if (stage != s) {
+      throw new InvalidFrameException(what + " is not valid now (stream is at " + stage + ")");
+    }
+  }
+
+  public void header(MigrationHeader h) throws InvalidFrameException {
+    expect(Stage.EXPECT_HEADER, "header");
+    if (!MigrationIds.isValid(h.getMigrationId())) {
+      throw new InvalidFrameException("migration id '" + h.getMigrationId()
+          + "' must be 1-64 characters of [A-Za-z0-9_-]");
+    }
+    if (h.getPageSize() != PAGE_SIZE) {
+      throw new InvalidFrameException("page size " + h.getPageSize() + " is not supported; this"
+          + " host uses " + PAGE_SIZE);
+    }
+    if (h.getTasksCount() == 0) {
+      throw new InvalidFrameException("header lists no tasks");
+    }
+    if (h.getTasksCount() > Math.min(MAX_TASKS, policy.maxTasks())) {
+      throw new InvalidFrameException(FORBIDDEN, "header lists " + h.getTasksCount()
+          + " processes; this agent restores at most " + Math.min(MAX_TASKS, policy.maxTasks()));
+    }
+    if (h.getRssBytes() == 0) {
+      throw new InvalidFrameException("header declares no RSS (rss_bytes)");
+    }
+    if (h.getRssBytes() > limits.maxMigrationBytes()) {
+      throw new InvalidFrameException(OVER_LIMIT, String.format("the tree's RSS of %d MiB is"
+          + " over this agent's per-migration quota of %d MiB", h.getRssBytes() >> 20,
+          limits.maxMigrationBytes() >> 20));
+    }
+    h.getTasksList().forEach(t -> headerVpids.add(t.getVpid()));
+    budget = limits.budget(h.getRssBytes());
+    stage = Stage.EXPECT_ROUND;
+  }
+
+  public void roundStart(int n, boolean fin) throws InvalidFrameException {
+    expect(Stage.EXPECT_ROUND, "round start");
+    if (n != nextRound) {
+      throw new InvalidFrameException("round " + n + " started, expected round " + nextRound);
+    }
+    if (n >= MAX_ROUNDS) {
+      throw new InvalidFrameException("round " + n + " exceeds the limit of " + MAX_ROUNDS
+          + " rounds");
+    }
+    if (fin && n == 0) {
+      throw new InvalidFrameException("the final round needs at least one pre-copy round before it");
+    }
+    finalRound = fin;
+    lastEnd.clear();
+    roundPages = 0;
+    stage = Stage.IN_ROUND;
+  }
+
+  /**
+   * @param held the pages earlier rounds gave this chunk's task, which PARENT chunks may name
+   * @param pagemapEntries the runs the migration's pagemaps hold so far, this round included
+   */
+  public void pages(PageChunk c, PageRunSet held, long pagemapEntries)
+      throws InvalidFrameException {
+    expect(Stage.IN_ROUND, "pages");
+    chunkFields(c, finalRound);
+    // Pre-copy covers the tree the header announced; the final dump may also hold processes
+    // forked since, but every task costs an open file, so their number is capped.
+    if (!finalRound && !headerVpids.contains(c.getVpid())) {
+      throw new InvalidFrameException("chunk for vpid " + c.getVpid() + ", which the header's"
+          + " task list does not name");
+    }
+    if (!lastEnd.containsKey(c.getVpid()) && lastEnd.size() >= MAX_TASKS) {
+      throw new InvalidFrameException("more than " + MAX_TASKS + " tasks in one round");
+    }
+    long start = c.getVaddr();
+    long end = start + (long) c.getNrPages() * PAGE_SIZE;
+    Long prevEnd = lastEnd.get(c.getVpid());
+    if (prevEnd != null && Long.compareUnsigned(start, prevEnd) < 0) {
+      throw new InvalidFrameException(String.format("chunk vpid %d at 0x%x overlaps or precedes"
+          + " the previous chunk ending at 0x%x; runs must be sorted", c.getVpid(), start,
+          prevEnd));
+    }
+    if (c.getKind() == PageKind.PARENT && (held == null || !held.covers(start, end))) {
+      throw new InvalidFrameException(String.format("PARENT chunk vpid %d at 0x%x (%d pages)"
+          + " refers to pages no earlier round sent", c.getVpid(), start, c.getNrPages()));
+    }
+    // Zero and parent runs write no bytes, so the byte budget alone would not end a stream
+    // that names pages forever: no round may name more pages than the budget holds.
+    roundPages += c.getNrPages();
+    if (roundPages > budget / PAGE_SIZE) {
+      throw new InvalidFrameException(OVER_LIMIT, "round " + nextRound + " names over "
+          + budget / PAGE_SIZE + " pages, more than the migration's budget of " + (budget >> 20)
+          + " MiB holds");
+    }
+    if (pagemapEntries >= limits.maxPagemapEntries()) {
+      throw new InvalidFrameException(OVER_LIMIT, "the migration's pagemaps reached "
+          + limits.maxPagemapEntries() + " runs, this agent's limit; memory this fragmented"
+          + " needs a larger --max-pagemap-entries");
+    }
+    written(c.getPayload().size());
+    lastEnd.put(c.getVpid(), end);
+  }
+
+  private static void chunkFields(PageChunk c, boolean finalRound) throws InvalidFrameException {
+    // Built only on failure: this runs for every chunk.
+    Supplier<String> where = () -> String.format(
+        "chunk vpid %d at 0x%x (%d pages)", c.getVpid(), c.getVaddr(), c.getNrPages());
+    if (c.getVpid() <= 0) {
+      throw new InvalidFrameException(where.get() + ": vpid must be positive");
+    }
+    if (c.getVaddr() % PAGE_SIZE != 0) {
+      throw new InvalidFrameException(where.get() + ": address is not page aligned");
+    }
+    if (c.getNrPages() <= 0 || c.getNrPages() > RestoreLimits.MAX_CHUNK_PAGES) {
+      throw new InvalidFrameException(where.get() + ": nr_pages must be 1.."
+          + RestoreLimits.MAX_CHUNK_PAGES);
+    }
+    if (Long.compareUnsigned(c.getVaddr(), USER_END - (long) c.getNrPages() * PAGE_SIZE) > 0) {
+      throw new InvalidFrameException(where.get() + ": run ends beyond user address space");
+    }
+    int expected = c.getKind() == PageKind.PRESENT ? c.getNrPages() * PAGE_SIZE : 0;
+    switch (c.getKind()) {
+      case PRESENT, ZERO -> { }
+      case PARENT -> {
+        if (!finalRound) {
+          throw new InvalidFrameException(where.get() + ": PARENT pages are only valid in the"
+              + " final round");
+        }
+      }
+      default -> throw new InvalidFrameException(where.get() + ": unknown page kind " + c.getKind());
+    }
+    if (c.getPayload().size() != expected) {
+      throw new InvalidFrameException(where.get() + ": " + c.getKind() + " payload has "
+          + c.getPayload().size() + " bytes, expected " + expected);
+    }
+    if (expected > 0 && PayloadChecksum.of(c.getPayload()) != c.getCrc32C()) {
+      throw new InvalidFrameException(where.get() + ": payload checksum mismatch");
+    }
+  }
+
+  public void image(ImageFileChunk c) throws InvalidFrameException {
+    expect(Stage.IN_ROUND, "image file");
+    if (!finalRound) {
+      throw new InvalidFrameException("image files are only valid in the final round");
+    }
+    String name = c.getName();
+    if (!IMAGE_NAME.matcher(name).matches() || name.contains("..")) {
+      throw new InvalidFrameException("image file name '" + name + "' is not a plain file"
+          + " name ([A-Za-z0-9][A-Za-z0-9._-]*, no path separators or '..')");
+    }
+    if (isReserved(name)) {
+      throw new InvalidFrameException("image file name " + name + " is reserved for the files"
+          + " this agent writes itself");
+    }
+    if (c.getData().size() > RestoreLimits.MAX_IMAGE_PIECE) {
+      throw new InvalidFrameException("image " + name + " piece of " + c.getData().size()
+          + " bytes is over " + RestoreLimits.MAX_IMAGE_PIECE);
+    }
+    if (PayloadChecksum.of(c.getData()) != c.getCrc32C()) {
+      throw new InvalidFrameException("image " + name + " at offset " + c.getOffset()
+          + ": checksum mismatch");
+    }
+    if (completeImages.contains(name)) {
+      throw new InvalidFrameException("image " + name + " was already complete");
+    }
+    if (openImage != null && !openImage.equals(name)) {
+      throw new InvalidFrameException("image " + name + " started before " + openImage
+          + " was complete; files come one after another");
+    }
+    if (!imageSizes.containsKey(name) && imageSizes.size() >= MAX_IMAGE_FILES) {
+      throw new InvalidFrameException("more than " + MAX_IMAGE_FILES + " image files");
+    }
+    long have = imageSizes.getOrDefault(name, 0L);
+    if (c.getOffset() != have) {
+      throw new InvalidFrameException("image " + name + " piece at offset " + c.getOffset()
+          + ", expected " + have);
+    }
+    written(c.getData().size());
+    imageSizes.put(name, have + c.getData().size());
+    openImage = c.getLast() ? null : name;
+    if (c.getLast()) {
+      completeImages.add(name);
+    }
+  }
+
+  /**
+   * File names this agent writes itself, which no received image may take: the pages and
+   * pagemaps of the chain, its parent link, and what criu restore writes.
+   */
+  public static boolean isReserved(String name) {
+    if (name.equals("parent") || name.equals("restored.pid")
+        || name.matches("pagemap-\\d+\\.img")) {
+      return true;
+    }
+    if (!name.matches("pages-\\d{1,18}\\.img")) {
+      return name.matches("pages-\\d+\\.img"); // absurdly long ids: never CRIU's own either
+    }
+    return Long.parseLong(name.substring(6, name.length() - 4)) >= FIRST_PAGES_ID;
+  }
+
+  private void written(long bytes) throws InvalidFrameException {
+    written += bytes;
+    if (written > budget) {
+      throw new InvalidFrameException(OVER_LIMIT, String.format("the migration wrote over its"
+          + " budget of %d MiB (%d x the declared RSS + %d MiB, at most the quota of %d MiB);"
+          + " the tree changes faster than pre-copy converges, or it grew", budget >> 20,
+          limits.budgetFactor(), RestoreLimits.BUDGET_SLACK >> 20,
+          limits.maxMigrationBytes() >> 20));
+    }
+  }
+
+  public void roundEnd(int n) throws InvalidFrameException {
+    expect(Stage.IN_ROUND, "round end");
+    if (n != nextRound) {
+      throw new InvalidFrameException("round " + n + " ended while round " + nextRound + " runs");
+    }
+    if (openImage != null) {
+      throw new InvalidFrameException("round ended with unfinished image file " + openImage);
+    }
+    nextRound++;
+    stage = finalRound ? Stage.EXPECT_RESTORE : Stage.EXPECT_ROUND;
+  }
+
+  public void restore() throws InvalidFrameException {
+    expect(Stage.EXPECT_RESTORE, "restore request");
+  }
+
+  public void restored() {
+    stage = Stage.RESTORED;
+  }
+
+  public void resume() throws InvalidFrameException {
+    expect(Stage.RESTORED, "resume");
+    stage = Stage.DONE;
+  }
+
+  public void ended() {
+    stage = Stage.DONE;
+  }
+}
