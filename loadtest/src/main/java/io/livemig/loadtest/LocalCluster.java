@@ -12,50 +12,112 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine;
 
 /**
  * A source and a destination on one host (like Ratis' MiniCluster): a dump agent and a restore
- * agent started from their jars as separate processes, talking gRPC over loopback TCP.
+ * agent started from their jars as separate processes, talking gRPC with mutual TLS over
+ * loopback, with certificates from a throw-away CA in the cluster's folder.
  */
 public final class LocalCluster implements AutoCloseable {
+  public static final String HOST = "127.0.0.1";
+  /** The migrated workloads run as root: the restore agent's policy must allow it. */
+  public static final String RESTORE_ROOT_POLICY = """
+      {"uids": [{"first": 0, "last": 4294967294}], "gids": [{"first": 0, "last": 4294967294}]}
+      """;
+
   private final Path dir;
+  private final Pki pki;
   private final AgentProcess restoreAgent;
   private final AgentProcess dumpAgent;
 
-  private LocalCluster(Path dir, AgentProcess restoreAgent, AgentProcess dumpAgent) {
+  private LocalCluster(Path dir, Pki pki, AgentProcess restoreAgent, AgentProcess dumpAgent) {
     this.dir = dir;
+    this.pki = pki;
     this.restoreAgent = restoreAgent;
     this.dumpAgent = dumpAgent;
   }
 
-  /** Starts both agents; restoreImagesDir may be any folder (tests pass a broken one). */
-  public static LocalCluster start(Path dir, Path restoreImagesDir, List<String> restoreArgs)
-      throws IOException, InterruptedException {
-    return start(dir, restoreImagesDir, restoreArgs, Map.of());
+  /** How a test cluster differs from the default one. */
+  public static final class Builder {
+    private final Path dir;
+    private Path restoreImagesDir;
+    private final List<String> restoreArgs = new ArrayList<>();
+    private final List<String> dumpArgs = new ArrayList<>();
+    private final Map<String, String> restoreEnv = new HashMap<>();
+    private String restorePolicy = RESTORE_ROOT_POLICY;
+
+    private Builder(Path dir) {
+      this.dir = dir;
+      this.restoreImagesDir = dir.resolve("restore-images");
+    }
+
+    /** Any folder, tests pass broken ones. */
+    public Builder restoreImagesDir(Path d) {
+      restoreImagesDir = d;
+      return this;
+    }
+
+    public Builder restoreArgs(String... args) {
+      restoreArgs.addAll(List.of(args));
+      return this;
+    }
+
+    public Builder restoreEnv(String name, String value) {
+      restoreEnv.put(name, value);
+      return this;
+    }
+
+    public Builder dumpArgs(String... args) {
+      dumpArgs.addAll(List.of(args));
+      return this;
+    }
+
+    /** The restore agent's policy file contents (JSON); null for none (the defaults). */
+    public Builder restorePolicy(String json) {
+      restorePolicy = json;
+      return this;
+    }
+
+    public LocalCluster start() throws IOException, InterruptedException {
+      Files.createDirectories(dir);
+      Path repo = Repo.root();
+      Pki pki = Pki.in(dir.resolve("pki"));
+      List<String> rArgs = new ArrayList<>(List.of("--images-dir", restoreImagesDir.toString()));
+      rArgs.addAll(pki.flags("restore-agent", HOST));
+      if (restorePolicy != null) {
+        Path policy = dir.resolve("restore-policy.json");
+        Files.writeString(policy, restorePolicy);
+        rArgs.addAll(List.of("--policy", policy.toString()));
+      }
+      rArgs.addAll(restoreArgs);
+      AgentProcess restore = AgentProcess.start("restore-agent",
+          repo.resolve("restore-agent/target/restore-agent.jar"),
+          dir.resolve("restore-agent.log"), rArgs, restoreEnv);
+      try {
+        List<String> dArgs = new ArrayList<>(List.of("--work-dir", dumpWorkDir(dir).toString()));
+        dArgs.addAll(pki.flags("dump-agent", HOST));
+        dArgs.addAll(dumpArgs);
+        AgentProcess dump = AgentProcess.start("dump-agent",
+            repo.resolve("dump-agent/target/dump-agent.jar"), dir.resolve("dump-agent.log"),
+            dArgs, Map.of());
+        return new LocalCluster(dir, pki, restore, dump);
+      } catch (IOException | InterruptedException | RuntimeException e) {
+        restore.close();
+        throw e;
+      }
+    }
   }
 
-  /** As above, with extra environment variables for the restore agent. */
-  public static LocalCluster start(Path dir, Path restoreImagesDir, List<String> restoreArgs,
-      Map<String, String> restoreEnv) throws IOException, InterruptedException {
-    Files.createDirectories(dir);
-    Path repo = Repo.root();
-    List<String> rArgs = new ArrayList<>(List.of("--images-dir", restoreImagesDir.toString()));
-    rArgs.addAll(restoreArgs);
-    AgentProcess restore = AgentProcess.start("restore-agent",
-        repo.resolve("restore-agent/target/restore-agent.jar"), dir.resolve("restore-agent.log"),
-        rArgs, restoreEnv);
-    try {
-      AgentProcess dump = AgentProcess.start("dump-agent",
-          repo.resolve("dump-agent/target/dump-agent.jar"), dir.resolve("dump-agent.log"),
-          List.of("--work-dir", dumpWorkDir(dir).toString()), Map.of());
-      return new LocalCluster(dir, restore, dump);
-    } catch (IOException | InterruptedException | RuntimeException e) {
-      restore.close();
-      throw e;
-    }
+  public static Builder builder(Path dir) {
+    return new Builder(dir);
+  }
+
+  public static LocalCluster start(Path dir) throws IOException, InterruptedException {
+    return builder(dir).start();
   }
 
   /** Removes a folder and everything in it; quietly, since this runs in clean-up paths. */
@@ -74,10 +136,6 @@ public final class LocalCluster implements AutoCloseable {
         : dir.resolve("dump-work");
   }
 
-  public static LocalCluster start(Path dir) throws IOException, InterruptedException {
-    return start(dir, dir.resolve("restore-images"), List.of());
-  }
-
   public AgentProcess dumpAgent() {
     return dumpAgent;
   }
@@ -86,19 +144,32 @@ public final class LocalCluster implements AutoCloseable {
     return restoreAgent;
   }
 
+  public Pki pki() {
+    return pki;
+  }
+
+  /** The CLI's TLS flags, as the operator "ops" of the cluster's trust domain. */
+  public List<String> clientFlags() throws IOException, InterruptedException {
+    return pki.flags("client", "ops");
+  }
+
   /** What the migrate CLI printed and returned, and its JSON report when it wrote one. */
   public record CliRun(int exitCode, String output, MigrationReport report) {}
 
   /** Runs the migrate CLI against this cluster. */
-  public CliRun migrate(int pid, String... options) throws IOException {
+  public CliRun migrate(int pid, String... options) throws IOException, InterruptedException {
     return migrate(OpenTelemetry.noop(), pid, options);
   }
 
-  public CliRun migrate(OpenTelemetry otel, int pid, String... options) throws IOException {
-    return runCli(otel, dumpAgent.address(), restoreAgent.address(), dir, pid, options);
+  public CliRun migrate(OpenTelemetry otel, int pid, String... options)
+      throws IOException, InterruptedException {
+    List<String> all = clientFlags();
+    all.addAll(List.of(options));
+    return runCli(otel, dumpAgent.address(), restoreAgent.address(), dir, pid,
+        all.toArray(String[]::new));
   }
 
-  /** The migrate CLI, in this JVM, against any pair of agents. */
+  /** The migrate CLI, in this JVM, against any pair of agents; options carry its TLS flags. */
   public static CliRun runCli(OpenTelemetry otel, String from, String to, Path dir, int pid,
       String... options) throws IOException {
     ByteArrayOutputStream buf = new ByteArrayOutputStream();

@@ -5,6 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.Server;
 import io.livemig.common.criu.Criu;
+import io.livemig.common.security.PolicyFile;
+import io.livemig.common.security.TlsOptions;
+import io.livemig.common.security.TransportSecurity;
+import io.livemig.dump.DumpAgentConfig;
+import io.livemig.dump.policy.DumpPolicy;
+import io.livemig.proto.DumpAgentPolicy;
+import io.livemig.proto.RestoreAgentPolicy;
+import io.livemig.restore.RestoreAgentConfig;
+import io.livemig.restore.RestoreLimits;
+import io.livemig.restore.policy.RestorePolicy;
+import java.nio.file.Files;
 import io.livemig.dump.DumpAgentMain;
 import io.livemig.restore.RestoreAgentMain;
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
@@ -30,6 +41,16 @@ class OneTracePerMigrationIT {
   @TempDir
   Path dir;
 
+  private static TransportSecurity tls(Pki pki, String role) throws Exception {
+    pki.issue(role, LocalCluster.HOST);
+    return new TlsOptions(pki.ca(), pki.cert(role, LocalCluster.HOST),
+        pki.key(role, LocalCluster.HOST)).load();
+  }
+
+  private Path policy() throws Exception {
+    return Files.writeString(dir.resolve("restore-policy.json"), LocalCluster.RESTORE_ROOT_POLICY);
+  }
+
   @Test
   void cliDumpAgentAndRestoreAgentSpansShareOneTrace() throws Exception {
     InMemorySpanExporter spans = InMemorySpanExporter.create();
@@ -39,14 +60,22 @@ class OneTracePerMigrationIT {
         .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance()))
         .build();
     Criu criu = Criu.locate(null);
-    Server restore = RestoreAgentMain.start(otel, criu, new InetSocketAddress("127.0.0.1", 0),
-        dir.resolve("images"), false);
-    Server dump = DumpAgentMain.start(otel, criu, new InetSocketAddress("127.0.0.1", 0),
-        dir.resolve("dump"), false);
+    Pki pki = Pki.in(dir.resolve("pki"));
+    TransportSecurity restoreTls = tls(pki, "restore-agent");
+    Server restore = RestoreAgentMain.start(otel, criu, new RestoreAgentConfig(
+        new InetSocketAddress(LocalCluster.HOST, 0), dir.resolve("images"), false, restoreTls,
+        RestorePolicy.of(PolicyFile.load(policy(), RestoreAgentPolicy.newBuilder()).build(),
+            restoreTls.self()), RestoreLimits.defaults()));
+    TransportSecurity dumpTls = tls(pki, "dump-agent");
+    Server dump = DumpAgentMain.start(otel, criu, new DumpAgentConfig(
+        new InetSocketAddress(LocalCluster.HOST, 0), dir.resolve("dump"), false, dumpTls,
+        DumpPolicy.of(DumpAgentPolicy.getDefaultInstance(), dumpTls.self()),
+        DumpAgentConfig.DEFAULT_FROZEN_DEADLINE));
     int restored = -1;
     try (Workload workload = Workload.memload(Repo.memload(), dir.resolve("w"), 32, 2, "hot")) {
       LocalCluster.CliRun run = LocalCluster.runCli(otel, "127.0.0.1:" + dump.getPort(),
-          "127.0.0.1:" + restore.getPort(), dir, workload.pid());
+          "127.0.0.1:" + restore.getPort(), dir, workload.pid(),
+          pki.flags("client", "ops").toArray(String[]::new));
       assertEquals(0, run.exitCode(), run.output());
       restored = run.report().getRestoredRootPid();
 

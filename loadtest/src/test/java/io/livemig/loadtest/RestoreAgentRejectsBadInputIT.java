@@ -9,6 +9,9 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
+import io.livemig.common.security.IdentityPattern;
+import io.livemig.common.security.TlsOptions;
+import io.livemig.common.security.TransportSecurity;
 import io.livemig.proto.ImageFileChunk;
 import io.livemig.proto.MigrationFrame;
 import io.livemig.proto.MigrationHeader;
@@ -43,17 +46,29 @@ class RestoreAgentRejectsBadInputIT {
   static Path dir;
   static AgentProcess agent;
   static ManagedChannel channel;
+  static Pki pki;
   static Path images;
   static int ids;
 
   @BeforeAll
   static void start() throws Exception {
     images = dir.resolve("images");
+    pki = Pki.in(dir.resolve("pki"));
+    List<String> args = new ArrayList<>(List.of("--images-dir", images.toString()));
+    args.addAll(pki.flags("restore-agent", LocalCluster.HOST));
     agent = AgentProcess.start("restore-agent",
         Repo.root().resolve("restore-agent/target/restore-agent.jar"),
-        dir.resolve("restore-agent.log"), List.of("--images-dir", images.toString()),
-        Map.of());
-    channel = NettyChannelBuilder.forTarget(agent.address()).usePlaintext().build();
+        dir.resolve("restore-agent.log"), args, Map.of());
+    channel = channel("dump-agent", "source");
+  }
+
+  /** A TLS channel to the agent as the given identity of the cluster's CA. */
+  static ManagedChannel channel(String role, String name) throws Exception {
+    pki.issue(role, name);
+    TransportSecurity tls = new TlsOptions(pki.ca(), pki.cert(role, name), pki.key(role, name))
+        .load();
+    return NettyChannelBuilder.forTarget(agent.address(), tls.channelTo(agent.address(),
+        IdentityPattern.parse(pki.identity("restore-agent", LocalCluster.HOST)))).build();
   }
 
   @AfterAll
@@ -65,7 +80,7 @@ class RestoreAgentRejectsBadInputIT {
   static MigrationFrame header() {
     return MigrationFrame.newBuilder().setHeader(MigrationHeader.newBuilder()
         .setMigrationId("bad-input-" + (++ids)).setSourceHost("test").setPageSize(4096)
-        .addTasks(Task.newBuilder().setPid(100).setVpid(1))).build();
+        .setRssBytes(1 << 20).addTasks(Task.newBuilder().setPid(100).setVpid(1))).build();
   }
 
   static MigrationFrame roundStart(int round, boolean fin) {
@@ -99,17 +114,19 @@ class RestoreAgentRejectsBadInputIT {
   static final class Replies implements StreamObserver<RestoreEvent> {
     final List<RestoreEvent> events = new ArrayList<>();
     final CompletableFuture<Object> first = new CompletableFuture<>();
+    final CompletableFuture<Object> second = new CompletableFuture<>();
     final CompletableFuture<Object> end = new CompletableFuture<>();
 
     @Override
     public void onNext(RestoreEvent e) {
       events.add(e);
-      first.complete(e);
+      (first.isDone() ? second : first).complete(e);
     }
 
     @Override
     public void onError(Throwable t) {
       first.complete(t);
+      second.complete(t);
       end.complete(t);
     }
 
@@ -129,10 +146,15 @@ class RestoreAgentRejectsBadInputIT {
   }
 
   static void assertRejected(List<MigrationFrame> frames, String messagePart) throws Exception {
+    assertRejected(frames, Status.Code.INVALID_ARGUMENT, messagePart);
+  }
+
+  static void assertRejected(List<MigrationFrame> frames, Status.Code code, String messagePart)
+      throws Exception {
     Object result = exchange(frames);
     assertTrue(result instanceof StatusRuntimeException, "expected rejection, got " + result);
     Status s = ((StatusRuntimeException) result).getStatus();
-    assertEquals(Status.Code.INVALID_ARGUMENT, s.getCode(), s.toString());
+    assertEquals(code, s.getCode(), s.toString());
     assertTrue(s.getDescription().contains(messagePart), s.getDescription());
     assertTrue(isEmpty(images), "failed migration's folder removed");
     assertTrue(agent.alive());
@@ -148,8 +170,10 @@ class RestoreAgentRejectsBadInputIT {
     out.onNext(goodPages(0x10000, 2));
     out.onNext(roundEnd(0));
     Object first = replies.first.get(30, TimeUnit.SECONDS);
-    assertTrue(first instanceof RestoreEvent, "commit expected, got " + first);
-    assertEquals(8192, ((RestoreEvent) first).getRoundCommitted().getPageBytesWritten());
+    assertTrue(first instanceof RestoreEvent e && e.hasAccepted(), "accepted expected: " + first);
+    Object second = replies.second.get(30, TimeUnit.SECONDS);
+    assertTrue(second instanceof RestoreEvent, "commit expected, got " + second);
+    assertEquals(8192, ((RestoreEvent) second).getRoundCommitted().getPageBytesWritten());
     out.onError(Status.CANCELLED.asRuntimeException());
     // The abandoned migration's folder goes away too.
     for (int i = 0; i < 100 && !isEmpty(images); i++) {

@@ -1,6 +1,7 @@
 package io.livemig.loadtest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,8 +9,6 @@ import io.opentelemetry.api.OpenTelemetry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,19 +18,23 @@ class SourceResumedOnFailureIT {
   Path dir;
 
   @Test
-  void fullImagesDirOnTheDestinationFailsTheMigrationAndTheSourceRunsOn() throws Exception {
+  void imagesDirTooSmallIsRefusedBeforeAnyPageIsSent() throws Exception {
     Path small = dir.resolve("small");
     Files.createDirectories(small);
-    // A 16 MiB tmpfs cannot hold a 64 MiB workload's images: writing fails with ENOSPC.
+    // A 16 MiB tmpfs cannot hold a 64 MiB workload's images.
     run("mount", "-t", "tmpfs", "-o", "size=16m", "livemig-test", small.toString());
-    try (LocalCluster cluster = LocalCluster.start(dir, small, List.of());
+    try (LocalCluster cluster = LocalCluster.builder(dir).restoreImagesDir(small)
+            .restoreArgs("--min-free-bytes", "0").start();
         Workload workload = Workload.memload(Repo.memload(), dir.resolve("w"), 64, 4, "uniform")) {
       LocalCluster.CliRun run = cluster.migrate(workload.pid());
       System.out.print(run.output());
       assertNotEquals(0, run.exitCode());
-      assertTrue(run.output().contains("FAILED"), run.output());
-      assertTrue(run.output().contains("No space left on device"), run.output());
-      assertTrue(run.report().getSourceResumed());
+      assertTrue(run.output().contains("RESOURCE_EXHAUSTED"), run.output());
+      assertTrue(run.output().contains("MiB free"), run.output());
+      assertEquals(0, run.report().getRounds(), "no pre-copy round started");
+      assertEquals(0, run.report().getPrecopyPageBytes(), "no page sent");
+      assertFalse(run.output().contains("] freeze:"), "never frozen: " + run.output());
+      assertTrue(run.output().contains("never frozen"), run.output());
       assertSourceRunsIntact(workload);
       assertTrue(cluster.restoreAgent().alive());
       try (var left = Files.list(small)) {
@@ -56,8 +59,9 @@ class SourceResumedOnFailureIT {
         """);
     fakeCriu.toFile().setExecutable(true);
     String real = io.livemig.common.criu.Criu.locate(null).executable().toString();
-    try (LocalCluster cluster = LocalCluster.start(dir, dir.resolve("images"),
-            List.of("--criu", fakeCriu.toString()), Map.of("LIVEMIG_REAL_CRIU", real));
+    try (LocalCluster cluster = LocalCluster.builder(dir).restoreImagesDir(dir.resolve("images"))
+            .restoreArgs("--criu", fakeCriu.toString()).restoreEnv("LIVEMIG_REAL_CRIU", real)
+            .start();
         Workload workload = Workload.memload(Repo.memload(), dir.resolve("w"), 64, 4, "uniform")) {
       LocalCluster.CliRun run = cluster.migrate(workload.pid());
       System.out.print(run.output());
@@ -80,7 +84,8 @@ class SourceResumedOnFailureIT {
         Workload workload = Workload.memload(Repo.memload(), dir.resolve("w"), 16, 4, "uniform")) {
       String nobody = "127.0.0.1:" + AgentProcess.freePort();
       LocalCluster.CliRun run = LocalCluster.runCli(OpenTelemetry.noop(),
-          cluster.dumpAgent().address(), nobody, dir, workload.pid());
+          cluster.dumpAgent().address(), nobody, dir, workload.pid(),
+          cluster.clientFlags().toArray(String[]::new));
       System.out.print(run.output());
       assertNotEquals(0, run.exitCode());
       assertTrue(run.output().contains("is not reachable"), run.output());

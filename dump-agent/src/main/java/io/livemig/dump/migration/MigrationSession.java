@@ -163,15 +163,20 @@ public final class MigrationSession {
             + " on the destination) may still be stopped: resume it there with kill -CONT";
         // Not abort: that would kill the only copy left.
         xfer.cancel(msg);
+      } else if (!source.frozen()) {
+        // Never stopped: no SIGCONT to a tree that may have exited (and its pid been reused).
+        report.setSourceResumed(true);
+        xfer.abort(msg);
+        msg += "; the source was never frozen and runs on";
       } else {
         // Resume first: nothing below may stand between a frozen tree and SIGCONT.
         boolean resumed = source.resume();
         report.setSourceResumed(resumed);
         xfer.abort(msg);
-        msg += resumed ? "" : "; resuming the source FAILED: check pid " + rootPid;
+        msg += resumed ? "; source resumed" : "; resuming the source FAILED: check pid " + rootPid;
       }
       report.setSuccess(false).setError(msg);
-      phase("failed", msg + (report.getSourceResumed() ? "; source resumed" : ""));
+      phase("failed", msg);
     } finally {
       if (!settings.keepDump()) {
         removeDump(dumpDir, report.getSuccess());

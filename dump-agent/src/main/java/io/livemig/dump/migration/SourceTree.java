@@ -24,6 +24,10 @@ final class SourceTree {
     FROZEN.add(rootPid);
   }
 
+  boolean frozen() {
+    return FROZEN.contains(rootPid);
+  }
+
   /** SIGCONT to every process of the tree (CRIU's --leave-stopped left them stopped). */
   boolean resume() {
     FROZEN.remove(rootPid);

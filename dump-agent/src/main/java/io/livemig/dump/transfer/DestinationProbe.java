@@ -9,6 +9,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
+import io.livemig.common.security.TlsFailures;
 import io.livemig.proto.RestoreServiceGrpc;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -25,7 +26,9 @@ public final class DestinationProbe {
     retry = Retry.of("restore-agent", RetryConfig.custom()
         .maxAttempts(attempts)
         .intervalFunction(IntervalFunction.ofExponentialBackoff(firstWait, 2.0))
+        // A refused handshake (wrong identity, unknown CA) will not heal by waiting.
         .retryOnException(e -> e instanceof StatusRuntimeException s
+            && TlsFailures.reason(s.getStatus()) == null
             && (s.getStatus().getCode() == Status.Code.UNAVAILABLE
                 || s.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED))
         .build());
@@ -44,8 +47,13 @@ public final class DestinationProbe {
       response = retry.executeSupplier(() -> HealthGrpc.newBlockingStub(channel)
           .withDeadlineAfter(5, TimeUnit.SECONDS).check(request));
     } catch (StatusRuntimeException e) {
+      String tls = TlsFailures.reason(e.getStatus());
+      if (tls != null) {
+        throw new DestinationException("restore agent at " + destination + " was refused: "
+            + tls, e);
+      }
       throw new DestinationException("restore agent at " + destination + " is not reachable ("
-          + e.getStatus().getCode() + ": " + e.getStatus().getDescription() + ") after "
+          + TlsFailures.describe(e.getStatus()) + ") after "
           + retry.getRetryConfig().getMaxAttempts() + " attempts", e);
     }
     if (response.getStatus() != HealthCheckResponse.ServingStatus.SERVING) {

@@ -93,7 +93,7 @@ public final class Bench implements Callable<Integer> {
     Map<Long, Double> linkRates = new LinkedHashMap<>();
     long started = System.nanoTime();
     try (TwoHosts hosts = TwoHosts.create(tag);
-        BenchCluster cluster = BenchCluster.start(hosts, work, tmpfs)) {
+        BenchCluster cluster = BenchCluster.start(hosts, work, tmpfs, true)) {
       CaseRunner runner = new CaseRunner(hosts, cluster, criu, work, tmpfs);
       // Ctrl-C: ends the processes the run started, then makes sure the namespaces are gone
       // (ending the processes may have cut short TwoHosts' own hook).

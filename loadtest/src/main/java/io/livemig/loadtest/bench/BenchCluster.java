@@ -2,6 +2,7 @@ package io.livemig.loadtest.bench;
 
 import io.livemig.loadtest.AgentProcess;
 import io.livemig.loadtest.LocalCluster;
+import io.livemig.loadtest.Pki;
 import io.livemig.loadtest.Repo;
 import io.livemig.proto.MigrationReport;
 import java.io.IOException;
@@ -24,30 +25,52 @@ public final class BenchCluster implements AutoCloseable {
   private final Path dir;
   private final AgentProcess dumpAgent;
   private final AgentProcess restoreAgent;
+  private final List<String> cliFlags;
 
-  private BenchCluster(TwoHosts hosts, Path dir, AgentProcess dump, AgentProcess restore) {
+  private BenchCluster(TwoHosts hosts, Path dir, AgentProcess dump, AgentProcess restore,
+      List<String> cliFlags) {
     this.hosts = hosts;
     this.dir = dir;
     this.dumpAgent = dump;
     this.restoreAgent = restore;
+    this.cliFlags = cliFlags;
   }
 
-  /** Images on tmpfs on both sides, like CRIU's baseline, so storage is not what is measured. */
-  public static BenchCluster start(TwoHosts hosts, Path dir, Path tmpfsDir)
+  /**
+   * Images on tmpfs on both sides, like CRIU's baseline, so storage is not what is measured.
+   *
+   * @param tls mutual TLS between all three, as in production; otherwise plaintext, which the
+   *     agents allow on the benchmark's 198.18.0.0/15 addresses, to measure what TLS costs
+   */
+  public static BenchCluster start(TwoHosts hosts, Path dir, Path tmpfsDir, boolean tls)
       throws IOException, InterruptedException {
     Path repo = Repo.root();
+    Pki pki = Pki.in(dir.resolve("pki"));
+    Path policy = Files.writeString(dir.resolve("restore-policy.json"),
+        LocalCluster.RESTORE_ROOT_POLICY);
+    List<String> rArgs = new ArrayList<>(List.of("--images-dir",
+        tmpfsDir.resolve("restore-images").toString(), "--policy", policy.toString()));
+    rArgs.addAll(security(tls, pki, "restore-agent", hosts.hostB().address()));
     AgentProcess restore = AgentProcess.start("restore-agent", hosts.hostB(), RESTORE_PORT,
         repo.resolve("restore-agent/target/restore-agent.jar"), dir.resolve("restore-agent.log"),
-        List.of("--images-dir", tmpfsDir.resolve("restore-images").toString()), Map.of());
+        rArgs, Map.of());
     try {
+      List<String> dArgs = new ArrayList<>(List.of("--work-dir",
+          tmpfsDir.resolve("dump-work").toString()));
+      dArgs.addAll(security(tls, pki, "dump-agent", hosts.hostA().address()));
       AgentProcess dump = AgentProcess.start("dump-agent", hosts.hostA(), DUMP_PORT,
           repo.resolve("dump-agent/target/dump-agent.jar"), dir.resolve("dump-agent.log"),
-          List.of("--work-dir", tmpfsDir.resolve("dump-work").toString()), Map.of());
-      return new BenchCluster(hosts, dir, dump, restore);
+          dArgs, Map.of());
+      return new BenchCluster(hosts, dir, dump, restore, security(tls, pki, "client", "bench"));
     } catch (IOException | InterruptedException | RuntimeException e) {
       restore.close();
       throw e;
     }
+  }
+
+  private static List<String> security(boolean tls, Pki pki, String role, String name)
+      throws IOException, InterruptedException {
+    return tls ? pki.flags(role, name) : new ArrayList<>(List.of("--insecure-plaintext"));
   }
 
   public AgentProcess dumpAgent() {
@@ -67,6 +90,7 @@ public final class BenchCluster implements AutoCloseable {
         Repo.root().resolve("dump-agent/target/dump-agent.jar").toString(),
         "io.livemig.cli.MigrateCommand", "--from", dumpAgent.address(), "--to",
         restoreAgent.address(), "--pid", String.valueOf(pid), "--report-json", json.toString()));
+    cmd.addAll(cliFlags);
     cmd.addAll(List.of(options));
     Process p = new ProcessBuilder(hosts.hostA().command(cmd)).redirectErrorStream(true)
         .redirectOutput(out.toFile()).start();

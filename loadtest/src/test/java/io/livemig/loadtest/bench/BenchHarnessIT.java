@@ -29,7 +29,7 @@ class BenchHarnessIT {
     String tag = "t" + ProcessHandle.current().pid() % 10000;
     Path tmpfs = Path.of("/dev/shm", "livemig-bench-it-" + tag);
     try (TwoHosts hosts = TwoHosts.create(tag);
-        BenchCluster cluster = BenchCluster.start(hosts, dir, tmpfs)) {
+        BenchCluster cluster = BenchCluster.start(hosts, dir, tmpfs, true)) {
       assertEquals(2, TwoHosts.leftovers(tag).size());
 
       hosts.shape(100);

@@ -13,7 +13,9 @@ import io.livemig.proto.RestoreResult;
 import io.livemig.proto.Resumed;
 import io.livemig.proto.RoundCommitted;
 import io.livemig.restore.criu.CriuRestorer;
+import io.livemig.common.images.ImageFormatException;
 import io.livemig.restore.images.DiskReservations;
+import io.livemig.restore.images.DumpedTree;
 import io.livemig.restore.images.ImageFiles;
 import io.livemig.restore.images.PageRunSet;
 import io.livemig.restore.images.RoundImages;
@@ -153,7 +155,7 @@ final class MigrationSink {
   }
 
   private void pages(PageChunk c) throws InvalidFrameException, IOException {
-    validator.pages(c, held.get(c.getVpid()), heldRuns + round.entryCount());
+    validator.pages(c, held.get(c.getVpid()), heldRuns + (round == null ? 0 : round.entryCount()));
     long start = c.getVaddr();
     switch (c.getKind()) {
       case PRESENT -> round.present(c.getVpid(), start, c.getNrPages(), c.getPayload());
@@ -180,10 +182,19 @@ final class MigrationSink {
 
   private RestoreEvent restore() throws InvalidFrameException, CriuException {
     validator.restore();
+    Path dir = migrationDir.resolve("final");
+    try {
+      validator.restoredTasks(DumpedTree.read(dir, validator.maxThreads()));
+    } catch (ImageFormatException e) {
+      throw new InvalidFrameException("the final dump's process images: " + e.getMessage());
+    } catch (IOException e) {
+      throw new InvalidFrameException("the final dump's process images are unreadable: "
+          + e.getMessage());
+    }
     Span span = tracer.spanBuilder("criu.restore").setParent(parent).startSpan();
     long start = System.nanoTime();
     try {
-      int pid = restorer.restore(migrationDir.resolve("final"), restoreLog());
+      int pid = restorer.restore(dir, restoreLog());
       span.setAttribute("restored.pid", pid);
       restoredPid = pid;
       validator.restored();

@@ -11,6 +11,7 @@ import io.livemig.proto.MigrationHeader;
 import io.livemig.proto.PageChunk;
 import io.livemig.proto.PageKind;
 import io.livemig.restore.RestoreLimits;
+import io.livemig.restore.images.DumpedTree;
 import io.livemig.restore.images.PageRunSet;
 import io.livemig.restore.policy.RestorePolicy;
 import java.util.HashMap;
@@ -297,6 +298,45 @@ public final class MigrationValidator {
 
   public void restore() throws InvalidFrameException {
     expect(Stage.EXPECT_RESTORE, "restore request");
+  }
+
+  /** Most threads the images may name: the policy's limit. */
+  public int maxThreads() {
+    return policy.maxTasks();
+  }
+
+  /**
+   * What CRIU would create, checked before it runs as root: every id of every thread, the
+   * supplementary groups included, must be in the policy's ranges.
+   */
+  public void restoredTasks(DumpedTree tree) throws InvalidFrameException {
+    for (DumpedTree.Task task : tree.tasks()) {
+      for (DumpedTree.TaskThread t : task.threads()) {
+        DumpedTree.Creds c = t.creds();
+        for (long uid : new long[] {c.uid(), c.euid(), c.suid(), c.fsuid()}) {
+          if (!policy.uidAllowed(uid)) {
+            throw forbidden(task, t, "uid " + uid);
+          }
+        }
+        for (long gid : new long[] {c.gid(), c.egid(), c.sgid(), c.fsgid()}) {
+          if (!policy.gidAllowed(gid)) {
+            throw forbidden(task, t, "gid " + gid);
+          }
+        }
+        for (long gid : c.groups()) {
+          if (!policy.gidAllowed(gid)) {
+            throw forbidden(task, t, "supplementary group " + gid);
+          }
+        }
+      }
+    }
+  }
+
+  private InvalidFrameException forbidden(DumpedTree.Task task, DumpedTree.TaskThread t,
+      String what) {
+    return new InvalidFrameException(FORBIDDEN, "the images would restore thread " + t.tid()
+        + " of process " + task.pid() + " with " + what + ", which this restore agent's policy"
+        + " does not allow (" + policy + "); nothing was restored");
   }
 
   public void restored() {
