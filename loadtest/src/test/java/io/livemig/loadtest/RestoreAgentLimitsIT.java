@@ -225,7 +225,7 @@ class RestoreAgentLimitsIT {
     Path slowCriu = dir.resolve("criu-slow-restore");
     Files.writeString(slowCriu, """
         #!/bin/sh
-        [ "$1" = restore ] && sleep 15
+        [ "$1" = restore ] && sleep 8
         exec "$LIVEMIG_REAL_CRIU" "$@"
         """);
     slowCriu.toFile().setExecutable(true);

@@ -53,6 +53,9 @@ final class MigrationStream implements StreamObserver<ReceivedFrame> {
       boolean keepImages, Duration idleTimeout, Runnable onEnd) {
     ServerCallStreamObserver<RestoreEvent> call = (ServerCallStreamObserver<RestoreEvent>) replies;
     call.disableAutoRequest();
+    // Replies to a sender that cancelled are dropped instead of thrown: the writer must still
+    // reach the frames queued before the cancel, above all an abort that kills a restored copy.
+    call.setOnCancelHandler(() -> { });
     MigrationStream s = new MigrationStream(sink, call, keepImages, idleTimeout, onEnd);
     Thread writer = new Thread(s::drain, "migration-writer");
     writer.setDaemon(true);
