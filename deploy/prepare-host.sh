@@ -10,6 +10,8 @@ need=()
 command -v gcc >/dev/null || need+=(gcc libc6-dev)
 command -v unshare >/dev/null || need+=(util-linux)
 command -v ip >/dev/null || need+=(iproute2)
+# deploy/make-certs.sh: the demo's and the tests' throw-away certificates.
+command -v openssl >/dev/null || need+=(openssl)
 command -v javac >/dev/null || need+=(openjdk-17-jdk-headless)
 # The benchmark's baselines: link capacity, and copying CRIU's image files over the link.
 command -v iperf3 >/dev/null || need+=(iperf3)

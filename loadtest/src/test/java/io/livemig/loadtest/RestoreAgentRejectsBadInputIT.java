@@ -258,6 +258,42 @@ class RestoreAgentRejectsBadInputIT {
   }
 
   @Test
+  void framesLargerThanAChunkAreRefusedByTheTransport() throws Exception {
+    // A 4 MiB chunk: what the agent used to allow, now four times its frame limit, so no
+    // stream can make it hold more than 1 MiB of transport buffers per queued frame.
+    MigrationFrame big = goodPages(0x10000, 1024);
+    Object result = exchange(List.of(header(), roundStart(0, false), big));
+    assertTrue(result instanceof StatusRuntimeException, "expected rejection, got " + result);
+    // The server ends the call with RESOURCE_EXHAUSTED by resetting the stream, which the
+    // client sees as CANCELLED.
+    Status.Code code = ((StatusRuntimeException) result).getStatus().getCode();
+    assertTrue(code == Status.Code.RESOURCE_EXHAUSTED || code == Status.Code.CANCELLED,
+        result.toString());
+    assertTrue(isEmpty(images), "the refused migration's folder is removed");
+    assertAgentStillServes();
+  }
+
+  @Test
+  void aPeerThatIsNotADumpAgentCannotOpenAStream() throws Exception {
+    ManagedChannel asClient = channel("client", "ops");
+    try {
+      Replies replies = new Replies();
+      StreamObserver<MigrationFrame> out = RestoreServiceGrpc.newStub(asClient).migrate(replies);
+      out.onNext(header());
+      out.onCompleted();
+      Object result = replies.end.get(30, TimeUnit.SECONDS);
+      assertTrue(result instanceof StatusRuntimeException, "expected refusal, got " + result);
+      Status s = ((StatusRuntimeException) result).getStatus();
+      assertEquals(Status.Code.PERMISSION_DENIED, s.getCode(), s.toString());
+      assertTrue(s.getDescription().contains("not a dump agent this restore agent accepts"),
+          s.getDescription());
+      assertTrue(isEmpty(images));
+    } finally {
+      asClient.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
   void migrationIdThatIsAPath() throws Exception {
     MigrationFrame h = MigrationFrame.newBuilder().setHeader(MigrationHeader.newBuilder()
         .setMigrationId("../x").setPageSize(4096).addTasks(Task.newBuilder().setVpid(1))).build();
