@@ -12,14 +12,20 @@ import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.GeneralSecurityException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Logger;
 
 /**
  * Mutual TLS from PEM files: every connection, in both directions, is encrypted and both ends
@@ -28,6 +34,8 @@ import java.util.concurrent.TimeUnit;
  * transport runs the handshake and the record layer in BoringSSL where it is available.
  */
 public final class MutualTls implements TransportSecurity {
+  private static final Logger LOG = Logger.getLogger(MutualTls.class.getName());
+
   private final AdvancedTlsX509KeyManager keys;
   private final AdvancedTlsX509TrustManager trust;
   private final SpiffeId self;
@@ -49,22 +57,61 @@ public final class MutualTls implements TransportSecurity {
       }
     }
     SpiffeId self = SpiffeId.of(firstCertificate(cert));
-    ScheduledExecutorService reloader = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "tls-reload");
-      t.setDaemon(true);
-      return t;
-    });
+    List<Object> loaded = versions(ca, cert, key);
     AdvancedTlsX509KeyManager keys = new AdvancedTlsX509KeyManager();
-    keys.updateIdentityCredentials(cert.toFile(), key.toFile(), reloadPeriod.toMillis(),
-        TimeUnit.MILLISECONDS, reloader);
+    keys.updateIdentityCredentials(cert.toFile(), key.toFile());
     // Chains are checked against the CA; names are checked by policy (SPIFFE ids), not as
     // DNS host names, so that agents need no certificate per address they are reached at.
     AdvancedTlsX509TrustManager trust = AdvancedTlsX509TrustManager.newBuilder()
         .setVerification(AdvancedTlsX509TrustManager.Verification.CERTIFICATE_ONLY_VERIFICATION)
         .build();
-    trust.updateTrustCredentials(ca.toFile(), reloadPeriod.toMillis(), TimeUnit.MILLISECONDS,
-        reloader);
+    trust.updateTrustCredentials(ca.toFile());
+    reloadOnChange(ca, cert, key, keys, trust, loaded, reloadPeriod);
     return new MutualTls(keys, trust, self);
+  }
+
+  /**
+   * Re-reads the files whenever one of them changed. Not grpc-util's own periodic reload: it
+   * stretches any period under a minute to a minute, and reloads the key pair only when both
+   * of its files changed (a renewed certificate with the same key would never be picked up).
+   * A failed reload (say, a file half written) keeps the previous credentials and is retried.
+   */
+  private static void reloadOnChange(Path ca, Path cert, Path key, AdvancedTlsX509KeyManager keys,
+      AdvancedTlsX509TrustManager trust, List<Object> loaded, Duration period) {
+    ScheduledExecutorService reloader = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "tls-reload");
+      t.setDaemon(true);
+      return t;
+    });
+    AtomicReference<List<Object>> current = new AtomicReference<>(loaded);
+    reloader.scheduleWithFixedDelay(() -> {
+      List<Object> now = versions(ca, cert, key);
+      if (now.equals(current.get())) {
+        return;
+      }
+      try {
+        keys.updateIdentityCredentials(cert.toFile(), key.toFile());
+        trust.updateTrustCredentials(ca.toFile());
+        current.set(now);
+        LOG.info("reloaded TLS files " + cert + ", " + key + ", " + ca);
+      } catch (Exception e) { // anything escaping would end the reloading for good
+        LOG.warning("could not reload TLS files (" + e + "); still using the previous ones");
+      }
+    }, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** What tells a file's versions apart: inode (replaced files), time and size (rewritten). */
+  private static List<Object> versions(Path... files) {
+    List<Object> v = new ArrayList<>();
+    for (Path f : files) {
+      try {
+        BasicFileAttributes a = Files.readAttributes(f, BasicFileAttributes.class);
+        v.add(Arrays.asList(a.fileKey(), a.lastModifiedTime(), a.size()));
+      } catch (IOException e) {
+        v.add(e.toString());
+      }
+    }
+    return v;
   }
 
   private static X509Certificate firstCertificate(Path pem)

@@ -1,5 +1,6 @@
 package io.livemig.dump.convergence;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -43,6 +44,26 @@ class StopRuleTest {
     StopRule rule = new StopRule(1, 3, S / 100, 1 << 20);
     assertTrue(rule.decide(rounds(0, 1000, 100), 5 * S, 0).reason().contains("round limit"));
     assertTrue(rule.decide(rounds(0), 5 * S, 2 << 20).reason().contains("byte budget"));
+  }
+
+  @Test
+  void byteCapBecomesTheBudgetOfAnUnlimitedRule() {
+    StopRule rule = new StopRule(2, 8, S, 0).withByteCap(5000);
+    assertEquals(5000, rule.maxTotalBytes());
+    assertEquals(new StopRule(2, 8, S, 5000), rule, "only the byte budget changes");
+    assertTrue(rule.decide(rounds(0), 5 * S, 5000).reason().contains("byte budget"));
+  }
+
+  @Test
+  void byteCapOnlyEverLowersAnExistingBudget() {
+    assertEquals(1000, new StopRule(2, 8, S, 1000).withByteCap(5000).maxTotalBytes());
+    assertEquals(500, new StopRule(2, 8, S, 1000).withByteCap(500).maxTotalBytes());
+  }
+
+  @Test
+  void byteCapOfZeroOrLessStillMeansABudgetOfOneByte() {
+    assertEquals(1, new StopRule(2, 8, S, 0).withByteCap(0).maxTotalBytes());
+    assertEquals(1, new StopRule(2, 8, S, 1000).withByteCap(-5).maxTotalBytes());
   }
 
   @Test

@@ -102,9 +102,10 @@ public final class MigrationValidator {
     if (h.getRssBytes() == 0) {
       throw new InvalidFrameException("header declares no RSS (rss_bytes)");
     }
-    if (h.getRssBytes() > limits.maxMigrationBytes()) {
+    // uint64 on the wire: compared unsigned, or 2^63 and more would pass as negative sizes.
+    if (Long.compareUnsigned(h.getRssBytes(), limits.maxMigrationBytes()) > 0) {
       throw new InvalidFrameException(OVER_LIMIT, String.format("the tree's RSS of %d MiB is"
-          + " over this agent's per-migration quota of %d MiB", h.getRssBytes() >> 20,
+          + " over this agent's per-migration quota of %d MiB", h.getRssBytes() >>> 20,
           limits.maxMigrationBytes() >> 20));
     }
     h.getTasksList().forEach(t -> headerVpids.add(t.getVpid()));

@@ -1,11 +1,107 @@
 package io.livemig.restore.validation;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.ByteString;
+import io.livemig.common.wire.PayloadChecksum;
+import io.livemig.proto.ImageFileChunk;
+import io.livemig.proto.MigrationHeader;
+import io.livemig.proto.PageChunk;
+import io.livemig.proto.PageKind;
+import io.livemig.proto.RestoreAgentPolicy;
+import io.livemig.proto.Task;
+import io.livemig.restore.RestoreLimits;
+import io.livemig.restore.images.PageRunSet;
+import io.livemig.restore.policy.RestorePolicy;
+import io.livemig.restore.validation.InvalidFrameException.Kind;
+import io.livemig.restore.validation.MigrationValidator.Stage;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Optional;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
 
 class MigrationValidatorTest {
+  static final int PAGE = MigrationValidator.PAGE_SIZE;
+  /** The quota, and so the budget of every migration here: 64 pages. */
+  static final long QUOTA = 64L * PAGE;
+  static final int MAX_PAGEMAP_ENTRIES = 3;
+  static final RestoreLimits LIMITS = new RestoreLimits(4, 2, Duration.ofSeconds(60), QUOTA, 4,
+      0, MAX_PAGEMAP_ENTRIES);
+  static final int POLICY_MAX_TASKS = 3;
+  static final RestorePolicy POLICY = RestorePolicy.of(RestoreAgentPolicy.newBuilder()
+      .setMaxTasks(POLICY_MAX_TASKS).build(), Optional.empty());
+
+  final MigrationValidator v = new MigrationValidator(LIMITS, POLICY);
+
+  static MigrationHeader.Builder header(int... vpids) {
+    MigrationHeader.Builder h = MigrationHeader.newBuilder().setMigrationId("m-1")
+        .setPageSize(PAGE).setRssBytes(8L * PAGE);
+    Arrays.stream(vpids).forEach(p -> h.addTasks(Task.newBuilder().setPid(1000 + p).setVpid(p)));
+    return h;
+  }
+
+  static PageChunk.Builder chunk(int vpid, long vaddr, int nrPages, PageKind kind) {
+    return PageChunk.newBuilder().setVpid(vpid).setVaddr(vaddr).setNrPages(nrPages)
+        .setKind(kind);
+  }
+
+  static PageChunk zero(int vpid, long vaddr, int nrPages) {
+    return chunk(vpid, vaddr, nrPages, PageKind.ZERO).build();
+  }
+
+  static PageChunk parent(int vpid, long vaddr, int nrPages) {
+    return chunk(vpid, vaddr, nrPages, PageKind.PARENT).build();
+  }
+
+  static PageChunk present(int vpid, long vaddr, int nrPages) {
+    byte[] b = new byte[nrPages * PAGE];
+    Arrays.fill(b, (byte) vpid);
+    ByteString payload = ByteString.copyFrom(b);
+    return chunk(vpid, vaddr, nrPages, PageKind.PRESENT).setPayload(payload)
+        .setCrc32C(PayloadChecksum.of(payload)).build();
+  }
+
+  static ImageFileChunk piece(String name, long offset, int bytes, boolean last) {
+    ByteString data = ByteString.copyFrom(new byte[bytes]);
+    return ImageFileChunk.newBuilder().setName(name).setOffset(offset).setData(data)
+        .setLast(last).setCrc32C(PayloadChecksum.of(data)).build();
+  }
+
+  void pages(PageChunk c) throws InvalidFrameException {
+    v.pages(c, null, 0);
+  }
+
+  /** Header for vpids 1 and 2, then pre-copy round 0 runs. */
+  void inPrecopy() throws InvalidFrameException {
+    v.header(header(1, 2).build());
+    v.roundStart(0, false);
+  }
+
+  /** Pre-copy round 0 is done and the final round 1 runs. */
+  void inFinalRound() throws InvalidFrameException {
+    inPrecopy();
+    v.roundEnd(0);
+    v.roundStart(1, true);
+  }
+
+  /** The refusal's message, after checking it is of kind and mentions text. */
+  static String refused(Kind kind, String text, Executable frame) {
+    InvalidFrameException e = assertThrows(InvalidFrameException.class, frame);
+    assertEquals(kind, e.kind(), e.getMessage());
+    assertTrue(e.getMessage().contains(text), () -> "'" + text + "' not in: " + e.getMessage());
+    return e.getMessage();
+  }
+
+  static String malformed(String text, Executable frame) {
+    return refused(Kind.MALFORMED, text, frame);
+  }
+
   @Test
   void namesThisAgentWritesAreReserved() {
     assertTrue(MigrationValidator.isReserved("pagemap-1.img"));
@@ -18,5 +114,493 @@ class MigrationValidatorTest {
     assertFalse(MigrationValidator.isReserved("core-1.img"));
     assertTrue(MigrationValidator.isReserved("pages-99999999999.img"));
     assertTrue(MigrationValidator.isReserved("pages-" + "9".repeat(40) + ".img"));
+  }
+
+  @Test
+  void wholeStreamPassesThroughEveryStage() throws InvalidFrameException {
+    assertEquals(Stage.EXPECT_HEADER, v.stage());
+    v.header(header(1, 2).build());
+    assertEquals(Stage.EXPECT_ROUND, v.stage());
+    v.roundStart(0, false);
+    assertEquals(Stage.IN_ROUND, v.stage());
+    assertFalse(v.finalRound());
+    pages(present(1, 0x10000, 2));
+    pages(zero(2, 0x10000, 1));
+    v.roundEnd(0);
+    assertEquals(Stage.EXPECT_ROUND, v.stage());
+    v.roundStart(1, true);
+    assertTrue(v.finalRound());
+    PageRunSet held = new PageRunSet();
+    held.add(0x10000, 0x12000);
+    v.pages(parent(1, 0x10000, 2), held, 1);
+    v.image(piece("core-1.img", 0, 100, true));
+    v.roundEnd(1);
+    assertEquals(Stage.EXPECT_RESTORE, v.stage());
+    v.restore();
+    v.restored();
+    assertEquals(Stage.RESTORED, v.stage());
+    v.resume();
+    assertEquals(Stage.DONE, v.stage());
+  }
+
+  @Nested
+  class ChunkFields {
+    @Test
+    void wellFormedChunksPass() throws InvalidFrameException {
+      inPrecopy();
+      pages(present(1, 0x10000, 2));
+      pages(zero(1, 0x20000, RestoreLimits.MAX_CHUNK_PAGES / 8));
+      pages(zero(2, MigrationValidator.USER_END - PAGE, 1));
+    }
+
+    @Test
+    void vpidMustBePositive() throws InvalidFrameException {
+      inPrecopy();
+      malformed("vpid must be positive", () -> pages(zero(0, 0x10000, 1)));
+      malformed("vpid must be positive", () -> pages(zero(Integer.MIN_VALUE, 0x10000, 1)));
+    }
+
+    @Test
+    void addressMustBePageAligned() throws InvalidFrameException {
+      inPrecopy();
+      malformed("not page aligned", () -> pages(zero(1, 0x10001, 1)));
+      malformed("not page aligned", () -> pages(zero(1, PAGE / 2, 1)));
+    }
+
+    @Test
+    void nrPagesMustBeOneToMaxChunkPages() throws InvalidFrameException {
+      inPrecopy();
+      for (int n : new int[] {0, RestoreLimits.MAX_CHUNK_PAGES + 1, -1}) {
+        malformed("nr_pages must be 1..256", () -> pages(zero(1, 0x10000, n)));
+      }
+      assertEquals(256, RestoreLimits.MAX_CHUNK_PAGES);
+    }
+
+    @Test
+    void runMustEndWithinUserAddressSpace() throws InvalidFrameException {
+      inPrecopy();
+      long end = MigrationValidator.USER_END;
+      malformed("beyond user address space", () -> pages(zero(1, end - PAGE, 2)));
+      malformed("beyond user address space", () -> pages(zero(1, end, 1)));
+      malformed("beyond user address space", () -> pages(zero(1, -PAGE, 1)));
+    }
+
+    @Test
+    void parentPagesOnlyInTheFinalRound() throws InvalidFrameException {
+      inPrecopy();
+      malformed("PARENT pages are only valid in the final round",
+          () -> pages(parent(1, 0x10000, 1)));
+    }
+
+    @Test
+    void payloadSizeMustMatchTheKind() throws InvalidFrameException {
+      inFinalRound();
+      ByteString onePage = ByteString.copyFrom(new byte[PAGE]);
+      malformed("ZERO payload has 1 bytes, expected 0", () -> pages(chunk(1, 0x10000, 1,
+          PageKind.ZERO).setPayload(ByteString.copyFrom(new byte[1])).build()));
+      malformed("PRESENT payload has 4096 bytes, expected 8192", () -> pages(chunk(1, 0x10000,
+          2, PageKind.PRESENT).setPayload(onePage).setCrc32C(PayloadChecksum.of(onePage))
+          .build()));
+      malformed("PARENT payload has 4096 bytes, expected 0", () -> pages(chunk(1, 0x10000, 1,
+          PageKind.PARENT).setPayload(onePage).build()));
+    }
+
+    @Test
+    void payloadChecksumMustMatch() throws InvalidFrameException {
+      inPrecopy();
+      PageChunk good = present(1, 0x10000, 1);
+      malformed("payload checksum mismatch",
+          () -> pages(good.toBuilder().setCrc32C(good.getCrc32C() ^ 1).build()));
+    }
+
+    @Test
+    void unknownKindIsRefused() throws InvalidFrameException {
+      inPrecopy();
+      malformed("unknown page kind", () -> pages(zero(1, 0x10000, 1).toBuilder()
+          .setKind(PageKind.PAGE_KIND_UNSPECIFIED).build()));
+      malformed("unknown page kind", () -> pages(zero(1, 0x10000, 1).toBuilder()
+          .setKindValue(42).build()));
+    }
+  }
+
+  @Nested
+  class Header {
+    @Test
+    void acceptedHeaderSetsTheBudget() throws InvalidFrameException {
+      v.header(header(1).setRssBytes(QUOTA).build());
+      assertEquals(LIMITS.budget(QUOTA), v.budget());
+      assertEquals(QUOTA, v.budget(), "capped by the quota");
+    }
+
+    @Test
+    void migrationIdMustBeAPlainName() {
+      for (String bad : new String[] {"", "../x", "a/b", "x".repeat(65), "a b"}) {
+        malformed("migration id", () -> new MigrationValidator(LIMITS, POLICY)
+            .header(header(1).setMigrationId(bad).build()));
+      }
+    }
+
+    @Test
+    void pageSizeMustBeThisHostsPageSize() {
+      malformed("page size 65536 is not supported",
+          () -> v.header(header(1).setPageSize(65536).build()));
+    }
+
+    @Test
+    void headerMustListTasks() {
+      malformed("header lists no tasks", () -> v.header(header().build()));
+    }
+
+    @Test
+    void moreTasksThanThePolicyAllowsAreForbidden() throws InvalidFrameException {
+      refused(Kind.FORBIDDEN, "this agent restores at most " + POLICY_MAX_TASKS,
+          () -> v.header(header(1, 2, 3, 4).build()));
+      new MigrationValidator(LIMITS, POLICY).header(header(1, 2, 3).build());
+    }
+
+    @Test
+    void headerMustDeclareRss() {
+      malformed("declares no RSS", () -> v.header(header(1).setRssBytes(0).build()));
+    }
+
+    @Test
+    void rssOverTheQuotaIsOverLimit() {
+      refused(Kind.OVER_LIMIT, "over this agent's per-migration quota",
+          () -> v.header(header(1).setRssBytes(QUOTA + 1).build()));
+    }
+
+    @Test
+    void rssBeyondSignedRangeIsOverLimitNotNegative() {
+      // uint64 on the wire: 2^64 - 1 arrives as the long -1.
+      for (long huge : new long[] {-1L, Long.MIN_VALUE}) {
+        refused(Kind.OVER_LIMIT, "over this agent's per-migration quota",
+            () -> new MigrationValidator(LIMITS, POLICY).header(header(1).setRssBytes(huge)
+                .build()));
+      }
+    }
+
+    @Test
+    void onlyOneHeader() throws InvalidFrameException {
+      v.header(header(1).build());
+      malformed("header is not valid now (stream is at EXPECT_ROUND)",
+          () -> v.header(header(1).build()));
+    }
+  }
+
+  @Nested
+  class FrameOrder {
+    @Test
+    void nothingBeforeTheHeader() {
+      malformed("pages is not valid now (stream is at EXPECT_HEADER)",
+          () -> pages(zero(1, 0x10000, 1)));
+      malformed("round start is not valid now", () -> v.roundStart(0, false));
+      malformed("image file is not valid now", () -> v.image(piece("core-1.img", 0, 1, true)));
+      malformed("restore request is not valid now", v::restore);
+    }
+
+    @Test
+    void noPagesOrRoundEndOutsideARound() throws InvalidFrameException {
+      v.header(header(1).build());
+      malformed("round end is not valid now (stream is at EXPECT_ROUND)", () -> v.roundEnd(0));
+      v.roundStart(0, false);
+      v.roundEnd(0);
+      malformed("pages is not valid now (stream is at EXPECT_ROUND)",
+          () -> pages(zero(1, 0x10000, 1)));
+    }
+
+    @Test
+    void noRoundStartInsideARound() throws InvalidFrameException {
+      inPrecopy();
+      malformed("round start is not valid now (stream is at IN_ROUND)",
+          () -> v.roundStart(1, false));
+    }
+
+    @Test
+    void noRestoreBeforeTheFinalRoundEnded() throws InvalidFrameException {
+      inPrecopy();
+      malformed("restore request is not valid now (stream is at IN_ROUND)", v::restore);
+      v.roundEnd(0);
+      malformed("restore request is not valid now (stream is at EXPECT_ROUND)", v::restore);
+      v.roundStart(1, true);
+      malformed("restore request is not valid now (stream is at IN_ROUND)", v::restore);
+    }
+
+    @Test
+    void noResumeBeforeTheTreeIsRestored() throws InvalidFrameException {
+      malformed("resume is not valid now (stream is at EXPECT_HEADER)", v::resume);
+      inFinalRound();
+      v.roundEnd(1);
+      malformed("resume is not valid now (stream is at EXPECT_RESTORE)", v::resume);
+      v.restore();
+      malformed("resume is not valid now (stream is at EXPECT_RESTORE)", v::resume);
+    }
+
+    @Test
+    void nothingAfterTheStreamEnded() throws InvalidFrameException {
+      inPrecopy();
+      v.ended();
+      assertEquals(Stage.DONE, v.stage());
+      malformed("pages is not valid now (stream is at DONE)", () -> pages(zero(1, 0x10000, 1)));
+      malformed("resume is not valid now (stream is at DONE)", v::resume);
+    }
+  }
+
+  @Nested
+  class RoundNumbers {
+    @Test
+    void firstRoundIsZero() throws InvalidFrameException {
+      v.header(header(1).build());
+      malformed("round 1 started, expected round 0", () -> v.roundStart(1, false));
+    }
+
+    @Test
+    void roundsCountUpWithoutGapsOrRepeats() throws InvalidFrameException {
+      inPrecopy();
+      v.roundEnd(0);
+      malformed("round 0 started, expected round 1", () -> v.roundStart(0, false));
+      malformed("round 2 started, expected round 1", () -> v.roundStart(2, false));
+      v.roundStart(1, false);
+    }
+
+    @Test
+    void roundEndNamesTheRunningRound() throws InvalidFrameException {
+      inPrecopy();
+      malformed("round 1 ended while round 0 runs", () -> v.roundEnd(1));
+    }
+
+    @Test
+    void finalRoundNeedsAPrecopyRoundBeforeIt() throws InvalidFrameException {
+      v.header(header(1).build());
+      malformed("the final round needs at least one pre-copy round",
+          () -> v.roundStart(0, true));
+    }
+
+    @Test
+    void roundsAreLimited() throws InvalidFrameException {
+      v.header(header(1).build());
+      for (int n = 0; n < MigrationValidator.MAX_ROUNDS; n++) {
+        v.roundStart(n, false);
+        v.roundEnd(n);
+      }
+      malformed("exceeds the limit of " + MigrationValidator.MAX_ROUNDS,
+          () -> v.roundStart(MigrationValidator.MAX_ROUNDS, true));
+    }
+  }
+
+  @Nested
+  class RunsPerTask {
+    @Test
+    void runsOfATaskMustBeSorted() throws InvalidFrameException {
+      inPrecopy();
+      pages(zero(1, 0x20000, 1));
+      malformed("runs must be sorted", () -> pages(zero(1, 0x10000, 1)));
+    }
+
+    @Test
+    void runsOfATaskMustNotOverlap() throws InvalidFrameException {
+      inPrecopy();
+      pages(zero(1, 0x10000, 2));
+      malformed("overlaps or precedes", () -> pages(zero(1, 0x11000, 1)));
+    }
+
+    @Test
+    void adjacentRunsAndOtherTasksAndTheNextRoundAreIndependent() throws InvalidFrameException {
+      inPrecopy();
+      pages(zero(1, 0x10000, 2));
+      pages(zero(1, 0x12000, 1));
+      pages(zero(2, 0x10000, 1));
+      v.roundEnd(0);
+      v.roundStart(1, false);
+      assertDoesNotThrow(() -> pages(zero(1, 0x10000, 1)));
+    }
+
+    @Test
+    void precopyChunkMustBeForATaskOfTheHeader() throws InvalidFrameException {
+      inPrecopy();
+      malformed("chunk for vpid 9, which the header's task list does not name",
+          () -> pages(zero(9, 0x10000, 1)));
+    }
+
+    @Test
+    void finalRoundMayHoldTasksForkedSinceTheHeader() throws InvalidFrameException {
+      inFinalRound();
+      pages(zero(9, 0x10000, 1));
+    }
+
+    @Test
+    void tasksPerRoundAreLimited() throws InvalidFrameException {
+      MigrationValidator roomy = new MigrationValidator(RestoreLimits.defaults(),
+          RestorePolicy.of(RestoreAgentPolicy.getDefaultInstance(), Optional.empty()));
+      roomy.header(header(1).setRssBytes(64L << 20).build());
+      roomy.roundStart(0, false);
+      roomy.roundEnd(0);
+      roomy.roundStart(1, true);
+      for (int vpid = 1; vpid <= MigrationValidator.MAX_TASKS; vpid++) {
+        roomy.pages(zero(vpid, 0x10000, 1), null, 0);
+      }
+      roomy.pages(zero(1, 0x11000, 1), null, 0); // a known task is no new one
+      malformed("more than " + MigrationValidator.MAX_TASKS + " tasks in one round",
+          () -> roomy.pages(zero(MigrationValidator.MAX_TASKS + 1, 0x10000, 1), null, 0));
+    }
+
+    @Test
+    void parentChunkMustBeCoveredByHeldPages() throws InvalidFrameException {
+      inFinalRound();
+      PageRunSet held = new PageRunSet();
+      held.add(0x10000, 0x12000);
+      v.pages(parent(1, 0x10000, 2), held, 0);
+      malformed("refers to pages no earlier round sent",
+          () -> v.pages(parent(1, 0x12000, 1), held, 0));
+      malformed("refers to pages no earlier round sent",
+          () -> v.pages(parent(2, 0x10000, 1), null, 0));
+    }
+
+    @Test
+    void parentChunkReachingPastHeldPagesIsRefused() throws InvalidFrameException {
+      inFinalRound();
+      PageRunSet held = new PageRunSet();
+      held.add(0x10000, 0x12000);
+      malformed("refers to pages no earlier round sent",
+          () -> v.pages(parent(1, 0x11000, 2), held, 0));
+    }
+  }
+
+  @Nested
+  class Budget {
+    @Test
+    void writingOverTheByteBudgetIsOverLimit() throws InvalidFrameException {
+      inPrecopy();
+      pages(present(1, 0, 32));
+      pages(present(1, 32L * PAGE, 32)); // exactly the budget
+      v.roundEnd(0);
+      v.roundStart(1, false);
+      refused(Kind.OVER_LIMIT, "wrote over its budget", () -> pages(present(1, 0, 1)));
+    }
+
+    @Test
+    void imageBytesCountAgainstTheBudget() throws InvalidFrameException {
+      inFinalRound();
+      pages(present(1, 0, 60));
+      v.image(piece("core-1.img", 0, 4 * PAGE, true));
+      refused(Kind.OVER_LIMIT, "wrote over its budget",
+          () -> v.image(piece("mm-1.img", 0, 1, true)));
+    }
+
+    @Test
+    void namingMorePagesInARoundThanTheBudgetHoldsIsOverLimit() throws InvalidFrameException {
+      inPrecopy();
+      pages(zero(1, 0, 64)); // zero pages write nothing, yet count
+      refused(Kind.OVER_LIMIT, "round 0 names over 64 pages", () -> pages(zero(1, 64L * PAGE,
+          1)));
+    }
+
+    @Test
+    void pagesPerRoundStartOverEachRound() throws InvalidFrameException {
+      inPrecopy();
+      pages(zero(1, 0, 64));
+      v.roundEnd(0);
+      v.roundStart(1, false);
+      pages(zero(1, 0, 64));
+    }
+
+    @Test
+    void pagemapRunsOverTheLimitAreOverLimit() throws InvalidFrameException {
+      inPrecopy();
+      v.pages(zero(1, 0x10000, 1), null, MAX_PAGEMAP_ENTRIES - 1);
+      refused(Kind.OVER_LIMIT, "reached " + MAX_PAGEMAP_ENTRIES + " runs",
+          () -> v.pages(zero(1, 0x20000, 1), null, MAX_PAGEMAP_ENTRIES));
+    }
+  }
+
+  @Nested
+  class Images {
+    @Test
+    void imagesOnlyInTheFinalRound() throws InvalidFrameException {
+      inPrecopy();
+      malformed("image files are only valid in the final round",
+          () -> v.image(piece("core-1.img", 0, 1, true)));
+    }
+
+    @Test
+    void namesMustBePlainFileNames() throws InvalidFrameException {
+      inFinalRound();
+      for (String bad : new String[] {"../x", "a/b", "", ".hidden", "x..y", "..", "/etc/passwd",
+          "a\0b", "-rf", "x".repeat(129), "a\\b"}) {
+        malformed("is not a plain file name", () -> v.image(piece(bad, 0, 1, true)));
+      }
+      v.image(piece("x".repeat(128), 0, 1, true));
+    }
+
+    @Test
+    void namesThisAgentWritesAreRefused() throws InvalidFrameException {
+      inFinalRound();
+      for (String reserved : new String[] {"pagemap-1.img", "parent", "restored.pid",
+          "pages-" + MigrationValidator.FIRST_PAGES_ID + ".img"}) {
+        malformed("is reserved", () -> v.image(piece(reserved, 0, 1, true)));
+      }
+    }
+
+    @Test
+    void pieceOverOneMibIsRefused() throws InvalidFrameException {
+      inFinalRound();
+      malformed("piece of 1048577 bytes is over 1048576", () -> v.image(piece("core-1.img", 0,
+          RestoreLimits.MAX_IMAGE_PIECE + 1, false)));
+    }
+
+    @Test
+    void pieceChecksumMustMatch() throws InvalidFrameException {
+      inFinalRound();
+      ImageFileChunk good = piece("core-1.img", 0, 10, true);
+      malformed("checksum mismatch",
+          () -> v.image(good.toBuilder().setCrc32C(good.getCrc32C() + 1).build()));
+    }
+
+    @Test
+    void offsetsMustContinueThePreviousPiece() throws InvalidFrameException {
+      inFinalRound();
+      malformed("piece at offset 3, expected 0", () -> v.image(piece("core-1.img", 3, 10,
+          false)));
+      v.image(piece("core-1.img", 0, 10, false));
+      malformed("piece at offset 5, expected 10", () -> v.image(piece("core-1.img", 5, 10,
+          false)));
+      malformed("piece at offset 20, expected 10", () -> v.image(piece("core-1.img", 20, 10,
+          false)));
+      v.image(piece("core-1.img", 10, 10, true));
+    }
+
+    @Test
+    void oneFileAtATime() throws InvalidFrameException {
+      inFinalRound();
+      v.image(piece("core-1.img", 0, 10, false));
+      malformed("image mm-1.img started before core-1.img was complete",
+          () -> v.image(piece("mm-1.img", 0, 10, true)));
+      v.image(piece("core-1.img", 10, 0, true));
+      v.image(piece("mm-1.img", 0, 10, true));
+    }
+
+    @Test
+    void completeFileGetsNoMorePieces() throws InvalidFrameException {
+      inFinalRound();
+      v.image(piece("core-1.img", 0, 10, true));
+      malformed("image core-1.img was already complete",
+          () -> v.image(piece("core-1.img", 10, 10, true)));
+    }
+
+    @Test
+    void roundCannotEndInTheMiddleOfAFile() throws InvalidFrameException {
+      inFinalRound();
+      v.image(piece("core-1.img", 0, 10, false));
+      malformed("round ended with unfinished image file core-1.img", () -> v.roundEnd(1));
+    }
+
+    @Test
+    void imageFilesAreLimited() throws InvalidFrameException {
+      inFinalRound();
+      for (int i = 0; i < MigrationValidator.MAX_IMAGE_FILES; i++) {
+        v.image(piece("f-" + i, 0, 0, true));
+      }
+      malformed("more than " + MigrationValidator.MAX_IMAGE_FILES + " image files",
+          () -> v.image(piece("one-more", 0, 0, true)));
+    }
   }
 }

@@ -1,0 +1,44 @@
+package io.livemig.dump.memory;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.livemig.common.os.ProcessTree;
+import org.junit.jupiter.api.Test;
+
+class TreeRssTest {
+  static final String ROLLUP = """
+      55d4c6a2b000-7ffd8a1f2000 ---p 00000000 00:00 0                          [rollup]
+      Rss:               12345 kB
+      Pss:                6789 kB
+      Pss_Anon:           1000 kB
+      Shared_Clean:       4000 kB
+      Private_Dirty:      2000 kB
+      Anonymous:          1500 kB
+      SwapPss:               0 kB
+      """;
+
+  @Test
+  void readsTheRssLineInKib() {
+    assertEquals(12345, TreeRss.rssKib(ROLLUP));
+  }
+
+  @Test
+  void ignoresLinesThatOnlyEndInRss() {
+    String rollup = "Pss_Rss:  99 kB\nSwapRss:  77 kB\nRss:  5 kB\n";
+    assertEquals(5, TreeRss.rssKib(rollup));
+  }
+
+  @Test
+  void rollupWithoutRssCountsNothing() {
+    assertEquals(0, TreeRss.rssKib(""));
+    assertEquals(0, TreeRss.rssKib("Pss: 10 kB\n"));
+  }
+
+  @Test
+  void rssOfThisProcessIsItsResidentMemoryInBytes() throws Exception {
+    long bytes = TreeRss.of(ProcessTree.of((int) ProcessHandle.current().pid(), 4096));
+    assertTrue(bytes > 1 << 20, "a JVM is resident in more than 1 MiB: " + bytes);
+    assertEquals(0, bytes % 1024, "whole KiB");
+  }
+}
