@@ -19,9 +19,11 @@ mkdir -p "$dir"
 umask 077
 if [ ! -f "$dir/ca.pem" ]; then
   openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
-    -keyout "$dir/ca.key" -out "$dir/ca.pem" -days "$days" -subj "/O=livemig/CN=livemig CA $domain" \
+    -keyout "$dir/ca.key" -out "$dir/ca.pem.new" -days "$days" \
+    -subj "/O=livemig/CN=livemig CA $domain" \
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
     2>/dev/null
+  mv "$dir/ca.pem.new" "$dir/ca.pem"
 fi
 for peer in "$@"; do
   [[ $peer =~ ^(dump-agent|restore-agent|client)/[A-Za-z0-9._-]+$ ]] \
@@ -29,12 +31,15 @@ for peer in "$@"; do
   role=${peer%%/*} name=${peer#*/}
   id="spiffe://$domain/livemig/$role/$name"
   base="$dir/$role-$name"
-  openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$base.key" \
+  # Written aside and renamed into place, so that a reader never sees half a key or certificate.
+  openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$base.key.new" \
     -out "$base.csr" -subj "/O=livemig/CN=$role $name" 2>/dev/null
   openssl x509 -req -in "$base.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial \
-    -days "$days" -out "$base.pem" -extfile <(printf '%s\n' \
+    -days "$days" -out "$base.pem.new" -extfile <(printf '%s\n' \
       "subjectAltName=critical,URI:$id" "basicConstraints=critical,CA:FALSE" \
       "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth,clientAuth") 2>/dev/null
   rm -f "$base.csr"
+  mv "$base.key.new" "$base.key"
+  mv "$base.pem.new" "$base.pem"
   echo "$id -> $base.pem, $base.key"
 done

@@ -12,6 +12,7 @@ import java.util.List;
  */
 public record Pki(Path dir, String trustDomain) {
   public static final String TRUST_DOMAIN = "livemig.test";
+  private static final Object LOCK = new Object();
 
   public static Pki in(Path dir) {
     return new Pki(dir, TRUST_DOMAIN);
@@ -34,18 +35,23 @@ public record Pki(Path dir, String trustDomain) {
     return "spiffe://" + trustDomain + "/livemig/" + role + "/" + name;
   }
 
-  /** Issues the certificate unless it exists; the CA is made with the first one. */
+  /**
+   * Issues the certificate unless it exists; the CA is made with the first one. Serialized:
+   * tests issue from several threads, and the script keeps its serial number in a file.
+   */
   public Pki issue(String role, String name) throws IOException, InterruptedException {
-    if (Files.exists(cert(role, name))) {
+    synchronized (LOCK) {
+      if (Files.exists(cert(role, name))) {
+        return this;
+      }
+      Process p = new ProcessBuilder(Repo.root().resolve("deploy/make-certs.sh").toString(),
+          dir.toString(), trustDomain, role + "/" + name).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes());
+      if (p.waitFor() != 0) {
+        throw new IOException("make-certs.sh failed: " + out);
+      }
       return this;
     }
-    Process p = new ProcessBuilder(Repo.root().resolve("deploy/make-certs.sh").toString(),
-        dir.toString(), trustDomain, role + "/" + name).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes());
-    if (p.waitFor() != 0) {
-      throw new IOException("make-certs.sh failed: " + out);
-    }
-    return this;
   }
 
   /** The --tls-* flags for a peer, issuing its certificate first. */

@@ -8,11 +8,13 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
+import io.grpc.health.v1.HealthGrpc;
 import java.net.SocketAddress;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.logging.Logger;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
@@ -29,6 +31,20 @@ public final class PeerAuthenticator implements ServerInterceptor {
   @FunctionalInterface
   public interface Authorizer {
     String deny(Peer peer, String fullMethodName);
+
+    /**
+     * The rule both agents follow: without TLS (loopback only) every caller is allowed; with
+     * it, health checks are open to every authenticated peer, the one guarded method to the
+     * identities that policy lets in (it returns why not, or null), and nothing else to anyone.
+     */
+    static String guarding(Peer peer, String method, String guarded,
+        Function<SpiffeId, String> policy) {
+      if (peer.id().isEmpty() || method.startsWith(HealthGrpc.SERVICE_NAME + "/")) {
+        return null;
+      }
+      return method.equals(guarded) ? policy.apply(peer.id().get())
+          : "no policy covers " + method;
+    }
   }
 
   private final boolean tls;

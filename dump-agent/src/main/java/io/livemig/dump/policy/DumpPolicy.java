@@ -1,6 +1,5 @@
 package io.livemig.dump.policy;
 
-import io.grpc.health.v1.HealthGrpc;
 import io.livemig.common.security.IdentityPattern;
 import io.livemig.common.security.Peer;
 import io.livemig.common.security.PeerAuthenticator;
@@ -81,16 +80,11 @@ public final class DumpPolicy implements PeerAuthenticator.Authorizer {
 
   @Override
   public String deny(Peer peer, String method) {
-    if (peer.id().isEmpty()) {
-      return null;
-    }
-    SpiffeId id = peer.id().get();
-    if (method.startsWith(HealthGrpc.SERVICE_NAME + "/")) {
-      return null;
-    }
-    if (!method.equals(DumpServiceGrpc.getMigrateMethod().getFullMethodName())) {
-      return "no policy covers " + method;
-    }
+    return PeerAuthenticator.Authorizer.guarding(peer, method,
+        DumpServiceGrpc.getMigrateMethod().getFullMethodName(), this::denyMigrate);
+  }
+
+  private String denyMigrate(SpiffeId id) {
     for (Grant g : clients) {
       if (g.who().matches(id) && g.allow().contains(Permission.MIGRATE)) {
         return null;

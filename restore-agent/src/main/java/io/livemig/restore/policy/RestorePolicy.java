@@ -1,6 +1,5 @@
 package io.livemig.restore.policy;
 
-import io.grpc.health.v1.HealthGrpc;
 import io.livemig.common.security.IdentityPattern;
 import io.livemig.common.security.Peer;
 import io.livemig.common.security.PeerAuthenticator;
@@ -63,16 +62,11 @@ public final class RestorePolicy implements PeerAuthenticator.Authorizer {
 
   @Override
   public String deny(Peer peer, String method) {
-    if (peer.id().isEmpty()) {
-      return null;
-    }
-    SpiffeId id = peer.id().get();
-    if (method.startsWith(HealthGrpc.SERVICE_NAME + "/")) {
-      return null;
-    }
-    if (!method.equals(RestoreServiceGrpc.getMigrateMethod().getFullMethodName())) {
-      return "no policy covers " + method;
-    }
+    return PeerAuthenticator.Authorizer.guarding(peer, method,
+        RestoreServiceGrpc.getMigrateMethod().getFullMethodName(), this::denySource);
+  }
+
+  private String denySource(SpiffeId id) {
     for (IdentityPattern p : sources) {
       if (p.matches(id)) {
         return null;
