@@ -29,10 +29,10 @@ import java.security.GeneralSecurityException;
 import java.util.Iterator;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine;
 
 /** {@code migrate --from HOST:PORT --to HOST:PORT --pid PID}: one migration, with a report. */
 @Command(name = "migrate", mixinStandardHelpOptions = true,

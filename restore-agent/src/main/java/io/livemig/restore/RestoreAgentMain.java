@@ -23,10 +23,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine;
 
 /** The restore agent: receives migrations and restores them with CRIU on this host. */
 @Command(name = "restore-agent", mixinStandardHelpOptions = true,

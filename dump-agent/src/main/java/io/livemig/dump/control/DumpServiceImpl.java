@@ -36,10 +36,10 @@ import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Scope;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.logging.Logger;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
 
 /** The control API: runs one migration per call and streams its progress back. */
 public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {

@@ -1,10 +1,10 @@
 package io.livemig.dump.migration;
 
+import io.livemig.dump.DumpAgentConfig;
 import io.livemig.dump.convergence.DowntimeModel;
 import io.livemig.dump.convergence.StopRule;
 import io.livemig.proto.MigrateOptions;
 import io.livemig.proto.TrackerKind;
-import io.livemig.dump.DumpAgentConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 

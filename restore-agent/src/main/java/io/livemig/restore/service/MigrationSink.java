@@ -1,6 +1,7 @@
 package io.livemig.restore.service;
 
 import io.livemig.common.criu.CriuException;
+import io.livemig.common.images.ImageFormatException;
 import io.livemig.common.os.LibC;
 import io.livemig.common.os.ProcessTree;
 import io.livemig.proto.Accepted;
@@ -13,7 +14,6 @@ import io.livemig.proto.RestoreResult;
 import io.livemig.proto.Resumed;
 import io.livemig.proto.RoundCommitted;
 import io.livemig.restore.criu.CriuRestorer;
-import io.livemig.common.images.ImageFormatException;
 import io.livemig.restore.images.DiskReservations;
 import io.livemig.restore.images.DumpedTree;
 import io.livemig.restore.images.ImageFiles;
