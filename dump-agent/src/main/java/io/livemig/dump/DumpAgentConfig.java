@@ -11,9 +11,12 @@ import java.time.Duration;
  *
  * @param frozenDeadline the longest a source tree may stay frozen: if the handoff has not
  *     committed by then, the destination is aborted and the source resumed
+ * @param maxMigrations migrations run at once; each holds a thread, a 4 MiB read buffer and
+ *     its page ledger
  */
 public record DumpAgentConfig(InetSocketAddress address, Path workDir, boolean keepDump,
-    TransportSecurity security, DumpPolicy policy, Duration frozenDeadline) {
+    TransportSecurity security, DumpPolicy policy, Duration frozenDeadline, int maxMigrations) {
 
   public static final Duration DEFAULT_FROZEN_DEADLINE = Duration.ofSeconds(60);
+  public static final int DEFAULT_MAX_MIGRATIONS = 4;
 }

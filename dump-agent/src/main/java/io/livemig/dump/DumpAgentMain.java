@@ -44,6 +44,10 @@ public final class DumpAgentMain implements Callable<Integer> {
       + " the source resumed.")
   Duration frozenDeadline = DumpAgentConfig.DEFAULT_FROZEN_DEADLINE;
 
+  @Option(names = "--max-migrations", description = "Migrations run at once (default"
+      + " ${DEFAULT-VALUE}); more are refused with RESOURCE_EXHAUSTED.")
+  int maxMigrations = DumpAgentConfig.DEFAULT_MAX_MIGRATIONS;
+
   @Mixin
   AgentOptions agent;
 
@@ -58,7 +62,7 @@ public final class DumpAgentMain implements Callable<Integer> {
     DumpPolicy policy = DumpPolicy.of(PolicyFile.load(agent.policy(),
         DumpAgentPolicy.newBuilder()).build(), security.self());
     Server server = start(Telemetry.fromEnvironment("dump-agent"), c, new DumpAgentConfig(
-        agent.address(port), workDir, keepDump, security, policy, frozenDeadline));
+        agent.address(port), workDir, keepDump, security, policy, frozenDeadline, maxMigrations));
     // An agent stopped in the middle of a migration must not leave a frozen tree behind.
     Runtime.getRuntime().addShutdownHook(new Thread(MigrationSession::resumeFrozenSources,
         "resume-frozen-sources"));

@@ -70,7 +70,7 @@ class OneTracePerMigrationIT {
     Server dump = DumpAgentMain.start(otel, criu, new DumpAgentConfig(
         new InetSocketAddress(LocalCluster.HOST, 0), dir.resolve("dump"), false, dumpTls,
         DumpPolicy.of(DumpAgentPolicy.getDefaultInstance(), dumpTls.self()),
-        DumpAgentConfig.DEFAULT_FROZEN_DEADLINE));
+        DumpAgentConfig.DEFAULT_FROZEN_DEADLINE, DumpAgentConfig.DEFAULT_MAX_MIGRATIONS));
     int restored = -1;
     try (Workload workload = Workload.memload(Repo.memload(), dir.resolve("w"), 32, 2, "hot")) {
       LocalCluster.CliRun run = LocalCluster.runCli(otel, "127.0.0.1:" + dump.getPort(),

@@ -231,11 +231,23 @@ class RestoreAgentLimitsIT {
     slowCriu.toFile().setExecutable(true);
     String real = io.livemig.common.criu.Criu.locate(null).executable().toString();
     Path root = dir.resolve("slow");
+    ExecutorService pool = Executors.newSingleThreadExecutor();
     try (LocalCluster slow = LocalCluster.builder(root).restoreArgs("--criu", slowCriu.toString())
-            .restoreEnv("LIVEMIG_REAL_CRIU", real).start();
+            .restoreEnv("LIVEMIG_REAL_CRIU", real).dumpArgs("--max-migrations", "1").start();
         Workload workload = Workload.memload(Repo.memload(), dir.resolve("w-slow"), 32, 2,
+            "uniform");
+        Workload second = Workload.memload(Repo.memload(), dir.resolve("w-second"), 8, 1,
             "uniform")) {
-      LocalCluster.CliRun run = slow.migrate(workload.pid(), "--max-frozen-ms", "3000");
+      Future<LocalCluster.CliRun> first = pool.submit(() -> slow.migrate(workload.pid(),
+          "--max-frozen-ms", "3000"));
+      Path log = root.resolve("restore-agent.log");
+      awaitLine(log, Pattern.compile("migration stream from"));
+      LocalCluster.CliRun refused = slow.migrate(second.pid());
+      assertTrue(refused.output().contains("RESOURCE_EXHAUSTED")
+          && refused.output().contains("limit of 1 migrations"), refused.output());
+      SourceResumedOnFailureIT.assertSourceRunsIntact(second);
+
+      LocalCluster.CliRun run = first.get(5, TimeUnit.MINUTES);
       System.out.print(run.output());
       assertNotEquals(0, run.exitCode());
       assertTrue(run.output().contains("frozen-phase deadline of 3000 ms passed while waiting"
@@ -244,15 +256,7 @@ class RestoreAgentLimitsIT {
       SourceResumedOnFailureIT.assertSourceRunsIntact(workload);
 
       // The destination finishes its slow restore, then reads the abort and kills its copy.
-      Path log = root.resolve("restore-agent.log");
-      Pattern killed = Pattern.compile("restored copy of pid (\\d+) killed");
-      Instant deadline = Instant.now().plusSeconds(90);
-      Matcher m = killed.matcher("");
-      while (Instant.now().isBefore(deadline) && !(m = killed.matcher(Files.readString(log)))
-          .find()) {
-        Thread.sleep(200);
-      }
-      assertTrue(m.find(0), "the late copy was killed: " + Files.readString(log));
+      Matcher m = awaitLine(log, Pattern.compile("restored copy of pid (\\d+) killed"));
       int copy = Integer.parseInt(m.group(1));
       Instant gone = Instant.now().plusSeconds(10);
       while (Workload.alive(copy) && Instant.now().isBefore(gone)) {
@@ -260,7 +264,21 @@ class RestoreAgentLimitsIT {
       }
       assertFalse(Workload.alive(copy), "only the source runs");
       assertTrue(Workload.alive(workload.pid()));
+    } finally {
+      pool.shutdownNow();
     }
+  }
+
+  static Matcher awaitLine(Path log, Pattern line) throws Exception {
+    Instant deadline = Instant.now().plusSeconds(90);
+    while (Instant.now().isBefore(deadline)) {
+      Matcher m = line.matcher(Files.readString(log));
+      if (m.find()) {
+        return m;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("no '" + line + "' in " + log + ": " + Files.readString(log));
   }
 
   static void awaitEmpty(Path images) throws Exception {

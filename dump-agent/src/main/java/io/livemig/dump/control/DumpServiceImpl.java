@@ -38,6 +38,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
@@ -48,6 +49,7 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
   private final Tracer tracer;
   private final Criu criu;
   private final DumpAgentConfig config;
+  private final Semaphore slots;
   private final ConcurrentHashMap<Integer, String> busy = new ConcurrentHashMap<>();
   private final Set<String> idsInUse = ConcurrentHashMap.newKeySet();
 
@@ -56,6 +58,7 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
     this.tracer = otel.getTracer(Telemetry.INSTRUMENTATION);
     this.criu = criu;
     this.config = config;
+    this.slots = new Semaphore(config.maxMigrations());
   }
 
   @Override
@@ -107,7 +110,15 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
           .asRuntimeException());
       return;
     }
+    if (!slots.tryAcquire()) {
+      idsInUse.remove(id);
+      out.onError(Status.RESOURCE_EXHAUSTED.withDescription("the dump agent already runs its"
+          + " limit of " + config.maxMigrations() + " migrations; retry later; nothing was done"
+          + " to pid " + request.getPid()).asRuntimeException());
+      return;
+    }
     if (busy.putIfAbsent(request.getPid(), id) != null) {
+      slots.release();
       idsInUse.remove(id);
       out.onError(Status.ALREADY_EXISTS.withDescription("pid " + request.getPid()
           + " is already being migrated (" + busy.get(request.getPid()) + ")")
@@ -151,6 +162,7 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
           + "; the source was not touched").asRuntimeException());
     } finally {
       span.end();
+      slots.release();
       busy.remove(request.getPid());
       idsInUse.remove(id);
       if (channel != null) {
