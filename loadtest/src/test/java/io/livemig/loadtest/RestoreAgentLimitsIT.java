@@ -232,6 +232,7 @@ class RestoreAgentLimitsIT {
     String real = io.livemig.common.criu.Criu.locate(null).executable().toString();
     Path root = dir.resolve("slow");
     ExecutorService pool = Executors.newSingleThreadExecutor();
+    int copy = -1;
     try (LocalCluster slow = LocalCluster.builder(root).restoreArgs("--criu", slowCriu.toString())
             .restoreEnv("LIVEMIG_REAL_CRIU", real).dumpArgs("--max-migrations", "1").start();
         Workload workload = Workload.memload(Repo.memload(), dir.resolve("w-slow"), 32, 2,
@@ -257,7 +258,7 @@ class RestoreAgentLimitsIT {
 
       // The destination finishes its slow restore, then reads the abort and kills its copy.
       Matcher m = awaitLine(log, Pattern.compile("restored copy of pid (\\d+) killed"));
-      int copy = Integer.parseInt(m.group(1));
+      copy = Integer.parseInt(m.group(1));
       Instant gone = Instant.now().plusSeconds(10);
       while (Workload.alive(copy) && Instant.now().isBefore(gone)) {
         Thread.sleep(20);
@@ -266,6 +267,9 @@ class RestoreAgentLimitsIT {
       assertTrue(Workload.alive(workload.pid()));
     } finally {
       pool.shutdownNow();
+      if (copy > 0) {
+        Workload.kill(copy);
+      }
     }
   }
 
