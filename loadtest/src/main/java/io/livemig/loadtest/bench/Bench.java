@@ -3,6 +3,7 @@ package io.livemig.loadtest.bench;
 import io.livemig.common.criu.Criu;
 import io.livemig.loadtest.LocalCluster;
 import io.livemig.loadtest.Repo;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
@@ -17,9 +18,9 @@ import picocli.CommandLine;
 
 /**
  * The benchmark: migrations between two test hosts on this machine, next to CRIU stop-and-copy,
- * iperf3 and a raw memory read on the same workload and link; writes results.json, report.md and
- * plots. Needs root, CRIU (deploy/install-criu.sh), iperf3, nc and memcached
- * (deploy/prepare-host.sh).
+ * iperf3 and a raw memory read on the same workload and link, and what TLS costs on each link;
+ * writes results.json, report.md and plots. Needs root, CRIU (deploy/install-criu.sh), iperf3, nc
+ * and memcached (deploy/prepare-host.sh).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Live-migration benchmark on two network-namespace hosts.")
@@ -80,6 +81,15 @@ public final class Bench implements Callable<Integer> {
     return cases;
   }
 
+  @Option(names = "--tls-runs", description = "Runs with TLS and as many without, per link, for"
+      + " the TLS cost (default ${DEFAULT-VALUE}).")
+  int tlsRuns = 3;
+
+  /** The case the TLS cost is measured on: the quick case, or the one the targets use. */
+  BenchCase tlsCase(long link) {
+    return quick ? cases(link).get(0) : new BenchCase(1024, 16, BenchCase.UNIFORM, link);
+  }
+
   @Override
   public Integer call() throws Exception {
     Path dir = out != null ? out : quick ? Files.createTempDirectory("livemig-bench")
@@ -90,11 +100,12 @@ public final class Bench implements Callable<Integer> {
     Path tmpfs = Path.of("/dev/shm", "livemig-bench-" + tag);
     Criu criu = Criu.locate(null);
     List<CaseResult> results = new ArrayList<>();
+    List<TlsComparison> tlsCosts = new ArrayList<>();
     Map<Long, Double> linkRates = new LinkedHashMap<>();
     long started = System.nanoTime();
     try (TwoHosts hosts = TwoHosts.create(tag);
         BenchCluster cluster = BenchCluster.start(hosts, work, tmpfs, true)) {
-      CaseRunner runner = new CaseRunner(hosts, cluster, criu, work, tmpfs);
+      CaseRunner runner = new CaseRunner(hosts, criu, work, tmpfs);
       // Ctrl-C: ends the processes the run started, then makes sure the namespaces are gone
       // (ending the processes may have cut short TwoHosts' own hook).
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -104,25 +115,28 @@ public final class Bench implements Callable<Integer> {
         hosts.close();
       }, "bench-cleanup"));
       HostMemory.warm(tmpfs, 16 << 10);
-      runner.warmUp(warmUps);
+      runner.warmUp(cluster, warmUps);
       for (long link : quick ? List.of(0L) : links) {
         hosts.shape(link);
         double linkRate = Baselines.iperf3(hosts, 3);
         linkRates.put(link, linkRate);
         for (BenchCase c : cases(link)) {
           System.out.printf("%s ...%n", c.label());
-          CaseResult r = runner.run(c, linkRate, true);
+          CaseResult r = runner.run(c, cluster, linkRate, true);
           results.add(r);
           System.out.println(Report.summaryLine(r));
           // Rewritten after every case: an interrupted sweep still leaves a report of its part.
-          Report.write(dir, results, linkRates, criu, (System.nanoTime() - started) / 1e9);
+          Report.write(dir, results, tlsCosts, linkRates, criu,
+              (System.nanoTime() - started) / 1e9);
         }
+        tlsCosts.add(compareTls(runner, hosts, cluster, work, tmpfs, tlsCase(link), linkRate));
+        Report.write(dir, results, tlsCosts, linkRates, criu, (System.nanoTime() - started) / 1e9);
       }
     } finally {
       LocalCluster.deleteTree(tmpfs);
       LocalCluster.deleteTree(work);
     }
-    Report.write(dir, results, linkRates, criu, (System.nanoTime() - started) / 1e9);
+    Report.write(dir, results, tlsCosts, linkRates, criu, (System.nanoTime() - started) / 1e9);
     System.out.println("report: " + dir.resolve("report.md"));
     return 0;
   }
@@ -136,4 +150,32 @@ public final class Bench implements Callable<Integer> {
   @Option(names = "--warm-ups", description = "Unmeasured migrations before the cases"
       + " (default ${DEFAULT-VALUE}).")
   int warmUps = 10;
+
+  /**
+   * Migrates case c by the TLS agents and by plaintext ones, in turns. The plaintext agents live
+   * only for this, so that the other cases run next to one pair of agents, as before; they get
+   * the same warm-ups, or their cold JIT would make plaintext look slow.
+   */
+  private TlsComparison compareTls(CaseRunner runner, TwoHosts hosts, BenchCluster tls,
+      Path work, Path tmpfs, BenchCase c, double linkRate)
+      throws IOException, InterruptedException {
+    List<CaseResult> withTls = new ArrayList<>();
+    List<CaseResult> plaintext = new ArrayList<>();
+    try (BenchCluster plain = BenchCluster.start(hosts,
+        Files.createDirectories(work.resolve("plaintext")), tmpfs.resolve("plaintext"), false)) {
+      runner.warmUp(plain, warmUps);
+      for (int i = 0; i < tlsRuns; i++) {
+        // Each pair in the other order than the one before: drift during the comparison (the
+        // other load on the machine, its memory) then falls on both alike.
+        for (BenchCluster agents : i % 2 == 0 ? List.of(tls, plain) : List.of(plain, tls)) {
+          System.out.printf("%s, %s %d/%d ...%n", c.label(), agents == tls ? "TLS" : "plaintext",
+              i + 1, tlsRuns);
+          CaseResult r = runner.run(c, agents, linkRate, false);
+          System.out.println(Report.summaryLine(r));
+          (agents == tls ? withTls : plaintext).add(r);
+        }
+      }
+    }
+    return new TlsComparison(c, withTls, plaintext);
+  }
 }

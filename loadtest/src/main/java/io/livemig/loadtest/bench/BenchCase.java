@@ -1,5 +1,8 @@
 package io.livemig.loadtest.bench;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 /**
  * One point of the sweep: workload size and dirtying, and the link between the hosts. The
  * pattern is memload's (uniform, hot, seq), or {@link #MEMCACHED}: then the size is the data
@@ -13,6 +16,16 @@ public record BenchCase(int rssMib, double dirtyMibPerSec, String pattern, long 
   public String link() {
     return linkMbit == 0 ? "unshaped" : linkMbit >= 1000 && linkMbit % 1000 == 0
         ? linkMbit / 1000 + " Gbit/s" : linkMbit + " Mbit/s";
+  }
+
+  /** Plain data for the JSON report. */
+  public Map<String, Object> toMap() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("rss_mib", rssMib);
+    m.put("dirty_mib_per_s", dirtyMibPerSec);
+    m.put("pattern", pattern);
+    m.put("link_mbit", linkMbit);
+    return m;
   }
 
   public String label() {

@@ -18,8 +18,12 @@ import java.util.concurrent.TimeUnit;
  * migrate CLI run on hostA as its own process, as an operator would run it there.
  */
 public final class BenchCluster implements AutoCloseable {
-  static final int DUMP_PORT = 7701;
-  static final int RESTORE_PORT = 7702;
+  /**
+   * The dump agent's port; the restore agent's is the next. Plaintext agents use others, so that
+   * they can run next to the TLS ones and the comparison can interleave the two.
+   */
+  private static final int TLS_PORTS = 7701;
+  private static final int PLAINTEXT_PORTS = 7711;
 
   private final TwoHosts hosts;
   private final Path dir;
@@ -38,6 +42,7 @@ public final class BenchCluster implements AutoCloseable {
 
   /**
    * Images on tmpfs on both sides, like CRIU's baseline, so storage is not what is measured.
+   * Each cluster needs a dir and tmpfsDir of its own: its logs and images live there.
    *
    * @param tls mutual TLS between all three, as in production; otherwise plaintext, which the
    *     agents allow on the benchmark's 198.18.0.0/15 addresses, to measure what TLS costs
@@ -45,20 +50,21 @@ public final class BenchCluster implements AutoCloseable {
   public static BenchCluster start(TwoHosts hosts, Path dir, Path tmpfsDir, boolean tls)
       throws IOException, InterruptedException {
     Path repo = Repo.root();
+    int ports = tls ? TLS_PORTS : PLAINTEXT_PORTS;
     Pki pki = Pki.in(dir.resolve("pki"));
     Path policy = Files.writeString(dir.resolve("restore-policy.json"),
         LocalCluster.RESTORE_ROOT_POLICY);
     List<String> rArgs = new ArrayList<>(List.of("--images-dir",
         tmpfsDir.resolve("restore-images").toString(), "--policy", policy.toString()));
     rArgs.addAll(security(tls, pki, "restore-agent", hosts.hostB().address()));
-    AgentProcess restore = AgentProcess.start("restore-agent", hosts.hostB(), RESTORE_PORT,
+    AgentProcess restore = AgentProcess.start("restore-agent", hosts.hostB(), ports + 1,
         repo.resolve("restore-agent/target/restore-agent.jar"), dir.resolve("restore-agent.log"),
         rArgs, Map.of());
     try {
       List<String> dArgs = new ArrayList<>(List.of("--work-dir",
           tmpfsDir.resolve("dump-work").toString()));
       dArgs.addAll(security(tls, pki, "dump-agent", hosts.hostA().address()));
-      AgentProcess dump = AgentProcess.start("dump-agent", hosts.hostA(), DUMP_PORT,
+      AgentProcess dump = AgentProcess.start("dump-agent", hosts.hostA(), ports,
           repo.resolve("dump-agent/target/dump-agent.jar"), dir.resolve("dump-agent.log"),
           dArgs, Map.of());
       return new BenchCluster(hosts, dir, dump, restore, security(tls, pki, "client", "bench"));

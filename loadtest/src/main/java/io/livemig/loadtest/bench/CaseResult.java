@@ -35,11 +35,7 @@ public record CaseResult(BenchCase benchCase, MigrationReport ours, long oursHea
 
   /** Plain data for the JSON report. */
   public Map<String, Object> toMap() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("rss_mib", benchCase.rssMib());
-    m.put("dirty_mib_per_s", benchCase.dirtyMibPerSec());
-    m.put("pattern", benchCase.pattern());
-    m.put("link_mbit", benchCase.linkMbit());
+    Map<String, Object> m = benchCase.toMap();
     Map<String, Object> o = new LinkedHashMap<>();
     o.put("success", ours.getSuccess());
     o.put("error", ours.getError());

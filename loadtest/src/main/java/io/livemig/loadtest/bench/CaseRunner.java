@@ -13,16 +13,15 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Runs one {@link BenchCase} on the two hosts: our migration of a fresh workload, then CRIU
- * stop-and-copy of another fresh one, both over the same shaped link, each restored copy
- * checking all its pages before it is ended.
+ * Runs one {@link BenchCase} on the two hosts: our migration of a fresh workload with the given
+ * agents, then CRIU stop-and-copy of another fresh one, both over the same shaped link, each
+ * restored copy checking all its pages before it is ended.
  */
 public final class CaseRunner {
   /** The workload runs this long before a migration starts, so that it is dirtying steadily. */
   static final Duration SETTLE = Duration.ofSeconds(1);
 
   private final TwoHosts hosts;
-  private final BenchCluster cluster;
   private final Criu criu;
   private final Path dir;
   private final Path tmpfs;
@@ -30,15 +29,15 @@ public final class CaseRunner {
   private final Set<Integer> liveCopies = ConcurrentHashMap.newKeySet();
 
   /** @param tmpfs a tmpfs folder of this run's own, for {@link HostMemory#warm} */
-  public CaseRunner(TwoHosts hosts, BenchCluster cluster, Criu criu, Path dir, Path tmpfs) {
+  public CaseRunner(TwoHosts hosts, Criu criu, Path dir, Path tmpfs) {
     this.hosts = hosts;
-    this.cluster = cluster;
     this.criu = criu;
     this.dir = dir;
     this.tmpfs = tmpfs;
   }
 
-  public CaseResult run(BenchCase c, double linkBytesPerSecond, boolean withCriu)
+  public CaseResult run(BenchCase c, BenchCluster cluster, double linkBytesPerSecond,
+      boolean withCriu)
       throws IOException, InterruptedException {
     hosts.shape(c.linkMbit());
     Path wdir = dir.resolve("case-" + (++runs));
@@ -131,7 +130,7 @@ public final class CaseRunner {
    * Small unmeasured migrations (Bench's --warm-ups); their restored copies are tracked like the
    * measured ones until ended.
    */
-  void warmUp(int count) throws IOException, InterruptedException {
+  void warmUp(BenchCluster cluster, int count) throws IOException, InterruptedException {
     for (int i = 0; i < count; i++) {
       try (Workload w = Workload.memloadTree(hosts.hostA(), Repo.memload(),
           dir.resolve("warm-up-" + i), 1, 128, 16, BenchCase.UNIFORM)) {

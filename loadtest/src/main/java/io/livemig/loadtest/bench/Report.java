@@ -16,19 +16,30 @@ import java.util.function.ToDoubleFunction;
 final class Report {
   private static final double MIB = 1 << 20;
 
+  private static final String TLS_COST_METHOD = "On each link, one case is migrated by the"
+      + " TLS agents and by a second pair started with --insecure-plaintext, on other ports, for"
+      + " this comparison only and warmed up like the first (--warm-ups; the TLS agents have also"
+      + " run the link's cases by then). The two take turns, each pair of runs in the other order"
+      + " than the one before, so that drift falls on both alike. Each run is a fresh workload"
+      + " with memory warmed right before it, as in the other cases. Figures: median"
+      + " (lowest-highest) over the runs that succeeded; ratio and difference are between the"
+      + " medians.\n\n";
+
   private Report() {}
 
   static String summaryLine(CaseResult r) {
     return String.format("  ours: %s, downtime %.3f s (heartbeat %.3f s), total %.2f s, %d rounds,"
-            + " round 0 %.0f MiB/s, wire/RSS %.3f; CRIU stop-and-copy downtime %.3f s; %s",
+            + " round 0 %.0f MiB/s, wire/RSS %.3f; %s%s",
         r.ours().getSuccess() ? "ok" : "FAILED " + r.ours().getError(),
         r.ours().getDowntimeUs() / 1e6, r.oursHeartbeatGapNanos() / 1e9,
         r.ours().getTotalTimeUs() / 1e6, r.ours().getRounds(), r.round0BytesPerSecond() / MIB,
-        r.wireToRss(), r.criu() == null ? 0 : r.criu().downtimeNanos() / 1e9, r.oursVerify());
+        r.wireToRss(), r.criu() == null ? "" : String.format(
+            "CRIU stop-and-copy downtime %.3f s; ", r.criu().downtimeNanos() / 1e9),
+        r.oursVerify());
   }
 
-  static Map<String, Object> json(List<CaseResult> results, Map<Long, Double> linkRates,
-      Criu criu) {
+  static Map<String, Object> json(List<CaseResult> results, List<TlsComparison> tlsCosts,
+      Map<Long, Double> linkRates, Criu criu) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("date", ZonedDateTime.now().toString());
     m.put("machine", Machine.describe(criu));
@@ -36,12 +47,14 @@ final class Report {
     linkRates.forEach((k, v) -> links.put(k == 0 ? "unshaped" : k + " Mbit/s", v));
     m.put("iperf3_bytes_per_s", links);
     m.put("cases", results.stream().map(CaseResult::toMap).toList());
+    m.put("tls_cost", tlsCosts.stream().map(TlsComparison::toMap).toList());
     return m;
   }
 
-  static void write(Path dir, List<CaseResult> results, Map<Long, Double> linkRates, Criu criu,
-      double seconds) throws IOException {
-    Files.writeString(dir.resolve("results.json"), Json.write(json(results, linkRates, criu)));
+  static void write(Path dir, List<CaseResult> results, List<TlsComparison> tlsCosts,
+      Map<Long, Double> linkRates, Criu criu, double seconds) throws IOException {
+    Files.writeString(dir.resolve("results.json"),
+        Json.write(json(results, tlsCosts, linkRates, criu)));
     List<String> plots = plots(dir, results);
     StringBuilder md = new StringBuilder();
     md.append("# Live-migration benchmark\n\n");
@@ -54,7 +67,9 @@ final class Report {
         + " rate (uniform: random pages; hot: 90% of writes to 10% of the pages; seq: sequential"
         + " sweeps), and memcached (Debian's) holding the given MiB of 1 KiB items while its"
         + " client sets random items at the given rate; after a migration the client reads every"
-        + " item back. Images on tmpfs on both sides. The agents were warmed up by unmeasured"
+        + " item back. Images on tmpfs on both sides. The agents and the migrate CLI speak mutual"
+        + " TLS, as in production, but for the plaintext runs of \"TLS cost\"."
+        + " The agents were warmed up by unmeasured"
         + " 128 MiB migrations first (--warm-ups). Right before each tool's migration, the memory"
         + " it will newly use was written and freed once: this VM hands freed memory back to the"
         + " hypervisor within 20-45 s, which backs it again lazily; this would otherwise favour"
@@ -63,7 +78,8 @@ final class Report {
         + " end of warming to the restored copy running."
         + " CRIU stop-and-copy = `criu dump --page-server` to `criu page-server` on hostB, the"
         + " other images through tar|nc, `criu restore -d`.\n\n");
-    md.append("## Targets\n\n").append(Targets.table(results, linkRates)).append('\n');
+    md.append("## Targets\n\n").append(Targets.table(results, tlsCosts, linkRates))
+        .append('\n');
     md.append("## All cases\n\n");
     md.append("| RSS | dirty MiB/s | pattern | link | iperf3 MiB/s | rounds | round 0 MiB/s | total s |"
         + " downtime s (agents / heartbeat) | CRIU downtime s (tools / heartbeat) | ratio |"
@@ -87,11 +103,33 @@ final class Report {
           r.restoreAgent().peakRssBytes() / MIB,
           r.oursVerify().startsWith("verify OK") ? "OK" : r.oursVerify()));
     }
+    if (!tlsCosts.isEmpty()) {
+      md.append("\n## TLS cost\n\n").append(TLS_COST_METHOD).append(tlsCostTable(tlsCosts));
+    }
     md.append("\n## Plots\n\n");
     for (String p : plots) {
       md.append("![").append(p).append("](").append(p).append(")\n\n");
     }
     Files.writeString(dir.resolve("report.md"), md.toString());
+  }
+
+  /** A row a comparison: each side's median (lowest-highest), and how the medians compare. */
+  static String tlsCostTable(List<TlsComparison> tlsCosts) {
+    StringBuilder b = new StringBuilder("| link | case | runs TLS / plaintext |"
+        + " round 0 MiB/s TLS | round 0 MiB/s plaintext | TLS / plaintext |"
+        + " downtime s TLS | downtime s plaintext | TLS - plaintext |\n"
+        + "|---|---|---|---|---|---|---|---|---|\n");
+    for (TlsComparison c : tlsCosts) {
+      BenchCase bc = c.benchCase();
+      b.append(String.format("| %s | %d MiB, %s %.0f MiB/s | %d / %d | %s | %s | %.0f%% | %s | %s"
+              + " | %+.3f s |%n", bc.link(), bc.rssMib(), bc.pattern(), bc.dirtyMibPerSec(),
+          c.tls(TlsComparison.ROUND0).n(), c.plaintext(TlsComparison.ROUND0).n(),
+          c.tls(TlsComparison.ROUND0).show("%.0f", MIB),
+          c.plaintext(TlsComparison.ROUND0).show("%.0f", MIB), 100 * c.throughputRatio(),
+          c.tls(TlsComparison.DOWNTIME).show("%.3f", 1),
+          c.plaintext(TlsComparison.DOWNTIME).show("%.3f", 1), c.downtimeDifference()));
+    }
+    return b.toString();
   }
 
   private static List<String> plots(Path dir, List<CaseResult> results) throws IOException {

@@ -80,12 +80,16 @@ class BenchHarnessIT {
   void reportIsWrittenWithTargetsTablesAndPlots() throws Exception {
     // Rendering only: the figures come from a recorded case, not from a run.
     CaseResult r = RecordedCase.oneGibOverOneGbit();
-    Report.write(dir, List.of(r, RecordedCase.withRss(r, 4096)), java.util.Map.of(1000L, 1.17e8),
-        Criu.locate(null), 1.0);
+    Report.write(dir, List.of(r, RecordedCase.withRss(r, 4096)),
+        List.of(RecordedCase.tlsComparison(1000, 0.97)),
+        java.util.Map.of(1000L, 1.17e8), Criu.locate(null), 1.0);
     String md = Files.readString(dir.resolve("report.md"));
     assertTrue(md.contains("| downtime, 1 GiB at 16 MiB/s over 1 Gbit/s"), md);
     assertTrue(md.contains("| 4096 MiB |"), md);
+    assertTrue(md.contains("## TLS cost"), md);
     assertTrue(Files.size(dir.resolve("downtime-vs-rss.png")) > 1000);
-    assertTrue(Files.readString(dir.resolve("results.json")).contains("\"downtime_ratio_to_criu\""));
+    String json = Files.readString(dir.resolve("results.json"));
+    assertTrue(json.contains("\"downtime_ratio_to_criu\""), json);
+    assertTrue(json.contains("\"tls_cost\""), json);
   }
 }

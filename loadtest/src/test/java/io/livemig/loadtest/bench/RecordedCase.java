@@ -2,6 +2,7 @@ package io.livemig.loadtest.bench;
 
 import io.livemig.proto.MigrationReport;
 import io.livemig.proto.RoundReport;
+import java.util.List;
 
 /** A case result with fixed figures, for testing the report's rendering. */
 final class RecordedCase {
@@ -28,7 +29,40 @@ final class RecordedCase {
 
   /** r's figures, recorded for case c. */
   static CaseResult withCase(CaseResult r, BenchCase c) {
-    return new CaseResult(c, r.ours(), r.oursHeartbeatGapNanos(), r.oursWarmToRestoreNanos(),
+    return with(r, c, r.ours());
+  }
+
+  /**
+   * A migration of the TLS comparison on the given link: the 1 GiB case's figures but for round
+   * 0's rate (MiB/s), the downtime (s) and whether it succeeded.
+   */
+  static CaseResult comparisonRun(long linkMbit, double round0MibPerS, double downtimeS,
+      boolean success) {
+    CaseResult r = oneGibOverOneGbit();
+    MigrationReport ours = r.ours().toBuilder().setSuccess(success)
+        .setDowntimeUs(Math.round(downtimeS * 1e6))
+        .setRoundReports(0, r.ours().getRoundReports(0).toBuilder()
+            .setTransferRateBytesPerS(round0MibPerS * (1 << 20)))
+        .build();
+    return with(r, new BenchCase(1024, 16, BenchCase.UNIFORM, linkMbit), ours);
+  }
+
+  /**
+   * Three runs each way of the 1 GiB case, the spread a comparison shows on the unshaped link;
+   * TLS at tlsShare of plaintext's round-0 rates, both with about the same downtime.
+   */
+  static TlsComparison tlsComparison(long linkMbit, double tlsShare) {
+    return new TlsComparison(new BenchCase(1024, 16, BenchCase.UNIFORM, linkMbit),
+        List.of(comparisonRun(linkMbit, 800 * tlsShare, 1.27, true),
+            comparisonRun(linkMbit, 760 * tlsShare, 1.30, true),
+            comparisonRun(linkMbit, 840 * tlsShare, 1.25, true)),
+        List.of(comparisonRun(linkMbit, 760, 1.31, true),
+            comparisonRun(linkMbit, 800, 1.26, true),
+            comparisonRun(linkMbit, 840, 1.28, true)));
+  }
+
+  private static CaseResult with(CaseResult r, BenchCase c, MigrationReport ours) {
+    return new CaseResult(c, ours, r.oursHeartbeatGapNanos(), r.oursWarmToRestoreNanos(),
         r.dumpAgent(), r.restoreAgent(), r.oursVerify(), r.criu(), r.criuHeartbeatGapNanos(),
         r.criuWarmToRestoreNanos(), r.criuVerify(), r.rawReadBytesPerSecond(),
         r.linkBytesPerSecond());
