@@ -153,7 +153,7 @@ public final class MigrateCommand implements Callable<Integer> {
     String host = from.contains(":") ? from.substring(0, from.lastIndexOf(':')) : from;
     return security.self().map(me -> IdentityPattern.exactly(new SpiffeId(me.trustDomain(),
             SpiffeId.Role.DUMP_AGENT, host)))
-        .orElse(IdentityPattern.anyNamed("plaintext.invalid", SpiffeId.Role.DUMP_AGENT));
+        .orElse(IdentityPattern.none(SpiffeId.Role.DUMP_AGENT));
   }
 
   private MigrateRequest request() {

@@ -1,6 +1,7 @@
 package io.livemig.dump;
 
 import io.livemig.common.security.TransportSecurity;
+import io.livemig.dump.migration.MigrationSettings;
 import io.livemig.dump.policy.DumpPolicy;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -19,4 +20,14 @@ public record DumpAgentConfig(InetSocketAddress address, Path workDir, boolean k
 
   public static final Duration DEFAULT_FROZEN_DEADLINE = Duration.ofSeconds(60);
   public static final int DEFAULT_MAX_MIGRATIONS = 4;
+
+  public DumpAgentConfig {
+    if (frozenDeadline.compareTo(MigrationSettings.MIN_FROZEN) < 0) {
+      throw new IllegalArgumentException("--frozen-deadline " + frozenDeadline + " is below "
+          + MigrationSettings.MIN_FROZEN);
+    }
+    if (maxMigrations < 1) {
+      throw new IllegalArgumentException("--max-migrations must be at least 1");
+    }
+  }
 }

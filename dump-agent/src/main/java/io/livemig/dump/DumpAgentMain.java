@@ -4,6 +4,7 @@ import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.livemig.common.agent.AgentOptions;
 import io.livemig.common.criu.Criu;
+import io.livemig.common.os.Dirs;
 import io.livemig.common.security.PeerAuthenticator;
 import io.livemig.common.security.PolicyFile;
 import io.livemig.common.security.TransportSecurity;
@@ -15,7 +16,6 @@ import io.livemig.dump.policy.DumpPolicy;
 import io.livemig.proto.DumpAgentPolicy;
 import io.opentelemetry.api.OpenTelemetry;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -72,7 +72,7 @@ public final class DumpAgentMain implements Callable<Integer> {
   /** Starts the control API; also used by tests that run the agent in process. */
   public static Server start(OpenTelemetry otel, Criu criu, DumpAgentConfig config)
       throws IOException {
-    Files.createDirectories(config.workDir());
+    Dirs.privateDir(config.workDir());
     return AgentOptions.serverBuilder(config.address(), config.security())
         .addService(ServerInterceptors.intercept(new DumpServiceImpl(otel, criu, config),
             TracingInterceptors.server(otel),

@@ -26,7 +26,8 @@ public final class LocalCluster implements AutoCloseable {
   public static final String HOST = "127.0.0.1";
   /** The migrated workloads run as root: the restore agent's policy must allow it. */
   public static final String RESTORE_ROOT_POLICY = """
-      {"uids": [{"first": 0, "last": 4294967294}], "gids": [{"first": 0, "last": 4294967294}]}
+      {"uids": [{"first": 0, "last": 4294967294}], "gids": [{"first": 0, "last": 4294967294}],
+       "allow_capabilities": true}
       """;
 
   private final Path dir;

@@ -87,8 +87,9 @@ class CriuImagesIT {
 
       assertEquals(2, tasks.size(), tasks.toString());
       assertEquals(0, tasks.get(0).threads().get(0).creds().euid());
+      assertTrue(tasks.get(0).threads().get(0).creds().capabilities(), "root holds capabilities");
       DumpedTree.Creds nobody = new DumpedTree.Creds(65534, 65534, 65534, 65534, 65534, 65534,
-          65534, 65534, List.of());
+          65534, 65534, List.of(), false);
       assertEquals(new DumpedTree.Task(2, 1, 1, 1, List.of(new DumpedTree.TaskThread(2, nobody))),
           tasks.get(1));
     } finally {

@@ -6,6 +6,7 @@ import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.livemig.common.agent.AgentOptions;
 import io.livemig.common.criu.Criu;
+import io.livemig.common.os.Dirs;
 import io.livemig.common.security.PeerAuthenticator;
 import io.livemig.common.security.PolicyFile;
 import io.livemig.common.security.TransportSecurity;
@@ -18,7 +19,6 @@ import io.livemig.restore.policy.RestorePolicy;
 import io.livemig.restore.service.RestoreServiceImpl;
 import io.opentelemetry.api.OpenTelemetry;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -92,7 +92,7 @@ public final class RestoreAgentMain implements Callable<Integer> {
   /** Starts the service; also used by tests that run the agent in process. */
   public static Server start(OpenTelemetry otel, Criu criu, RestoreAgentConfig config)
       throws IOException {
-    Files.createDirectories(config.imagesDir());
+    Dirs.privateDir(config.imagesDir());
     RestoreServiceImpl service = new RestoreServiceImpl(config,
         new CriuRestorer(criu, Criu.RESTORE_TIMEOUT), otel.getTracer(Telemetry.INSTRUMENTATION));
     HealthStatusManager health = new HealthStatusManager();

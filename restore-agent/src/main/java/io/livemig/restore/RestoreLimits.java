@@ -28,6 +28,20 @@ public record RestoreLimits(int maxStreams, int maxStreamsPerPeer, Duration idle
   /** Frames queued ahead of a stream's writer: with chunks of 1 MiB, 16 MiB of direct buffers. */
   public static final int FRAMES_AHEAD = 16;
 
+  public RestoreLimits {
+    if (maxStreams < 1 || maxStreamsPerPeer < 1 || budgetFactor < 1 || maxPagemapEntries < 1) {
+      throw new IllegalArgumentException("stream limits, budget factor and pagemap entries must"
+          + " be at least 1");
+    }
+    if (idleTimeout.compareTo(Duration.ofSeconds(1)) < 0) {
+      throw new IllegalArgumentException("--idle-timeout " + idleTimeout + " is below 1 s");
+    }
+    if (maxMigrationBytes <= 0 || minFreeBytes < 0) {
+      throw new IllegalArgumentException("--max-migration-bytes must be positive and"
+          + " --min-free-bytes not negative");
+    }
+  }
+
   public static RestoreLimits defaults() {
     return new RestoreLimits(4, 2, Duration.ofSeconds(60), 64L << 30, 4, 256L << 20, 262_144);
   }

@@ -18,6 +18,7 @@ import picocli.CommandLine.Option;
 /** What both agents are started with (a picocli mixin), and how they run until stopped. */
 public final class AgentOptions {
   private static final Logger LOG = Logger.getLogger(AgentOptions.class.getName());
+  static final int MAX_CALLS_PER_CONNECTION = 16;
 
   @Option(names = "--bind", description = "Address to listen on (default ${DEFAULT-VALUE}).")
   String bind = "127.0.0.1";
@@ -51,10 +52,15 @@ public final class AgentOptions {
     return tls.load();
   }
 
-  /** A server on address secured as security says (refusing plaintext on a public address). */
+  /**
+   * A server on address secured as security says (refusing plaintext on a public address).
+   * Calls per connection are capped: a peer, even one the agent will refuse, cannot open
+   * streams without end on one connection.
+   */
   public static NettyServerBuilder serverBuilder(InetSocketAddress address,
       TransportSecurity security) {
-    return NettyServerBuilder.forAddress(address, security.serverCredentials(address));
+    return NettyServerBuilder.forAddress(address, security.serverCredentials(address))
+        .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION);
   }
 
   /** Prints the line operators (and tests) wait for, then serves until the process is stopped. */

@@ -22,6 +22,14 @@ public record IdentityPattern(String trustDomain, SpiffeId.Role role, String nam
     return new IdentityPattern(id.trustDomain(), id.role(), id.name());
   }
 
+  /**
+   * What plaintext connections "expect": no identities exist there, and InsecurePlaintext,
+   * which never checks one, allows local addresses only.
+   */
+  public static IdentityPattern none(SpiffeId.Role role) {
+    return anyNamed("plaintext.invalid", role);
+  }
+
   public static IdentityPattern anyNamed(String trustDomain, SpiffeId.Role role) {
     return new IdentityPattern(trustDomain, role, ANY_NAME);
   }

@@ -18,6 +18,17 @@ public record SpiffeId(String trustDomain, Role role, String name) {
   private static final Pattern FORM = Pattern.compile(
       "spiffe://([a-z0-9.-]{1,255})/livemig/([a-z-]+)/([A-Za-z0-9._-]{1,128})");
   private static final int URI_SAN = 6;
+  private static final Pattern DOMAIN = Pattern.compile("[a-z0-9.-]{1,255}");
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,128}");
+
+  /** Checked here too, not only in parse: ids built from host names must be ids as well. */
+  public SpiffeId {
+    if (!DOMAIN.matcher(trustDomain).matches() || !NAME.matcher(name).matches()
+        || role == null) {
+      throw new IllegalArgumentException("'" + trustDomain + "', " + role + ", '" + name
+          + "' is not a livemig identity (trust domain [a-z0-9.-], name [A-Za-z0-9._-])");
+    }
+  }
 
   /** What a peer is; a certificate names exactly one role. */
   public enum Role {

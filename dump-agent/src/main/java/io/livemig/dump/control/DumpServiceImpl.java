@@ -36,6 +36,8 @@ import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Scope;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
@@ -45,6 +47,7 @@ import java.util.logging.Logger;
 /** The control API: runs one migration per call and streams its progress back. */
 public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
   private static final Logger LOG = Logger.getLogger(DumpServiceImpl.class.getName());
+  private static final Duration CRIU_GRACE = Duration.ofSeconds(30);
   private final OpenTelemetry otel;
   private final Tracer tracer;
   private final Criu criu;
@@ -65,6 +68,10 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
   public void migrate(MigrateRequest request, StreamObserver<MigrationProgress> out) {
     ServerCallStreamObserver<MigrationProgress> events =
         (ServerCallStreamObserver<MigrationProgress>) out;
+    // A caller that goes away does not stop the migration (it must still end cleanly, above all
+    // once the source is gone); with a handler set, progress sent after that is dropped, not
+    // thrown into the middle of the handoff.
+    events.setOnCancelHandler(() -> { });
     String id;
     try {
       id = MigrationIds.orNew(request.getMigrationId());
@@ -117,11 +124,12 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
           + " to pid " + request.getPid()).asRuntimeException());
       return;
     }
-    if (busy.putIfAbsent(request.getPid(), id) != null) {
+    String other = claim(tree, id);
+    if (other != null) {
       slots.release();
       idsInUse.remove(id);
-      out.onError(Status.ALREADY_EXISTS.withDescription("pid " + request.getPid()
-          + " is already being migrated (" + busy.get(request.getPid()) + ")")
+      out.onError(Status.ALREADY_EXISTS.withDescription("the tree of pid " + request.getPid()
+          + " overlaps one being migrated (" + other + "); nothing was done to it")
           .asRuntimeException());
       return;
     }
@@ -142,11 +150,13 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
       MigrationReport report;
       try (GrpcPageXfer xfer = new GrpcPageXfer(channel, settings.replyTimeout(),
           Criu.RESTORE_TIMEOUT.plusMinutes(1))) {
-        // CRIU's dump runs frozen: it may not outlast the frozen-phase deadline.
-        Duration dumpTimeout = settings.criuTimeout().compareTo(settings.frozenDeadline()) < 0
-            ? settings.criuTimeout() : settings.frozenDeadline();
+        // The deadline reaches a running dump through its page server stream, which fails and
+        // makes CRIU abort cleanly; killing CRIU (with its parasite still in the tree) is only
+        // the last resort, a little later.
+        Duration dumpTimeout = settings.frozenDeadline().plus(CRIU_GRACE);
         report = new MigrationSession(id, tree, config.policy().scope(), settings, tracker,
-            new CriuDumper(criu, dumpTimeout), xfer, tracer, listener(events)).run();
+            new CriuDumper(criu, dumpTimeout.compareTo(settings.criuTimeout()) < 0 ? dumpTimeout
+                : settings.criuTimeout()), xfer, tracer, listener(events)).run();
       }
       span.setAttribute("success", report.getSuccess());
       if (!report.getSuccess()) {
@@ -163,7 +173,7 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
     } finally {
       span.end();
       slots.release();
-      busy.remove(request.getPid());
+      tree.tasks().forEach(t -> busy.remove(t.pid(), id));
       idsInUse.remove(id);
       if (channel != null) {
         channel.shutdownNow();
@@ -174,6 +184,24 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
         }
       }
     }
+  }
+
+  /**
+   * Marks every process of the tree as being migrated by id; returns the id of a migration
+   * that already holds one of them (nested or overlapping trees: one's failure would resume
+   * what the other froze), or null.
+   */
+  private String claim(ProcessTree tree, String id) {
+    List<Integer> claimed = new ArrayList<>();
+    for (ProcessTree.Task t : tree.tasks()) {
+      String holder = busy.putIfAbsent(t.pid(), id);
+      if (holder != null) {
+        claimed.forEach(pid -> busy.remove(pid, id));
+        return holder;
+      }
+      claimed.add(t.pid());
+    }
+    return null;
   }
 
   private static Status scopeStatus(ScopeViolationException.Reason reason) {
@@ -198,9 +226,12 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
       }
 
       private void send(MigrationProgress p) {
-        // A caller that went away does not stop the migration: it must still end cleanly.
         if (!events.isCancelled()) {
-          events.onNext(p);
+          try {
+            events.onNext(p);
+          } catch (RuntimeException callGone) {
+            // the caller left between the check and the send; the migration goes on
+          }
         }
       }
     };

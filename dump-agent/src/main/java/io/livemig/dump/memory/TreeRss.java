@@ -7,9 +7,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /**
- * The tree's resident memory from /proc/PID/smaps_rollup, which the destination sizes its quota
- * and free-space checks by. Shared pages count once per process: an overestimate, on the safe
- * side.
+ * The tree's memory as pre-copy will send it, from /proc/PID/smaps_rollup: resident plus
+ * swapped pages (both are copied), which the destination sizes its quota and free-space checks
+ * by. Shared pages count once per process: an overestimate, on the safe side.
  */
 public final class TreeRss {
   private TreeRss() {}
@@ -18,8 +18,9 @@ public final class TreeRss {
     long kib = 0;
     for (ProcessTree.Task t : tree.tasks()) {
       try {
-        kib += rssKib(Files.readString(Path.of("/proc", String.valueOf(t.pid()),
-            "smaps_rollup")));
+        String rollup = Files.readString(Path.of("/proc", String.valueOf(t.pid()),
+            "smaps_rollup"));
+        kib += kib(rollup, "Rss:") + kib(rollup, "Swap:");
       } catch (NoSuchFileException exited) {
         if (t.pid() == tree.root().pid()) {
           throw exited;
@@ -30,10 +31,10 @@ public final class TreeRss {
     return Math.max(kib, 4) << 10;
   }
 
-  static long rssKib(String rollup) {
+  static long kib(String rollup, String field) {
     for (String line : rollup.split("\n")) {
-      if (line.startsWith("Rss:")) {
-        return Long.parseLong(line.substring(4).trim().split("\\s+")[0]);
+      if (line.startsWith(field)) {
+        return Long.parseLong(line.substring(field.length()).trim().split("\\s+")[0]);
       }
     }
     return 0;

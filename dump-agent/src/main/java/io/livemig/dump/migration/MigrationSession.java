@@ -100,7 +100,7 @@ public final class MigrationSession {
         // Pre-copy leaves the destination's byte budget room for the final round.
         StopRule rule = settings.stopRule().withByteCap(accepted.getMaxBytes() - 2 * rss);
         PrecopyRounds precopy = new PrecopyRounds(xfer, tracker, new MemoryCopier(reader), hash,
-            ledgers, rule, settings.model(), tracer);
+            ledgers, rule, settings.model(), tracer, scope);
         rounds = precopy.run(tree, r -> {
           report.addRoundReports(r);
           progress.round(r);
@@ -118,7 +118,8 @@ public final class MigrationSession {
       xfer.roundStart(rounds.size(), true);
       PageSender sender = new PageSender(xfer, hash, true);
       phaseSpan("final.dump", () -> {
-        Files.createDirectories(dumpDir);
+        // New, never reused: a kept dump of an earlier migration with this id must not be sent.
+        Files.createDirectory(dumpDir);
         dumpThroughPageServer(dumpDir, ledgers, sender);
         return null;
       });

@@ -13,6 +13,9 @@ public record MigrationSettings(StopRule stopRule, DowntimeModel model, TrackerK
     Path workDir, int bufferBytes, Duration replyTimeout, Duration criuTimeout,
     boolean keepDump, Duration frozenDeadline) {
 
+  /** The shortest frozen-phase deadline an agent or a request may set. */
+  public static final Duration MIN_FROZEN = Duration.ofSeconds(1);
+
   public static MigrationSettings from(MigrateOptions o, DumpAgentConfig config) {
     StopRule d = StopRule.defaults();
     StopRule rule = new StopRule(
@@ -26,8 +29,13 @@ public record MigrationSettings(StopRule stopRule, DowntimeModel model, TrackerK
           + " exceeds max rounds " + rule.maxRounds());
     }
     Duration frozen = config.frozenDeadline();
-    if (o.getMaxFrozenMs() > 0 && o.getMaxFrozenMs() < frozen.toMillis()) {
-      frozen = Duration.ofMillis(o.getMaxFrozenMs());
+    long asked = Integer.toUnsignedLong(o.getMaxFrozenMs());
+    if (asked > 0 && asked < MIN_FROZEN.toMillis()) {
+      throw new IllegalArgumentException("max_frozen_ms " + asked + " is below "
+          + MIN_FROZEN.toMillis() + ": no tree is frozen, dumped and restored that fast");
+    }
+    if (asked > 0 && asked < frozen.toMillis()) {
+      frozen = Duration.ofMillis(asked);
     }
     return new MigrationSettings(rule, DowntimeModel.defaults(), o.getTracker(),
         config.workDir(), 4 << 20, Duration.ofMinutes(2), Duration.ofMinutes(5),

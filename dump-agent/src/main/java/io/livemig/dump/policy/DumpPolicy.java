@@ -108,7 +108,7 @@ public final class DumpPolicy implements PeerAuthenticator.Authorizer {
     if (destinations.isEmpty()) {
       if (trustDomain.isEmpty()) {
         // Plaintext: no identities to pin; InsecurePlaintext allows local addresses only.
-        return IdentityPattern.anyNamed("plaintext.invalid", SpiffeId.Role.RESTORE_AGENT);
+        return IdentityPattern.none(SpiffeId.Role.RESTORE_AGENT);
       }
       String td = trustDomain.get();
       if (!host.matches("[A-Za-z0-9._-]{1,128}")) {

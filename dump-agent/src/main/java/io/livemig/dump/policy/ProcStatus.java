@@ -10,8 +10,9 @@ import java.util.List;
  * The lines of /proc/PID/status that the scope looks at.
  *
  * @param nsPids NSpid: the pid in each pid namespace, the agent's first, the task's own last
+ * @param uids Uid: real, effective, saved and file-system uid
  */
-record ProcStatus(List<Integer> nsPids, int realUid, int effectiveUid) {
+record ProcStatus(List<Integer> nsPids, List<Integer> uids) {
 
   static ProcStatus read(int pid) throws IOException {
     return parse(Files.readString(Path.of("/proc", String.valueOf(pid), "status")));
@@ -27,11 +28,18 @@ record ProcStatus(List<Integer> nsPids, int realUid, int effectiveUid) {
         uids = fields(line);
       }
     }
-    // Uid: real effective saved fs
-    if (uids == null || uids.length < 2) {
-      throw new IllegalArgumentException("no Uid line in /proc/PID/status: " + status);
+    if (uids == null || uids.length != 4) {
+      throw new IllegalArgumentException("no Uid line of four ids in /proc/PID/status: " + status);
     }
-    return new ProcStatus(nsPids, uids[0], uids[1]);
+    return new ProcStatus(nsPids, Arrays.stream(uids).boxed().toList());
+  }
+
+  int realUid() {
+    return uids.get(0);
+  }
+
+  int effectiveUid() {
+    return uids.get(1);
   }
 
   /** Pid 1 of a pid namespace below the agent's (pid 1 of the agent's own is the host's init). */

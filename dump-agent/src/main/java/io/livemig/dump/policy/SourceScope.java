@@ -105,10 +105,11 @@ public final class SourceScope {
             + rules.allowedCgroups() + ": start it in one of them or widen allowedCgroups");
       }
     }
-    if (!rules.uidAllowed(status.realUid()) || !rules.uidAllowed(status.effectiveUid())) {
-      throw new ScopeViolationException(Reason.UID_NOT_ALLOWED, pid, who + " runs as uid "
-          + Integer.toUnsignedString(status.realUid()) + " (effective "
-          + Integer.toUnsignedString(status.effectiveUid()) + "), not among the allowed uids "
+    // Saved and file-system uids too: a process that can switch back to root is root.
+    if (!status.uids().stream().allMatch(rules::uidAllowed)) {
+      throw new ScopeViolationException(Reason.UID_NOT_ALLOWED, pid, who + " holds uids "
+          + status.uids().stream().map(Integer::toUnsignedString).toList()
+          + " (real, effective, saved, fs), not all among the allowed uids "
           + rules.allowedUids() + ": run it as one of them or widen allowedUids");
     }
   }

@@ -9,6 +9,8 @@ import io.livemig.dump.memory.PageRun;
 import io.livemig.dump.memory.ProcPagemap;
 import io.livemig.dump.memory.TaskGoneException;
 import io.livemig.dump.memory.Vma;
+import io.livemig.dump.policy.ScopeViolationException;
+import io.livemig.dump.policy.SourceScope;
 import io.livemig.dump.tracking.DirtyTracker;
 import io.livemig.dump.tracking.PageHash;
 import io.livemig.dump.tracking.PageLedger;
@@ -40,11 +42,14 @@ public final class PrecopyRounds {
   private final StopRule stopRule;
   private final DowntimeModel model;
   private final Tracer tracer;
+  private final SourceScope scope;
   private final List<RoundResult> results = new ArrayList<>();
   private long totalPayload;
 
+  /** @param scope checked again before every round: the tree changes while it runs */
   public PrecopyRounds(PageXfer xfer, DirtyTracker tracker, MemoryCopier copier, PageHash hash,
-      Map<Integer, PageLedger> ledgers, StopRule stopRule, DowntimeModel model, Tracer tracer) {
+      Map<Integer, PageLedger> ledgers, StopRule stopRule, DowntimeModel model, Tracer tracer,
+      SourceScope scope) {
     this.xfer = xfer;
     this.tracker = tracker;
     this.copier = copier;
@@ -53,6 +58,7 @@ public final class PrecopyRounds {
     this.stopRule = stopRule;
     this.model = model;
     this.tracer = tracer;
+    this.scope = scope;
   }
 
   /** Runs rounds until the stop rule ends them; reports each one. */
@@ -116,7 +122,14 @@ public final class PrecopyRounds {
     long resident = 0;
     Set<Integer> announced = new HashSet<>();
     tree.tasks().forEach(t -> announced.add(t.vpid()));
-    for (ProcessTree.Task task : ProcessTree.of(tree.root().pid()).tasks()) {
+    ProcessTree now;
+    try {
+      now = scope.check(tree.root().pid());
+    } catch (ScopeViolationException e) {
+      throw new IOException("the tree left this agent's scope during pre-copy: "
+          + e.getMessage(), e);
+    }
+    for (ProcessTree.Task task : now.tasks()) {
       if (!announced.contains(task.vpid())) {
         continue;
       }

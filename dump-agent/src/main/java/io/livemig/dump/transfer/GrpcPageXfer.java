@@ -54,7 +54,8 @@ public final class GrpcPageXfer implements PageXfer {
   /**
    * @param replyTimeout how long the destination may take to commit a round or accept data
    * @param restoreTimeout how long its CRIU restore may take; longer than the destination's own
-   *     limit, so that the source never gives up on a restore that then succeeds
+   *     limit, so that the source does not give up on a restore that then succeeds (the
+   *     frozen-phase {@link #deadline} cuts it shorter, and abort then removes a late copy)
    */
   public GrpcPageXfer(Channel channel, Duration replyTimeout, Duration restoreTimeout) {
     this.replyTimeout = replyTimeout;

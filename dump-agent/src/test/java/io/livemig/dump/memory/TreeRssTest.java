@@ -15,24 +15,26 @@ class TreeRssTest {
       Shared_Clean:       4000 kB
       Private_Dirty:      2000 kB
       Anonymous:          1500 kB
+      Swap:                 20 kB
       SwapPss:               0 kB
       """;
 
   @Test
-  void readsTheRssLineInKib() {
-    assertEquals(12345, TreeRss.rssKib(ROLLUP));
+  void readsTheRssAndSwapLinesInKib() {
+    assertEquals(12345, TreeRss.kib(ROLLUP, "Rss:"));
+    assertEquals(20, TreeRss.kib(ROLLUP, "Swap:"), "not SwapPss");
   }
 
   @Test
   void ignoresLinesThatOnlyEndInRss() {
     String rollup = "Pss_Rss:  99 kB\nSwapRss:  77 kB\nRss:  5 kB\n";
-    assertEquals(5, TreeRss.rssKib(rollup));
+    assertEquals(5, TreeRss.kib(rollup, "Rss:"));
   }
 
   @Test
   void rollupWithoutRssCountsNothing() {
-    assertEquals(0, TreeRss.rssKib(""));
-    assertEquals(0, TreeRss.rssKib("Pss: 10 kB\n"));
+    assertEquals(0, TreeRss.kib("", "Rss:"));
+    assertEquals(0, TreeRss.kib("Pss: 10 kB\n", "Rss:"));
   }
 
   @Test

@@ -24,6 +24,9 @@ public final class DiskReservations {
 
   /** Reserves bytes for migration id; returns null, or why there is no room. */
   public synchronized String reserve(String id, long bytes) throws IOException {
+    if (reserved.containsKey(id)) {
+      return "is already being received";
+    }
     long others = reserved.values().stream().mapToLong(Long::longValue).sum();
     long usable = store.getUsableSpace() - keepFree - others;
     if (bytes > usable) {

@@ -7,6 +7,7 @@ import io.livemig.proto.criu.CoreEntry;
 import io.livemig.proto.criu.CredsEntry;
 import io.livemig.proto.criu.PstreeEntry;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,9 +30,20 @@ public record DumpedTree(List<Task> tasks) {
 
   public record TaskThread(int tid, Creds creds) {}
 
-  /** Linux ids are unsigned 32-bit; held as long so that they compare as the kernel's do. */
+  /**
+   * Linux ids are unsigned 32-bit; held as long so that they compare as the kernel's do.
+   * capabilities: whether the thread holds any inheritable, permitted, effective or ambient
+   * capability (a non-root uid with capabilities is as good as root).
+   */
   public record Creds(long uid, long euid, long suid, long fsuid, long gid, long egid, long sgid,
-      long fsgid, List<Long> groups) {}
+      long fsgid, List<Long> groups, boolean capabilities) {}
+
+  /** CRIU writes userns-<id>.img only when the tree has user namespaces of its own. */
+  public static boolean hasUserNamespace(Path dir) throws IOException {
+    try (var files = Files.newDirectoryStream(dir, "userns-*.img")) {
+      return files.iterator().hasNext();
+    }
+  }
 
   public static String coreFileName(int tid) {
     return "core-" + tid + ".img";
@@ -103,7 +115,20 @@ public record DumpedTree(List<Task> tasks) {
     }
     return new Creds(u32(c.getUid()), u32(c.getEuid()), u32(c.getSuid()), u32(c.getFsuid()),
         u32(c.getGid()), u32(c.getEgid()), u32(c.getSgid()), u32(c.getFsgid()),
-        c.getGroupsList().stream().map(DumpedTree::u32).toList());
+        c.getGroupsList().stream().map(DumpedTree::u32).toList(),
+        anySet(c.getCapInhList(), c.getCapPrmList(), c.getCapEffList(), c.getCapAmbList()));
+  }
+
+  @SafeVarargs
+  private static boolean anySet(List<Integer>... sets) {
+    for (List<Integer> words : sets) {
+      for (int w : words) {
+        if (w != 0) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   private static long u32(int v) {

@@ -26,13 +26,15 @@ public final class RestorePolicy implements PeerAuthenticator.Authorizer {
   private final List<IdRange> uids;
   private final List<IdRange> gids;
   private final int maxTasks;
+  private final boolean capabilities;
 
   private RestorePolicy(List<IdentityPattern> sources, List<IdRange> uids, List<IdRange> gids,
-      int maxTasks) {
+      int maxTasks, boolean capabilities) {
     this.sources = sources;
     this.uids = uids;
     this.gids = gids;
     this.maxTasks = maxTasks;
+    this.capabilities = capabilities;
   }
 
   /** @param self this agent's identity, whose trust domain the defaults are drawn from */
@@ -51,7 +53,7 @@ public final class RestorePolicy implements PeerAuthenticator.Authorizer {
     return new RestorePolicy(List.copyOf(sources),
         p.getUidsCount() > 0 ? p.getUidsList() : NOT_ROOT,
         p.getGidsCount() > 0 ? p.getGidsList() : NOT_ROOT,
-        p.getMaxTasks() > 0 ? p.getMaxTasks() : DEFAULT_MAX_TASKS);
+        p.getMaxTasks() > 0 ? p.getMaxTasks() : DEFAULT_MAX_TASKS, p.getAllowCapabilities());
   }
 
   private static List<IdRange> concat(List<IdRange> a, List<IdRange> b) {
@@ -80,6 +82,10 @@ public final class RestorePolicy implements PeerAuthenticator.Authorizer {
     return maxTasks;
   }
 
+  public boolean capabilitiesAllowed() {
+    return capabilities;
+  }
+
   public boolean uidAllowed(long uid) {
     return inside(uids, uid);
   }
@@ -101,7 +107,7 @@ public final class RestorePolicy implements PeerAuthenticator.Authorizer {
   @Override
   public String toString() {
     return "sources " + sources + ", uids " + describe(uids) + ", gids " + describe(gids)
-        + ", at most " + maxTasks + " tasks";
+        + ", at most " + maxTasks + " tasks, capabilities " + (capabilities ? "allowed" : "refused");
   }
 
   private static String describe(List<IdRange> ranges) {

@@ -134,6 +134,9 @@ final class MigrationSink {
       disk.release(h.getMigrationId());
       throw new InvalidFrameException("migration " + h.getMigrationId() + " already exists in "
           + imagesRoot);
+    } catch (IOException | RuntimeException e) {
+      disk.release(h.getMigrationId());
+      throw e;
     }
     migrationDir = dir;
     return RestoreEvent.newBuilder().setAccepted(Accepted.newBuilder()
@@ -184,7 +187,8 @@ final class MigrationSink {
     validator.restore();
     Path dir = migrationDir.resolve("final");
     try {
-      validator.restoredTasks(DumpedTree.read(dir, validator.maxThreads()));
+      validator.restoredTasks(DumpedTree.read(dir, validator.maxThreads()),
+          DumpedTree.hasUserNamespace(dir));
     } catch (ImageFormatException e) {
       throw new InvalidFrameException("the final dump's process images: " + e.getMessage());
     } catch (IOException e) {

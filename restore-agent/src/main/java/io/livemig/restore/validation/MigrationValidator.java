@@ -67,10 +67,6 @@ public final class MigrationValidator {
     return stage;
   }
 
-  public boolean finalRound() {
-    return finalRound;
-  }
-
   /** Bytes this migration may write in all, once the header was accepted. */
   public long budget() {
     return budget;
@@ -308,9 +304,15 @@ public final class MigrationValidator {
 
   /**
    * What CRIU would create, checked before it runs as root: every id of every thread, the
-   * supplementary groups included, must be in the policy's ranges.
+   * supplementary groups included, must be in the policy's ranges, and no thread may hold
+   * capabilities unless the policy allows them. Images of a user namespace are refused: their
+   * ids are relative to a mapping this check does not follow.
    */
-  public void restoredTasks(DumpedTree tree) throws InvalidFrameException {
+  public void restoredTasks(DumpedTree tree, boolean userNamespace) throws InvalidFrameException {
+    if (userNamespace) {
+      throw new InvalidFrameException(FORBIDDEN, "the images hold a user namespace, whose ids"
+          + " this restore agent's policy cannot check; nothing was restored");
+    }
     for (DumpedTree.Task task : tree.tasks()) {
       for (DumpedTree.TaskThread t : task.threads()) {
         DumpedTree.Creds c = t.creds();
@@ -328,6 +330,9 @@ public final class MigrationValidator {
           if (!policy.gidAllowed(gid)) {
             throw forbidden(task, t, "supplementary group " + gid);
           }
+        }
+        if (c.capabilities() && !policy.capabilitiesAllowed()) {
+          throw forbidden(task, t, "capabilities");
         }
       }
     }

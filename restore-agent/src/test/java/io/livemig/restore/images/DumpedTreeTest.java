@@ -68,7 +68,7 @@ class DumpedTreeTest {
   @Test
   void readsEveryTaskAndThreadWithItsCreds() throws IOException {
     writePstree(task(1, 0, 1, 3), task(2, 1, 2));
-    writeCore(1, creds(0, 0));
+    writeCore(1, creds(0, 0).toBuilder().addCapEff(0).addCapEff(0).addCapPrm(1 << 21).build());
     writeCore(3, creds(1000, 100, 27, 0xFFFFFFFE));
     writeCore(2, creds(65534, 65534));
 
@@ -76,12 +76,12 @@ class DumpedTreeTest {
 
     assertEquals(List.of(
         new Task(1, 0, 1, 1, List.of(
-            new TaskThread(1, new Creds(0, 1, 2, 1, 0, 1, 2, 1, List.of())),
+            new TaskThread(1, new Creds(0, 1, 2, 1, 0, 1, 2, 1, List.of(), true)),
             new TaskThread(3, new Creds(1000, 1001, 1002, 1001, 100, 101, 102, 101,
-                List.of(27L, 0xFFFFFFFEL))))),
+                List.of(27L, 0xFFFFFFFEL), false)))),
         new Task(2, 1, 1, 1, List.of(
             new TaskThread(2, new Creds(65534, 65535, 65536, 65535, 65534, 65535, 65536, 65535,
-                List.of()))))),
+                List.of(), false))))),
         tree.tasks());
   }
 
@@ -115,7 +115,7 @@ class DumpedTreeTest {
   @Test
   void refusesAMissingCoreFile() throws IOException {
     writePstree(task(1, 0, 1, 4));
-    writeCore(1, creds(0, 0));
+    writeCore(1, creds(0, 0).toBuilder().addCapEff(0).addCapEff(0).addCapPrm(1 << 21).build());
     ImageFormatException e = assertThrows(ImageFormatException.class,
         () -> DumpedTree.read(dir, 10));
     assertTrue(e.getMessage().endsWith("core-4.img is missing"), e.getMessage());

@@ -15,12 +15,14 @@ import io.livemig.proto.PageKind;
 import io.livemig.proto.RestoreAgentPolicy;
 import io.livemig.proto.Task;
 import io.livemig.restore.RestoreLimits;
+import io.livemig.restore.images.DumpedTree;
 import io.livemig.restore.images.PageRunSet;
 import io.livemig.restore.policy.RestorePolicy;
 import io.livemig.restore.validation.InvalidFrameException.Kind;
 import io.livemig.restore.validation.MigrationValidator.Stage;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -123,13 +125,11 @@ class MigrationValidatorTest {
     assertEquals(Stage.EXPECT_ROUND, v.stage());
     v.roundStart(0, false);
     assertEquals(Stage.IN_ROUND, v.stage());
-    assertFalse(v.finalRound());
     pages(present(1, 0x10000, 2));
     pages(zero(2, 0x10000, 1));
     v.roundEnd(0);
     assertEquals(Stage.EXPECT_ROUND, v.stage());
     v.roundStart(1, true);
-    assertTrue(v.finalRound());
     PageRunSet held = new PageRunSet();
     held.add(0x10000, 0x12000);
     v.pages(parent(1, 0x10000, 2), held, 1);
@@ -601,6 +601,48 @@ class MigrationValidatorTest {
       }
       malformed("more than " + MigrationValidator.MAX_IMAGE_FILES + " image files",
           () -> v.image(piece("one-more", 0, 0, true)));
+    }
+  }
+
+  @Nested
+  class RestoredTasks {
+    DumpedTree tree(long uid, long gid, List<Long> groups, boolean caps) {
+      return new DumpedTree(List.of(new DumpedTree.Task(1, 0, 1, 1, List.of(
+          new DumpedTree.TaskThread(1, new DumpedTree.Creds(1000, 1000, 1000, 1000, 1000, 1000,
+              1000, 1000, List.of(), false)),
+          new DumpedTree.TaskThread(2, new DumpedTree.Creds(1000, uid, 1000, 1000, 1000, 1000,
+              gid, 1000, groups, caps))))));
+    }
+
+    @Test
+    void idsInsideThePolicyPass() {
+      assertDoesNotThrow(() -> v.restoredTasks(tree(1000, 1000, List.of(27L), false), false));
+    }
+
+    @Test
+    void anyIdOfAnyThreadOutsideThePolicyIsForbidden() {
+      refused(Kind.FORBIDDEN, "thread 2 of process 1 with uid 0",
+          () -> v.restoredTasks(tree(0, 1000, List.of(), false), false));
+      refused(Kind.FORBIDDEN, "with gid 0",
+          () -> v.restoredTasks(tree(1000, 0, List.of(), false), false));
+      refused(Kind.FORBIDDEN, "supplementary group 0",
+          () -> v.restoredTasks(tree(1000, 1000, List.of(0L), false), false));
+    }
+
+    @Test
+    void capabilitiesAreForbiddenUnlessThePolicyAllowsThem() {
+      refused(Kind.FORBIDDEN, "with capabilities",
+          () -> v.restoredTasks(tree(1000, 1000, List.of(), true), false));
+      MigrationValidator allowing = new MigrationValidator(LIMITS, RestorePolicy.of(
+          RestoreAgentPolicy.newBuilder().setAllowCapabilities(true).build(), Optional.empty()));
+      assertDoesNotThrow(() -> allowing.restoredTasks(tree(1000, 1000, List.of(), true),
+          false));
+    }
+
+    @Test
+    void imagesWithAUserNamespaceAreForbidden() {
+      refused(Kind.FORBIDDEN, "user namespace",
+          () -> v.restoredTasks(tree(1000, 1000, List.of(), false), true));
     }
   }
 }
