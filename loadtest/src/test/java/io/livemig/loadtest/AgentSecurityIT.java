@@ -165,16 +165,19 @@ class AgentSecurityIT {
     assertTrue(run.output().contains("nothing was done to it"), run.output());
   }
 
+  /** The images themselves are checked too: RestoreAgentRejectsBadInputIT sends forged ones. */
   @Test
-  void restoreAgentRefusesImagesThatWouldRunAsRootAgainstItsPolicy() throws Exception {
+  void restoreAgentRefusesARootTreeAgainstItsPolicyBeforeAnyPageIsSent() throws Exception {
     try (Workload workload = Workload.memload(Repo.memload(), dir.resolve("w-root"), 16, 2,
         "uniform")) {
       LocalCluster.CliRun run = migrateAs("ops", workload.pid());
       System.out.print(run.output());
       assertEquals(1, run.exitCode(), run.output());
       assertTrue(run.output().contains("PERMISSION_DENIED"), run.output());
-      assertTrue(run.output().contains("with uid 0, which this restore agent's policy does not"
-          + " allow"), run.output());
+      assertTrue(run.output().contains("runs with uid 0, which this restore agent's policy does"
+          + " not allow"), run.output());
+      assertTrue(run.output().contains("refused before any page was sent"), run.output());
+      assertEquals(0, run.report().getPrecopyPageBytes());
       assertTrue(run.report().getSourceResumed());
       SourceResumedOnFailureIT.assertSourceRunsIntact(workload);
       assertTrue(isEmpty(dir.resolve("restore-images")), "no images left behind");

@@ -4,11 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.MessageLite;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
+import io.livemig.common.images.ImageFile;
+import io.livemig.common.images.ImageMagic;
 import io.livemig.common.security.IdentityPattern;
 import io.livemig.common.security.TlsOptions;
 import io.livemig.common.security.TransportSecurity;
@@ -18,10 +21,15 @@ import io.livemig.proto.MigrationHeader;
 import io.livemig.proto.PageChunk;
 import io.livemig.proto.PageKind;
 import io.livemig.proto.RestoreEvent;
+import io.livemig.proto.RestoreRequest;
 import io.livemig.proto.RestoreServiceGrpc;
 import io.livemig.proto.RoundEnd;
 import io.livemig.proto.RoundStart;
 import io.livemig.proto.Task;
+import io.livemig.proto.criu.CoreEntry;
+import io.livemig.proto.criu.CredsEntry;
+import io.livemig.proto.criu.PstreeEntry;
+import io.livemig.proto.criu.ThreadCoreEntry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -290,6 +298,46 @@ class RestoreAgentRejectsBadInputIT {
       assertTrue(isEmpty(images));
     } finally {
       asClient.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  /** An image file as the final round carries it, in one piece. */
+  static MigrationFrame imageFrame(String name, byte[] data) {
+    return MigrationFrame.newBuilder().setImage(ImageFileChunk.newBuilder().setName(name)
+        .setData(ByteString.copyFrom(data)).setLast(true).setCrc32C(crc(data))).build();
+  }
+
+  static byte[] image(int magic, MessageLite... records) throws Exception {
+    Path f = Files.createTempFile(dir, "img", ".img");
+    Files.delete(f);
+    try (ImageFile.Writer w = ImageFile.Writer.create(f, magic)) {
+      for (MessageLite r : records) {
+        w.write(r);
+      }
+    }
+    return Files.readAllBytes(f);
+  }
+
+  @Test
+  void imagesThatWouldRestoreRootAreRefusedWhateverTheHeaderDeclared() throws Exception {
+    MigrationFrame h = header().toBuilder().setHeader(header().getHeader().toBuilder()
+        .setTasks(0, Task.newBuilder().setPid(100).setVpid(1)
+            .addAllUids(List.of(1000, 1000, 1000, 1000))
+            .addAllGids(List.of(1000, 1000, 1000, 1000)))).build();
+    CredsEntry root = CredsEntry.newBuilder().setUid(0).setEuid(0).setSuid(0).setFsuid(0)
+        .setGid(1000).setEgid(1000).setSgid(1000).setFsgid(1000).build();
+    byte[] pstree = image(ImageMagic.PSTREE, PstreeEntry.newBuilder().setPid(1).setPpid(0)
+        .setPgid(1).setSid(1).addThreads(1).build());
+    byte[] core = image(ImageMagic.CORE, CoreEntry.newBuilder()
+        .setThreadCore(ThreadCoreEntry.newBuilder().setCreds(root)).build());
+    MigrationFrame restore = MigrationFrame.newBuilder()
+        .setRestore(RestoreRequest.newBuilder().setRootVpid(1)).build();
+    assertRejected(List.of(h, roundStart(0, false), goodPages(0x10000, 1), roundEnd(0),
+        roundStart(1, true), imageFrame("pstree.img", pstree), imageFrame("core-1.img", core),
+        roundEnd(1), restore), Status.Code.PERMISSION_DENIED,
+        "would restore thread 1 of process 1 with uid 0");
+    try (Stream<Path> left = Files.list(images)) {
+      assertTrue(left.noneMatch(p -> p.toString().contains(".restore.log")), "criu never ran");
     }
   }
 

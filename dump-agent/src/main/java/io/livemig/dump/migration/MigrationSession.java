@@ -11,6 +11,7 @@ import io.livemig.dump.criu.PageServer;
 import io.livemig.dump.memory.PageSize;
 import io.livemig.dump.memory.ProcessVmReader;
 import io.livemig.dump.memory.TreeRss;
+import io.livemig.dump.policy.DeclaredCreds;
 import io.livemig.dump.policy.SourceScope;
 import io.livemig.dump.precopy.MemoryCopier;
 import io.livemig.dump.precopy.PrecopyRounds;
@@ -25,7 +26,6 @@ import io.livemig.proto.MigrationReport;
 import io.livemig.proto.PhaseEvent;
 import io.livemig.proto.RestoreResult;
 import io.livemig.proto.RoundStats;
-import io.livemig.proto.Task;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
@@ -234,7 +234,7 @@ public final class MigrationSession {
         .setSourceHost(InetAddress.getLocalHost().getHostName()).setPageSize(4096)
         .setCriuVersion(dumper.version()).setRssBytes(rss);
     for (ProcessTree.Task t : tree.tasks()) {
-      h.addTasks(Task.newBuilder().setPid(t.pid()).setVpid(t.vpid()));
+      h.addTasks(DeclaredCreds.task(t.pid(), t.vpid()));
     }
     return h.build();
   }

@@ -3,6 +3,7 @@ package io.livemig.dump.policy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -11,8 +12,11 @@ import java.util.List;
  *
  * @param nsPids NSpid: the pid in each pid namespace, the agent's first, the task's own last
  * @param uids Uid: real, effective, saved and file-system uid
+ * @param gids Gid: the same four, then Groups: the supplementary groups
+ * @param capabilities whether CapInh, CapPrm, CapEff or CapAmb holds any bit
  */
-record ProcStatus(List<Integer> nsPids, List<Integer> uids) {
+record ProcStatus(List<Integer> nsPids, List<Integer> uids, List<Integer> gids,
+    boolean capabilities) {
 
   static ProcStatus read(int pid) throws IOException {
     return parse(Files.readString(Path.of("/proc", String.valueOf(pid), "status")));
@@ -21,17 +25,28 @@ record ProcStatus(List<Integer> nsPids, List<Integer> uids) {
   static ProcStatus parse(String status) {
     List<Integer> nsPids = List.of();
     int[] uids = null;
+    List<Integer> gids = new ArrayList<>();
+    List<Integer> groups = List.of();
+    boolean caps = false;
     for (String line : status.split("\n")) {
       if (line.startsWith("NSpid:")) {
         nsPids = Arrays.stream(fields(line)).boxed().toList();
       } else if (line.startsWith("Uid:")) {
         uids = fields(line);
+      } else if (line.startsWith("Gid:")) {
+        Arrays.stream(fields(line)).forEach(gids::add);
+      } else if (line.startsWith("Groups:")) {
+        groups = Arrays.stream(fields(line)).boxed().toList();
+      } else if (line.matches("Cap(Inh|Prm|Eff|Amb):\\s*[0-9a-f]+")) {
+        caps |= !line.substring(7).strip().matches("0+");
       }
     }
+    gids.addAll(groups);
     if (uids == null || uids.length != 4) {
       throw new IllegalArgumentException("no Uid line of four ids in /proc/PID/status: " + status);
     }
-    return new ProcStatus(nsPids, Arrays.stream(uids).boxed().toList());
+    return new ProcStatus(nsPids, Arrays.stream(uids).boxed().toList(), List.copyOf(gids),
+        caps);
   }
 
   int realUid() {
@@ -48,7 +63,8 @@ record ProcStatus(List<Integer> nsPids, List<Integer> uids) {
   }
 
   private static int[] fields(String line) {
-    return Arrays.stream(line.substring(line.indexOf(':') + 1).strip().split("\\s+"))
+    String values = line.substring(line.indexOf(':') + 1).strip();
+    return values.isEmpty() ? new int[0] : Arrays.stream(values.split("\\s+"))
         .mapToInt(Integer::parseUnsignedInt).toArray();
   }
 }

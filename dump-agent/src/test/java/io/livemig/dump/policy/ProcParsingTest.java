@@ -78,6 +78,26 @@ class ProcParsingTest {
   }
 
   @Test
+  void statusGivesEveryIdAndWhetherAnyCapabilityIsHeld() {
+    ProcStatus s = ProcStatus.parse("""
+        Uid:\t1000\t1000\t0\t1000
+        Gid:\t100\t100\t100\t100
+        Groups:\t27 4294967294\s
+        CapInh:\t0000000000000000
+        CapPrm:\t0000000000000000
+        CapEff:\t0000000000000000
+        CapBnd:\t000001ffffffffff
+        CapAmb:\t0000000000000000
+        """);
+    assertEquals(List.of(1000, 1000, 0, 1000), s.uids());
+    assertEquals(List.of(100, 100, 100, 100, 27, -2), s.gids());
+    assertFalse(s.capabilities(), "the bounding set is not held");
+    assertTrue(ProcStatus.parse("Uid:\t0\t0\t0\t0\nCapEff:\t000001ffffffffff\n")
+        .capabilities());
+    assertEquals(List.of(), ProcStatus.parse("Uid:\t0\t0\t0\t0\nGroups:\t\n").gids());
+  }
+
+  @Test
   void cgroupV2PathIsTheZeroLine() {
     String hybrid = """
         9:name=systemd:/

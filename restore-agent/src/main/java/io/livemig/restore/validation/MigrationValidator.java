@@ -10,6 +10,7 @@ import io.livemig.proto.ImageFileChunk;
 import io.livemig.proto.MigrationHeader;
 import io.livemig.proto.PageChunk;
 import io.livemig.proto.PageKind;
+import io.livemig.proto.Task;
 import io.livemig.restore.RestoreLimits;
 import io.livemig.restore.images.DumpedTree;
 import io.livemig.restore.images.PageRunSet;
@@ -104,7 +105,10 @@ public final class MigrationValidator {
           + " over this agent's per-migration quota of %d MiB", h.getRssBytes() >>> 20,
           limits.maxMigrationBytes() >> 20));
     }
-    h.getTasksList().forEach(t -> headerVpids.add(t.getVpid()));
+    for (Task t : h.getTasksList()) {
+      declared(t);
+      headerVpids.add(t.getVpid());
+    }
     budget = limits.budget(h.getRssBytes());
     stage = Stage.EXPECT_ROUND;
   }
@@ -295,6 +299,29 @@ public final class MigrationValidator {
 
   public void restore() throws InvalidFrameException {
     expect(Stage.EXPECT_RESTORE, "restore request");
+  }
+
+  /** The ids the source declares for a process: refused here, before any page travels. */
+  private void declared(Task t) throws InvalidFrameException {
+    String who = "process " + t.getPid() + " (pid " + t.getVpid() + " in the tree)";
+    for (int uid : t.getUidsList()) {
+      if (!policy.uidAllowed(Integer.toUnsignedLong(uid))) {
+        throw declaredForbidden(who + " runs with uid " + Integer.toUnsignedString(uid));
+      }
+    }
+    for (int gid : t.getGidsList()) {
+      if (!policy.gidAllowed(Integer.toUnsignedLong(gid))) {
+        throw declaredForbidden(who + " runs with gid " + Integer.toUnsignedString(gid));
+      }
+    }
+    if (t.getCapabilities() && !policy.capabilitiesAllowed()) {
+      throw declaredForbidden(who + " holds capabilities");
+    }
+  }
+
+  private InvalidFrameException declaredForbidden(String what) {
+    return new InvalidFrameException(FORBIDDEN, what + ", which this restore agent's policy does"
+        + " not allow (" + policy + "); refused before any page was sent");
   }
 
   /** Most threads the images may name: the policy's limit. */

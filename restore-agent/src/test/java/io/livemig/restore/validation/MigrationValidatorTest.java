@@ -226,6 +226,23 @@ class MigrationValidatorTest {
   @Nested
   class Header {
     @Test
+    void declaredIdsOrCapabilitiesOutsideThePolicyAreForbiddenBeforeAnyPage() {
+      Task root = Task.newBuilder().setPid(7).setVpid(1).addAllUids(List.of(1000, 0, 1000, 1000))
+          .build();
+      refused(Kind.FORBIDDEN, "process 7 (pid 1 in the tree) runs with uid 0",
+          () -> v.header(header().addTasks(root).build()));
+      Task group = Task.newBuilder().setPid(8).setVpid(1).addAllUids(List.of(5, 5, 5, 5))
+          .addAllGids(List.of(5, 5, 5, 5, 0)).build();
+      refused(Kind.FORBIDDEN, "runs with gid 0", () -> new MigrationValidator(LIMITS, POLICY)
+          .header(header().addTasks(group).build()));
+      Task caps = Task.newBuilder().setPid(9).setVpid(1).addAllUids(List.of(5, 5, 5, 5))
+          .setCapabilities(true).build();
+      assertTrue(refused(Kind.FORBIDDEN, "holds capabilities", () -> new MigrationValidator(
+          LIMITS, POLICY).header(header().addTasks(caps).build()))
+          .contains("refused before any page was sent"));
+    }
+
+    @Test
     void acceptedHeaderSetsTheBudget() throws InvalidFrameException {
       v.header(header(1).setRssBytes(QUOTA).build());
       assertEquals(LIMITS.budget(QUOTA), v.budget());
