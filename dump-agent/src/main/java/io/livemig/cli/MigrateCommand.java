@@ -4,6 +4,7 @@ import com.google.protobuf.util.JsonFormat;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.livemig.common.agent.HostPort;
 import io.livemig.common.security.IdentityPattern;
 import io.livemig.common.security.SpiffeId;
 import io.livemig.common.security.TlsFailures;
@@ -150,7 +151,7 @@ public final class MigrateCommand implements Callable<Integer> {
     if (fromIdentity != null) {
       return IdentityPattern.parse(fromIdentity);
     }
-    String host = from.contains(":") ? from.substring(0, from.lastIndexOf(':')) : from;
+    String host = HostPort.parse(from).host();
     return security.self().map(me -> IdentityPattern.exactly(new SpiffeId(me.trustDomain(),
             SpiffeId.Role.DUMP_AGENT, host)))
         .orElse(IdentityPattern.none(SpiffeId.Role.DUMP_AGENT));

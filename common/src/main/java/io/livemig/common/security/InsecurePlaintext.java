@@ -1,6 +1,7 @@
 package io.livemig.common.security;
 
 import io.grpc.ChannelCredentials;
+import io.livemig.common.agent.HostPort;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.ServerCredentials;
@@ -23,13 +24,14 @@ public final class InsecurePlaintext implements TransportSecurity {
 
   @Override
   public ChannelCredentials channelTo(String target, IdentityPattern expected) {
-    String host = target.contains(":") ? target.substring(0, target.lastIndexOf(':')) : target;
+    HostPort hp = HostPort.parse(target);
     try {
-      for (InetAddress a : InetAddress.getAllByName(host.replaceAll("^\\[|]$", ""))) {
+      for (InetAddress a : InetAddress.getAllByName(hp.address())) {
         require(a, "dialing " + target);
       }
     } catch (UnknownHostException e) {
-      throw new IllegalArgumentException("cannot resolve " + host + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException("cannot resolve " + hp.host() + ": " + e.getMessage(),
+          e);
     }
     return InsecureChannelCredentials.create();
   }

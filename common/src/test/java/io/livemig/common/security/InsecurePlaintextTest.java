@@ -39,7 +39,7 @@ class InsecurePlaintextTest {
   @Test
   void dialsLoopbackAndTheBenchmarkRange() {
     for (String ok : new String[] {"127.0.0.1:7000", "[::1]:7000", "localhost:7000",
-        "198.18.0.1:7000", "198.19.3.4:7000", "198.18.7.7"}) {
+        "198.18.0.1:7000", "198.19.3.4:7000"}) {
       assertDoesNotThrow(() -> PLAIN.channelTo(ok, ANY), ok);
     }
   }

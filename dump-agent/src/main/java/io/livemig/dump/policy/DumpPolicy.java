@@ -1,5 +1,6 @@
 package io.livemig.dump.policy;
 
+import io.livemig.common.agent.HostPort;
 import io.livemig.common.security.IdentityPattern;
 import io.livemig.common.security.Peer;
 import io.livemig.common.security.PeerAuthenticator;
@@ -99,12 +100,9 @@ public final class DumpPolicy implements PeerAuthenticator.Authorizer {
    * SecurityException when this agent may not send there at all.
    */
   public IdentityPattern destinationIdentity(String destination) {
-    int colon = destination.lastIndexOf(':');
-    if (colon <= 0) {
-      throw new IllegalArgumentException("destination '" + destination + "' must be host:port");
-    }
-    String host = destination.substring(0, colon);
-    String port = destination.substring(colon + 1);
+    HostPort target = HostPort.parse(destination);
+    String host = target.host();
+    String port = String.valueOf(target.port());
     if (destinations.isEmpty()) {
       if (trustDomain.isEmpty()) {
         // Plaintext: no identities to pin; InsecurePlaintext allows local addresses only.
