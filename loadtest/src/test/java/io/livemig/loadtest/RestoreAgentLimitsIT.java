@@ -207,15 +207,28 @@ class RestoreAgentLimitsIT {
   }
 
   @Test
-  void anIdleStreamIsClosedAndItsFolderRemoved() throws Exception {
+  void idleAndEndlessStreamsAreClosedAndTheirFoldersRemoved() throws Exception {
     try (LocalCluster idle = LocalCluster.builder(dir.resolve("idle"))
-        .restoreArgs("--idle-timeout", "PT2S").start()) {
+        .restoreArgs("--idle-timeout", "PT2S", "--max-stream-duration", "PT6S").start()) {
       RawStream quiet = new RawStream(idle, "quiet").header(1 << 20);
       assertTrue(quiet.isAccepted(Duration.ofSeconds(30)));
       Status s = quiet.awaitError(Duration.ofSeconds(30));
       assertEquals(Status.Code.DEADLINE_EXCEEDED, s.getCode(), s.toString());
       assertTrue(s.getDescription().contains("no frame from the sender for 2 s"),
           s.getDescription());
+
+      // A frame every half second never lets the idle timeout fire; the lifetime still does.
+      RawStream trickle = new RawStream(idle, "trickle").header(1 << 20);
+      assertTrue(trickle.isAccepted(Duration.ofSeconds(30)));
+      trickle.out.onNext(RestoreAgentRejectsBadInputIT.roundStart(0, false));
+      for (int i = 0; i < 60 && !trickle.error.isDone(); i++) {
+        trickle.out.onNext(MigrationFrame.newBuilder().setPages(PageChunk.newBuilder().setVpid(1)
+            .setVaddr(0x10000L + i * 4096L).setNrPages(1).setKind(PageKind.ZERO)).build());
+        Thread.sleep(500);
+      }
+      s = trickle.awaitError(Duration.ofSeconds(30));
+      assertEquals(Status.Code.DEADLINE_EXCEEDED, s.getCode(), s.toString());
+      assertTrue(s.getDescription().contains("the stream lasted 6 s"), s.getDescription());
       awaitEmpty(dir.resolve("idle/restore-images"));
     }
   }

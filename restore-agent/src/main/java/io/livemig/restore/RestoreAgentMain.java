@@ -59,6 +59,10 @@ public final class RestoreAgentMain implements Callable<Integer> {
       + " (ISO-8601 duration, default ${DEFAULT-VALUE}).")
   Duration idleTimeout = DEFAULTS.idleTimeout();
 
+  @Option(names = "--max-stream-duration", description = "End a migration stream that lasts"
+      + " longer (ISO-8601 duration, default ${DEFAULT-VALUE}).")
+  Duration maxStreamDuration = DEFAULTS.maxStreamDuration();
+
   @Option(names = "--max-migration-bytes", description = "Per-migration quota: the most a"
       + " migration may declare as RSS and write (default ${DEFAULT-VALUE}).")
   long maxMigrationBytes = DEFAULTS.maxMigrationBytes();
@@ -82,7 +86,7 @@ public final class RestoreAgentMain implements Callable<Integer> {
     RestorePolicy policy = RestorePolicy.of(PolicyFile.load(agent.policy(),
         RestoreAgentPolicy.newBuilder()).build(), security.self());
     RestoreLimits limits = new RestoreLimits(maxStreams, maxStreamsPerPeer, idleTimeout,
-        maxMigrationBytes, DEFAULTS.budgetFactor(), minFreeBytes, maxPagemapEntries);
+        maxStreamDuration, maxMigrationBytes, DEFAULTS.budgetFactor(), minFreeBytes, maxPagemapEntries);
     Server server = start(Telemetry.fromEnvironment("restore-agent"), c, new RestoreAgentConfig(
         agent.address(port), imagesDir, keepImages, security, policy, limits));
     return agent.serve("restore-agent", server, c, security, "images in " + imagesDir

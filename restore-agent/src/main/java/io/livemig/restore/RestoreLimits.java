@@ -10,6 +10,8 @@ import java.time.Duration;
  * @param maxStreams migrations received at once, over all peers
  * @param maxStreamsPerPeer migrations received at once from one dump agent
  * @param idleTimeout a stream that sends nothing for this long is ended
+ * @param maxStreamDuration a stream that has not ended by then is ended: a sender that trickles
+ *     frames just often enough to stay under the idle timeout cannot hold its slot for good
  * @param maxMigrationBytes the most one migration may declare (its RSS) and write to disk
  * @param budgetFactor a migration may write this many times its declared RSS (pre-copy
  *     resends dirty pages), plus {@link #BUDGET_SLACK}, within maxMigrationBytes
@@ -18,7 +20,8 @@ import java.time.Duration;
  * @param maxPagemapEntries pagemap runs one migration may make the agent remember
  */
 public record RestoreLimits(int maxStreams, int maxStreamsPerPeer, Duration idleTimeout,
-    long maxMigrationBytes, int budgetFactor, long minFreeBytes, int maxPagemapEntries) {
+    Duration maxStreamDuration, long maxMigrationBytes, int budgetFactor, long minFreeBytes,
+    int maxPagemapEntries) {
   /** Room for the other image files and their growth while the tree runs. */
   public static final long BUDGET_SLACK = 256L << 20;
   /** A page chunk's pages: what the dump agent sends (1 MiB), so frames stay small. */
@@ -33,8 +36,10 @@ public record RestoreLimits(int maxStreams, int maxStreamsPerPeer, Duration idle
       throw new IllegalArgumentException("stream limits, budget factor and pagemap entries must"
           + " be at least 1");
     }
-    if (idleTimeout.compareTo(Duration.ofSeconds(1)) < 0) {
-      throw new IllegalArgumentException("--idle-timeout " + idleTimeout + " is below 1 s");
+    if (idleTimeout.compareTo(Duration.ofSeconds(1)) < 0
+        || maxStreamDuration.compareTo(idleTimeout) < 0) {
+      throw new IllegalArgumentException("--idle-timeout " + idleTimeout + " must be at least"
+          + " 1 s and --max-stream-duration " + maxStreamDuration + " at least that");
     }
     if (maxMigrationBytes <= 0 || minFreeBytes < 0) {
       throw new IllegalArgumentException("--max-migration-bytes must be positive and"
@@ -43,7 +48,8 @@ public record RestoreLimits(int maxStreams, int maxStreamsPerPeer, Duration idle
   }
 
   public static RestoreLimits defaults() {
-    return new RestoreLimits(4, 2, Duration.ofSeconds(60), 64L << 30, 4, 256L << 20, 262_144);
+    return new RestoreLimits(4, 2, Duration.ofSeconds(60), Duration.ofHours(4), 64L << 30, 4,
+        256L << 20, 262_144);
   }
 
   /** Bytes one migration may write, for the RSS it declared. */

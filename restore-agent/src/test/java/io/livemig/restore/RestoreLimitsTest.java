@@ -7,7 +7,8 @@ import org.junit.jupiter.api.Test;
 
 class RestoreLimitsTest {
   static RestoreLimits quota(long maxMigrationBytes, int factor) {
-    return new RestoreLimits(4, 2, Duration.ofSeconds(60), maxMigrationBytes, factor, 0, 1000);
+    return new RestoreLimits(4, 2, Duration.ofSeconds(60), Duration.ofHours(1), maxMigrationBytes,
+        factor, 0, 1000);
   }
 
   @Test

@@ -35,6 +35,13 @@ import java.util.logging.Logger;
  */
 public final class MutualTls implements TransportSecurity {
   private static final Logger LOG = Logger.getLogger(MutualTls.class.getName());
+  /** One thread for every instance: checking a few files now and then needs no more. */
+  private static final ScheduledExecutorService RELOADER =
+      Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "tls-reload");
+        t.setDaemon(true);
+        return t;
+      });
 
   private final AdvancedTlsX509KeyManager keys;
   private final AdvancedTlsX509TrustManager trust;
@@ -78,13 +85,8 @@ public final class MutualTls implements TransportSecurity {
    */
   private static void reloadOnChange(Path ca, Path cert, Path key, AdvancedTlsX509KeyManager keys,
       AdvancedTlsX509TrustManager trust, List<Object> loaded, Duration period) {
-    ScheduledExecutorService reloader = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "tls-reload");
-      t.setDaemon(true);
-      return t;
-    });
     AtomicReference<List<Object>> current = new AtomicReference<>(loaded);
-    reloader.scheduleWithFixedDelay(() -> {
+    RELOADER.scheduleWithFixedDelay(() -> {
       List<Object> now = versions(ca, cert, key);
       if (now.equals(current.get())) {
         return;

@@ -35,28 +35,31 @@ final class MigrationStream implements StreamObserver<ReceivedFrame> {
   private final ServerCallStreamObserver<RestoreEvent> replies;
   private final boolean keepImages;
   private final Duration idleTimeout;
+  private final Duration maxDuration;
+  private final long started = System.nanoTime();
   private final Runnable onEnd;
   private final LinkedBlockingQueue<Object> queue = new LinkedBlockingQueue<>();
   private volatile boolean ended;
 
   private MigrationStream(MigrationSink sink, ServerCallStreamObserver<RestoreEvent> replies,
-      boolean keepImages, Duration idleTimeout, Runnable onEnd) {
+      boolean keepImages, RestoreLimits limits, Runnable onEnd) {
     this.sink = sink;
     this.replies = replies;
     this.keepImages = keepImages;
-    this.idleTimeout = idleTimeout;
+    this.idleTimeout = limits.idleTimeout();
+    this.maxDuration = limits.maxStreamDuration();
     this.onEnd = onEnd;
   }
 
   /** @param onEnd runs once the stream has ended and its writer is done, whatever the outcome */
   static MigrationStream start(MigrationSink sink, StreamObserver<RestoreEvent> replies,
-      boolean keepImages, Duration idleTimeout, Runnable onEnd) {
+      boolean keepImages, RestoreLimits limits, Runnable onEnd) {
     ServerCallStreamObserver<RestoreEvent> call = (ServerCallStreamObserver<RestoreEvent>) replies;
     call.disableAutoRequest();
     // Replies to a sender that cancelled are dropped instead of thrown: the writer must still
     // reach the frames queued before the cancel, above all an abort that kills a restored copy.
     call.setOnCancelHandler(() -> { });
-    MigrationStream s = new MigrationStream(sink, call, keepImages, idleTimeout, onEnd);
+    MigrationStream s = new MigrationStream(sink, call, keepImages, limits, onEnd);
     Thread writer = new Thread(s::drain, "migration-writer");
     writer.setDaemon(true);
     writer.start();
@@ -106,11 +109,18 @@ final class MigrationStream implements StreamObserver<ReceivedFrame> {
     int handled = 0;
     try {
       while (true) {
-        Object item = queue.poll(idleTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        // Checked before every frame, so that a sender that never pauses is ended too.
+        long left = maxDuration.toNanos() - (System.nanoTime() - started);
+        Object item = left <= 0 ? null
+            : queue.poll(Math.min(idleTimeout.toNanos(), left), TimeUnit.NANOSECONDS);
         if (item == null) {
+          boolean tooLong = System.nanoTime() - started >= maxDuration.toNanos();
           warnIfCopyLeftStopped();
-          fail(Status.DEADLINE_EXCEEDED.withDescription("no frame from the sender for "
-              + idleTimeout.toSeconds() + " s; the restore agent ends idle streams"));
+          fail(Status.DEADLINE_EXCEEDED.withDescription(tooLong
+              ? "the stream lasted " + maxDuration.toSeconds() + " s, the restore agent's"
+                  + " --max-stream-duration"
+              : "no frame from the sender for " + idleTimeout.toSeconds() + " s; the restore"
+                  + " agent ends idle streams"));
           return;
         }
         if (item instanceof Throwable t) {

@@ -79,8 +79,7 @@ public final class RestoreServiceImpl implements BindableService {
     MigrationSink sink = new MigrationSink(config.imagesDir(), restorer, tracer,
         TracingInterceptors.remoteParent(),
         new MigrationValidator(config.limits(), config.policy()), disk);
-    return MigrationStream.start(sink, replies, config.keepImages(),
-        config.limits().idleTimeout(), () -> {
+    return MigrationStream.start(sink, replies, config.keepImages(), config.limits(), () -> {
           mine.onComplete();
           all.onComplete();
         });

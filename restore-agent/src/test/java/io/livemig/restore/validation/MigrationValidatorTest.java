@@ -33,7 +33,8 @@ class MigrationValidatorTest {
   /** The quota, and so the budget of every migration here: 64 pages. */
   static final long QUOTA = 64L * PAGE;
   static final int MAX_PAGEMAP_ENTRIES = 3;
-  static final RestoreLimits LIMITS = new RestoreLimits(4, 2, Duration.ofSeconds(60), QUOTA, 4,
+  static final RestoreLimits LIMITS = new RestoreLimits(4, 2, Duration.ofSeconds(60),
+      Duration.ofHours(1), QUOTA, 4,
       0, MAX_PAGEMAP_ENTRIES);
   static final int POLICY_MAX_TASKS = 3;
   static final RestorePolicy POLICY = RestorePolicy.of(RestoreAgentPolicy.newBuilder()
