@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Makes a working CRIU (>= 4.0) available and prints the path of the executable to use.
+# Makes a working CRIU (>= 4.2) available and prints the path of the executable to use.
 #
-# A system criu >= 4.0 is used as is. Otherwise Debian trixie's CRIU 4.1 is unpacked into a private
-# folder and run through its own dynamic loader: it needs a newer glibc than bookworm has, so it
-# cannot be apt-installed there (see shared/criu-notes.md). Nothing outside that folder changes
-# except a temporary apt source that is removed again before this script exits.
+# 4.2 because kernels from 6.16 on refuse SO_PASSCRED/SO_PASSSEC on inet sockets, which CRIU 4.1
+# asks for on every socket: no process with a TCP socket can be dumped with it.
+# A system criu >= 4.2 is used as is. Otherwise Debian testing's (forky) CRIU 4.2 is unpacked into
+# a private folder and run through its own dynamic loader: it needs a newer glibc than bookworm
+# has, so it cannot be apt-installed there (see shared/criu-notes.md). Nothing outside that folder
+# changes except a temporary apt source that is removed again before this script exits.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,12 +18,15 @@ die() { echo "install-criu: $*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "must run as root (CRIU needs CAP_SYS_ADMIN and apt-get needs root)"
 [ "$(uname -m)" = x86_64 ] || die "only x86_64 is supported, this is $(uname -m)"
 
-version_ok() { # prints the version and succeeds when "$@ --version" reports >= 4.0
-  local v
+version_ok() { # prints the version and succeeds when "$@ --version" reports >= 4.2
+  local v major minor
   v=$("$@" --version 2>/dev/null | sed -n 's/^Version: *\([0-9][0-9.]*\).*/\1/p' | head -1)
   [ -n "$v" ] || return 1
   echo "$v"
-  [ "${v%%.*}" -ge 4 ]
+  major=${v%%.*}
+  minor=${v#*.}
+  minor=${minor%%.*}
+  [ "$major" -gt 4 ] || { [ "$major" -eq 4 ] && [ "${minor:-0}" -ge 2 ]; }
 }
 
 if [ -x "$wrapper" ] && version_ok "$wrapper" >/dev/null; then
@@ -35,10 +40,10 @@ if sys=$(command -v criu) && version_ok "$sys" >/dev/null; then
   echo "$wrapper"; exit 0
 fi
 
-command -v apt-get >/dev/null || die "no criu >= 4.0 on PATH and no apt-get to fetch one; install CRIU 4.x and pass its path with --criu"
+command -v apt-get >/dev/null || die "no criu >= 4.2 on PATH and no apt-get to fetch one; install CRIU 4.2 or newer and pass its path with --criu"
 
 packages=(criu libcompel1 libc6 libbsd0 libmd0 libgnutls30t64 libnftables1 libprotobuf-c1
-  libnl-3-200 libnet1 libuuid1 libp11-kit0 libffi8 libidn2-0 libunistring5 libtasn1-6
+  libnl-3-200 libnet9 libuuid1 libp11-kit0 libffi8 libidn2-0 libunistring5 libtasn1-6
   libnettle8t64 libhogweed6t64 libgmp10 libmnl0 libnftnl11 libxtables12 libjansson4)
 
 mirror=$(grep -hE '^[[:space:]]*(URIs:|deb )' /etc/apt/sources.list /etc/apt/sources.list.d/*.sources \
@@ -46,20 +51,21 @@ mirror=$(grep -hE '^[[:space:]]*(URIs:|deb )' /etc/apt/sources.list /etc/apt/sou
 [ -n "$mirror" ] || mirror=http://deb.debian.org/debian
 
 tmp=$(mktemp -d)
-src=/etc/apt/sources.list.d/zz-install-criu-trixie.list
+suite=forky
+src=/etc/apt/sources.list.d/zz-install-criu-$suite.list
 cleanup() {
   rm -f "$src"
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 
-echo "deb [trusted=yes] $mirror trixie main" > "$src"
+echo "deb [trusted=yes] $mirror $suite main" > "$src"
 apt_opts=(-o Dir::Etc::sourcelist="$src" -o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0
   -o Dir::State::Lists="$tmp/lists")
 mkdir -p "$tmp/lists/partial" "$tmp/debs"
-apt-get "${apt_opts[@]}" -qq update >&2 || die "apt-get update for trixie failed"
+apt-get "${apt_opts[@]}" -qq update >&2 || die "apt-get update for $suite failed"
 (cd "$tmp/debs" && apt-get "${apt_opts[@]}" -qq download "${packages[@]}" >&2) \
-  || die "downloading CRIU packages from trixie failed"
+  || die "downloading CRIU packages from $suite failed (Debian testing renames libraries now and then: compare the list above with 'apt-cache depends criu' there)"
 
 rm -rf "$dest.new"
 mkdir -p "$dest.new"

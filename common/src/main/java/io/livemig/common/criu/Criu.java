@@ -35,8 +35,8 @@ public final class Criu {
   /**
    * Finds CRIU: the explicit path if given, else $LIVEMIG_CRIU, else the folder that
    * deploy/install-criu.sh fills ({@code .criu/criu} in the working directory, the agent jar's
-   * folder, or one of their parents), else {@code criu} on the PATH. It must be version 4.0 or
-   * newer.
+   * folder, or one of their parents), else {@code criu} on the PATH. It must be version 4.2 or
+   * newer: 4.1 cannot dump any process holding an inet socket on kernels from 6.16 on.
    */
   public static Criu locate(String explicit) throws CriuException {
     List<Path> candidates = new ArrayList<>();
@@ -103,9 +103,10 @@ public final class Criu {
     if (!m.find()) {
       throw new CriuException(executable + " --version printed no version: " + out.strip());
     }
-    if (Integer.parseInt(m.group(1)) < 4) {
+    int major = Integer.parseInt(m.group(1));
+    if (major < 4 || major == 4 && Integer.parseInt(m.group(2)) < 2) {
       throw new CriuException(executable + " is CRIU " + m.group(1) + "." + m.group(2)
-          + "; version 4.0 or newer is needed (run deploy/install-criu.sh)");
+          + "; version 4.2 or newer is needed (run deploy/install-criu.sh)");
     }
     return new Criu(executable, m.group(1) + "." + m.group(2));
   }
