@@ -4,6 +4,7 @@ import com.google.protobuf.util.JsonFormat;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.livemig.common.agent.EventLog;
 import io.livemig.common.agent.HostPort;
 import io.livemig.common.security.IdentityPattern;
 import io.livemig.common.security.SpiffeId;
@@ -92,6 +93,7 @@ public final class MigrateCommand implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
+    EventLog.oneLinePerRecord();
     MigrateCommand cmd = new MigrateCommand(System.out, Telemetry.fromEnvironment("migrate-cli"));
     System.exit(new CommandLine(cmd).execute(args));
   }

@@ -3,6 +3,7 @@ package io.livemig.dump;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.livemig.common.agent.AgentOptions;
+import io.livemig.common.agent.EventLog;
 import io.livemig.common.criu.Criu;
 import io.livemig.common.os.Dirs;
 import io.livemig.common.security.PeerAuthenticator;
@@ -52,6 +53,7 @@ public final class DumpAgentMain implements Callable<Integer> {
   AgentOptions agent;
 
   public static void main(String[] args) {
+    EventLog.oneLinePerRecord();
     System.exit(new CommandLine(new DumpAgentMain()).execute(args));
   }
 

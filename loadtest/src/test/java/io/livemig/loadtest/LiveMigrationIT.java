@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.livemig.proto.MigrationReport;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -59,6 +60,19 @@ class LiveMigrationIT {
       assertTrue(after > before, "restored copy makes progress: " + before + " -> " + after);
       String verdict = Workload.verify(restored, Duration.ofMinutes(1));
       assertTrue(verdict.startsWith("verify OK pages=65536"), verdict);
+
+      // Each agent logs the migration's phases, one line each, under its id.
+      String id = "migration=" + r.getMigrationId() + " ";
+      String dumpLog = Files.readString(dir.resolve("dump-agent.log"));
+      for (String phase : List.of("start", "precopy-round", "freeze", "kill-source", "resume")) {
+        assertTrue(dumpLog.contains(id + "phase=" + phase + " "), phase + ": " + dumpLog);
+      }
+      assertTrue(dumpLog.contains(id + "phase=done outcome=success pid=" + workload.pid()),
+          dumpLog);
+      String restoreLog = Files.readString(dir.resolve("restore-agent.log"));
+      for (String phase : List.of("accepted", "round-committed", "restored", "resumed")) {
+        assertTrue(restoreLog.contains(id + "phase=" + phase + " "), phase + ": " + restoreLog);
+      }
     } finally {
       if (restored > 0) {
         Workload.kill(restored);

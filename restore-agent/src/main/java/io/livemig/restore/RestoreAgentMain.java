@@ -5,6 +5,7 @@ import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.livemig.common.agent.AgentOptions;
+import io.livemig.common.agent.EventLog;
 import io.livemig.common.criu.Criu;
 import io.livemig.common.os.Dirs;
 import io.livemig.common.security.PeerAuthenticator;
@@ -76,6 +77,7 @@ public final class RestoreAgentMain implements Callable<Integer> {
   int maxPagemapEntries = DEFAULTS.maxPagemapEntries();
 
   public static void main(String[] args) {
+    EventLog.oneLinePerRecord();
     System.exit(new CommandLine(new RestoreAgentMain()).execute(args));
   }
 
@@ -86,7 +88,8 @@ public final class RestoreAgentMain implements Callable<Integer> {
     RestorePolicy policy = RestorePolicy.of(PolicyFile.load(agent.policy(),
         RestoreAgentPolicy.newBuilder()).build(), security.self());
     RestoreLimits limits = new RestoreLimits(maxStreams, maxStreamsPerPeer, idleTimeout,
-        maxStreamDuration, maxMigrationBytes, DEFAULTS.budgetFactor(), minFreeBytes, maxPagemapEntries);
+        maxStreamDuration, maxMigrationBytes, DEFAULTS.budgetFactor(), minFreeBytes,
+        maxPagemapEntries);
     Server server = start(Telemetry.fromEnvironment("restore-agent"), c, new RestoreAgentConfig(
         agent.address(port), imagesDir, keepImages, security, policy, limits));
     return agent.serve("restore-agent", server, c, security, "images in " + imagesDir

@@ -22,6 +22,11 @@ public record Peer(Optional<SpiffeId> id, String address) {
     return id.map(SpiffeId::toString).orElse(colon > 0 ? address.substring(0, colon) : address);
   }
 
+  /** The identity for logs: the SPIFFE id, or "none" in plaintext. */
+  public String identity() {
+    return id.map(SpiffeId::toString).orElse("none");
+  }
+
   @Override
   public String toString() {
     return id.map(i -> i + " at " + address).orElse("unauthenticated peer at " + address);

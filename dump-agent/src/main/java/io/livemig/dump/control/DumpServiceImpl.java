@@ -5,6 +5,7 @@ import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import io.livemig.common.agent.EventLog;
 import io.livemig.common.agent.MigrationIds;
 import io.livemig.common.criu.Criu;
 import io.livemig.common.os.ProcessTree;
@@ -133,6 +134,9 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
           .asRuntimeException());
       return;
     }
+    EventLog.of(id, "start").with("pid", request.getPid())
+        .with("peer", Peer.current().identity()).with("peer_address", Peer.current().address())
+        .with("destination", request.getDestination()).with("tasks", tree.tasks().size()).info();
     Span span = tracer.spanBuilder("migration").setParent(TracingInterceptors.remoteParent())
         .setAttribute("migration.id", id).setAttribute("pid", request.getPid())
         .setAttribute("destination", request.getDestination()).startSpan();
@@ -156,11 +160,27 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
         Duration dumpTimeout = settings.frozenDeadline().plus(CRIU_GRACE);
         report = new MigrationSession(id, tree, config.policy().scope(), settings, tracker,
             new CriuDumper(criu, dumpTimeout.compareTo(settings.criuTimeout()) < 0 ? dumpTimeout
-                : settings.criuTimeout()), xfer, tracer, listener(events)).run();
+                : settings.criuTimeout()), xfer, tracer, listener(events, id)).run();
       }
       span.setAttribute("success", report.getSuccess());
       if (!report.getSuccess()) {
         span.setStatus(StatusCode.ERROR, report.getError());
+      }
+      EventLog outcome = EventLog.of(id, "done")
+          .with("outcome", report.getSuccess() ? "success" : "failed")
+          .with("pid", request.getPid()).with("peer", Peer.current().identity())
+          .with("peer_address", Peer.current().address())
+          .with("destination", request.getDestination()).with("rounds", report.getRounds())
+          .with("bytes", report.getTotalBytes())
+          .with("downtime_ms", report.getDowntimeUs() / 1000)
+          .with("total_ms", report.getTotalTimeUs() / 1000)
+          .with("restored_pid", report.getSuccess() ? report.getRestoredRootPid() : null)
+          .with("source_resumed", report.getSuccess() ? null : report.getSourceResumed())
+          .with("error", report.getSuccess() ? null : report.getError());
+      if (report.getSuccess()) {
+        outcome.info();
+      } else {
+        outcome.warning();
       }
       events.onNext(MigrationProgress.newBuilder().setReport(report).build());
       events.onCompleted();
@@ -213,15 +233,23 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
     };
   }
 
-  private static ProgressListener listener(ServerCallStreamObserver<MigrationProgress> events) {
+  /** Streams progress to the caller and logs it, one line per round and phase. */
+  private static ProgressListener listener(ServerCallStreamObserver<MigrationProgress> events,
+      String id) {
     return new ProgressListener() {
       @Override
-      public void round(RoundReport report) {
-        send(MigrationProgress.newBuilder().setRound(report).build());
+      public void round(RoundReport r) {
+        EventLog.of(id, "precopy-round").with("round", r.getRound())
+            .with("pages_sent", r.getPagesSent()).with("bytes", r.getPageBytes())
+            .with("dirty_pages", r.getDirtyPages()).with("duration_ms", r.getDurationUs() / 1000)
+            .with("decision", r.getDecision()).info();
+        send(MigrationProgress.newBuilder().setRound(r).build());
       }
 
       @Override
       public void phase(PhaseEvent event) {
+        EventLog.of(id, event.getPhase()).with("elapsed_ms", event.getElapsedUs() / 1000)
+            .with("detail", event.getDetail()).info();
         send(MigrationProgress.newBuilder().setPhase(event).build());
       }
 

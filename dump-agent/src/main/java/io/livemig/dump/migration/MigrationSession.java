@@ -47,6 +47,8 @@ import java.util.Map;
  * before the destination confirms, the source tree is resumed and the error reported.
  */
 public final class MigrationSession {
+  /** How long a SIGKILLed source may take to exit before the copy is left stopped instead. */
+  static final Duration SOURCE_EXIT_TIMEOUT = Duration.ofSeconds(30);
   private final String id;
   private final ProcessTree tree;
   private final int rootPid;
@@ -147,8 +149,8 @@ public final class MigrationSession {
       // The point of no return: from here on the destination's copy is the only one.
       sourceKilled = true;
       xfer.liftDeadline();
-      source.kill();
-      phase("kill-source", "source tree of pid " + rootPid + " killed");
+      source.kill(SOURCE_EXIT_TIMEOUT);
+      phase("kill-source", "source tree of pid " + rootPid + " killed and gone");
       phaseSpan("resume", () -> {
         xfer.resume();
         return null;

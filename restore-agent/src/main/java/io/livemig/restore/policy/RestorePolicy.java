@@ -107,7 +107,8 @@ public final class RestorePolicy implements PeerAuthenticator.Authorizer {
   @Override
   public String toString() {
     return "sources " + sources + ", uids " + describe(uids) + ", gids " + describe(gids)
-        + ", at most " + maxTasks + " tasks, capabilities " + (capabilities ? "allowed" : "refused");
+        + ", at most " + maxTasks + " tasks, capabilities "
+        + (capabilities ? "allowed" : "refused");
   }
 
   private static String describe(List<IdRange> ranges) {

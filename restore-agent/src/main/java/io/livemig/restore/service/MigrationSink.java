@@ -1,9 +1,11 @@
 package io.livemig.restore.service;
 
+import io.livemig.common.agent.EventLog;
 import io.livemig.common.criu.CriuException;
 import io.livemig.common.images.ImageFormatException;
 import io.livemig.common.os.LibC;
 import io.livemig.common.os.ProcessTree;
+import io.livemig.common.security.Peer;
 import io.livemig.proto.Accepted;
 import io.livemig.proto.ImageFileChunk;
 import io.livemig.proto.MigrationFrame;
@@ -51,6 +53,7 @@ final class MigrationSink {
   private final Context parent;
   private final MigrationValidator validator;
   private final DiskReservations disk;
+  private final Peer peer;
   private final Map<Integer, PageRunSet> held = new HashMap<>();
 
   private Path migrationDir;
@@ -64,13 +67,14 @@ final class MigrationSink {
   private int restoredPid = -1;
 
   MigrationSink(Path imagesRoot, CriuRestorer restorer, Tracer tracer, Context parent,
-      MigrationValidator validator, DiskReservations disk) {
+      MigrationValidator validator, DiskReservations disk, Peer peer) {
     this.imagesRoot = imagesRoot;
     this.restorer = restorer;
     this.tracer = tracer;
     this.parent = parent;
     this.validator = validator;
     this.disk = disk;
+    this.peer = peer;
   }
 
   /** Handles one frame; returns the reply to send, or null. */
@@ -139,6 +143,9 @@ final class MigrationSink {
       throw e;
     }
     migrationDir = dir;
+    EventLog.of(name(), "accepted").with("peer", peer.identity())
+        .with("peer_address", peer.address()).with("tasks", h.getTasksCount())
+        .with("rss_bytes", h.getRssBytes()).with("budget_bytes", validator.budget()).info();
     return RestoreEvent.newBuilder().setAccepted(Accepted.newBuilder()
         .setMaxBytes(validator.budget())).build();
   }
@@ -175,6 +182,9 @@ final class MigrationSink {
     totalWritten += payload;
     imageWriteNanos += System.nanoTime() - roundStarted;
     roundSpan.setAttribute("bytes.payload", payload);
+    EventLog.of(name(), "round-committed").with("round", n).with("bytes", payload)
+        .with("total_bytes", totalWritten)
+        .with("duration_ms", (System.nanoTime() - roundStarted) / 1_000_000).info();
     roundSpan.end();
     roundSpan = null;
     round = null;
@@ -202,6 +212,8 @@ final class MigrationSink {
       span.setAttribute("restored.pid", pid);
       restoredPid = pid;
       validator.restored();
+      EventLog.of(name(), "restored").with("pid", pid).with("state", "stopped")
+          .with("restore_ms", (System.nanoTime() - start) / 1_000_000).info();
       return RestoreEvent.newBuilder().setRestoreResult(RestoreResult.newBuilder().setRootPid(pid)
           .setRestoreTimeUs((System.nanoTime() - start) / 1000)
           .setImageWriteTimeUs(imageWriteNanos / 1000)).build();
@@ -218,6 +230,7 @@ final class MigrationSink {
     if (!ProcessTree.signal(restoredPid, LibC.SIGCONT)) {
       throw new IOException("could not resume the restored tree of pid " + restoredPid);
     }
+    EventLog.of(name(), "resumed").with("pid", restoredPid).info();
     return RestoreEvent.newBuilder()
         .setResumed(Resumed.newBuilder().setRootPid(restoredPid)).build();
   }

@@ -3,6 +3,7 @@ package io.livemig.restore.service;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import io.livemig.common.agent.EventLog;
 import io.livemig.common.criu.CriuException;
 import io.livemig.common.os.Dirs;
 import io.livemig.proto.MigrationFrame;
@@ -198,7 +199,8 @@ final class MigrationStream implements StreamObserver<ReceivedFrame> {
   }
 
   private void fail(Status status) {
-    LOG.warning("migration " + sink.name() + " failed: " + status.getDescription());
+    EventLog.of(sink.name(), "failed").with("status", status.getCode())
+        .with("error", status.getDescription()).warning();
     sink.abandon();
     cleanUp();
     replies.onError(status.asRuntimeException());
