@@ -1,5 +1,6 @@
 package io.livemig.loadtest;
 
+import io.livemig.common.os.ProcStat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -200,8 +201,7 @@ public final class Workload implements AutoCloseable {
   /** The one-letter state of /proc/PID/stat, or "" when the process is gone. */
   public static String state(int hostPid) {
     try {
-      String stat = Files.readString(Path.of("/proc", String.valueOf(hostPid), "stat"));
-      return stat.substring(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      return String.valueOf(ProcStat.read(hostPid).state());
     } catch (IOException e) {
       return "";
     }

@@ -3,6 +3,7 @@ package io.livemig.loadtest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.livemig.common.os.ProcStat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,12 +18,12 @@ import java.util.concurrent.TimeUnit;
 final class Bystander implements AutoCloseable {
   private final Process process;
   private final int pid;
-  private final String startTime;
+  private final long startTime;
 
   private Bystander(Process process, int pid) throws IOException {
     this.process = process;
     this.pid = pid;
-    this.startTime = startTime(pid);
+    this.startTime = ProcStat.read(pid).startTime();
   }
 
   /** A plain process, as anybody would start one. */
@@ -59,14 +60,10 @@ final class Bystander implements AutoCloseable {
   }
 
   void assertUntouched() throws IOException {
-    assertEquals(startTime, startTime(pid), "pid " + pid + " is the same process");
+    assertEquals(startTime, ProcStat.read(pid).startTime(),
+        "pid " + pid + " is the same process");
     String state = Workload.state(pid);
     assertTrue(state.equals("S") || state.equals("R"), "pid " + pid + " state " + state);
-  }
-
-  private static String startTime(int pid) throws IOException {
-    String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
-    return stat.substring(stat.lastIndexOf(')') + 2).split(" ")[19];
   }
 
   @Override

@@ -36,7 +36,6 @@ import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Scope;
 import java.io.IOException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -48,7 +47,6 @@ import java.util.logging.Logger;
 /** The control API: runs one migration per call and streams its progress back. */
 public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
   private static final Logger LOG = Logger.getLogger(DumpServiceImpl.class.getName());
-  private static final Duration CRIU_GRACE = Duration.ofSeconds(30);
   private final OpenTelemetry otel;
   private final Tracer tracer;
   private final Criu criu;
@@ -154,13 +152,9 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
       MigrationReport report;
       try (GrpcPageXfer xfer = new GrpcPageXfer(channel, settings.replyTimeout(),
           Criu.RESTORE_TIMEOUT.plusMinutes(1))) {
-        // The deadline reaches a running dump through its page server stream, which fails and
-        // makes CRIU abort cleanly; killing CRIU (with its parasite still in the tree) is only
-        // the last resort, a little later.
-        Duration dumpTimeout = settings.frozenDeadline().plus(CRIU_GRACE);
         report = new MigrationSession(id, tree, config.policy().scope(), settings, tracker,
-            new CriuDumper(criu, dumpTimeout.compareTo(settings.criuTimeout()) < 0 ? dumpTimeout
-                : settings.criuTimeout()), xfer, tracer, listener(events, id)).run();
+            new CriuDumper(criu, settings.dumpTimeout()), xfer, tracer, listener(events, id))
+            .run();
       }
       span.setAttribute("success", report.getSuccess());
       if (!report.getSuccess()) {
@@ -254,12 +248,10 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
       }
 
       private void send(MigrationProgress p) {
+        // Also after a cancel that comes between the check and the send: the cancel handler
+        // set in migrate() makes gRPC drop the message instead of throwing.
         if (!events.isCancelled()) {
-          try {
-            events.onNext(p);
-          } catch (RuntimeException callGone) {
-            // the caller left between the check and the send; the migration goes on
-          }
+          events.onNext(p);
         }
       }
     };

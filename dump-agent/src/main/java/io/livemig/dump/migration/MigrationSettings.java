@@ -13,6 +13,9 @@ public record MigrationSettings(StopRule stopRule, DowntimeModel model, TrackerK
     Path workDir, int bufferBytes, Duration replyTimeout, Duration criuTimeout,
     boolean keepDump, Duration frozenDeadline) {
 
+  /** How long CRIU's dump may outlast the frozen-phase deadline before it is killed. */
+  static final Duration CRIU_GRACE = Duration.ofSeconds(30);
+
   /** The shortest frozen-phase deadline an agent or a request may set. */
   public static final Duration MIN_FROZEN = Duration.ofSeconds(1);
 
@@ -40,5 +43,15 @@ public record MigrationSettings(StopRule stopRule, DowntimeModel model, TrackerK
     return new MigrationSettings(rule, DowntimeModel.defaults(), o.getTracker(),
         config.workDir(), 4 << 20, Duration.ofMinutes(2), Duration.ofMinutes(5),
         config.keepDump(), frozen);
+  }
+
+  /**
+   * The limit of {@code criu dump}. The deadline reaches a running dump through its page server
+   * stream, which fails and makes CRIU abort cleanly; killing CRIU (with its parasite still in
+   * the tree) is only the last resort, a little later.
+   */
+  public Duration dumpTimeout() {
+    Duration afterDeadline = frozenDeadline.plus(CRIU_GRACE);
+    return afterDeadline.compareTo(criuTimeout) < 0 ? afterDeadline : criuTimeout;
   }
 }

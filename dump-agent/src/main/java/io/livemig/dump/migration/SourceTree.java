@@ -1,10 +1,9 @@
 package io.livemig.dump.migration;
 
 import io.livemig.common.os.LibC;
+import io.livemig.common.os.ProcStat;
 import io.livemig.common.os.ProcessTree;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -69,14 +68,14 @@ final class SourceTree {
   }
 
   /** A process as it is now: its pid and start time, so that a reused pid is not mistaken. */
-  private record Incarnation(int pid, String startTime) {
+  private record Incarnation(int pid, long startTime) {
     boolean running() {
-      String stat = stat(pid);
-      if (stat == null || !startTimeOf(stat).equals(startTime)) {
+      try {
+        ProcStat now = ProcStat.read(pid);
+        return now.startTime() == startTime && !now.exited();
+      } catch (IOException gone) {
         return false;
       }
-      char state = stat.charAt(stat.lastIndexOf(')') + 2);
-      return state != 'Z' && state != 'X';
     }
   }
 
@@ -84,28 +83,12 @@ final class SourceTree {
     List<Incarnation> out = new ArrayList<>();
     try {
       for (ProcessTree.Task t : ProcessTree.of(rootPid).tasks()) {
-        String stat = stat(t.pid());
-        if (stat != null) {
-          out.add(new Incarnation(t.pid(), startTimeOf(stat)));
-        }
+        out.add(new Incarnation(t.pid(), ProcStat.read(t.pid()).startTime()));
       }
     } catch (IOException | RuntimeException treeGone) {
-      // nothing left to wait for
+      // what exited already needs no waiting for
     }
     return out;
-  }
-
-  private static String stat(int pid) {
-    try {
-      return Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
-    } catch (IOException gone) {
-      return null;
-    }
-  }
-
-  /** Field 22 of /proc/PID/stat, counted after the command name's closing parenthesis. */
-  private static String startTimeOf(String stat) {
-    return stat.substring(stat.lastIndexOf(')') + 2).split(" ")[19];
   }
 
   /** For the agent's shutdown hook: resume every tree a migration still holds frozen. */

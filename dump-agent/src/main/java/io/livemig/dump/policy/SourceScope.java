@@ -1,5 +1,6 @@
 package io.livemig.dump.policy;
 
+import io.livemig.common.os.ProcStat;
 import io.livemig.common.os.ProcessTree;
 import io.livemig.common.os.TreeTooLargeException;
 import io.livemig.dump.policy.ScopeViolationException.Reason;

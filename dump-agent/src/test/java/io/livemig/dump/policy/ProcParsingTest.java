@@ -11,33 +11,6 @@ import org.junit.jupiter.api.Test;
 
 /** The /proc files the scope reads, as recorded on a Debian 12 host (kernel 6.18). */
 class ProcParsingTest {
-  static final String KTHREADD = "2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 16"
-      + " 0 0 18446744073709551615 0 0 0 0 0 0 0 2147483647 0 1 0 0 0 1 0 0 0 0 0 0 0 0 0 0 0 0"
-      + " 0\n";
-  static final String INIT = "1 (process_api) S 0 0 0 0 -1 4194560 12620 1641731 0 689 29 60"
-      + " 14480 1946 10 -10 12 0 16 39182336 2393 18446744073709551615 1 1 0 0 0 0 0 4096 1256 0"
-      + " 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n";
-
-  @Test
-  void statFieldsStartAfterTheLastParenthesis() {
-    ProcStat k = ProcStat.parse(KTHREADD);
-    assertEquals("kthreadd", k.comm());
-    assertEquals(2129984, k.flags());
-    assertTrue(k.kernelThread());
-    assertFalse(ProcStat.parse(INIT).kernelThread());
-
-    // A comm that fakes a kernel thread's flags must not shift the fields.
-    ProcStat tricky = ProcStat.parse("4242 (x) S 0 0 0 0 -1 2129984 (y) S 1 4242 4242 0 -1"
-        + " 4194560 0 0\n");
-    assertEquals("x) S 0 0 0 0 -1 2129984 (y", tricky.comm());
-    assertEquals(4194560, tricky.flags());
-    assertFalse(tricky.kernelThread());
-    assertEquals("a b", ProcStat.parse("7 (a b) R 1 7 7 0 -1 4194304 0").comm());
-
-    assertThrows(IllegalArgumentException.class, () -> ProcStat.parse("7 (sleep S 1 7 7"));
-    assertThrows(IllegalArgumentException.class, () -> ProcStat.parse("7 (sleep) S 1 7"));
-  }
-
   @Test
   void statusGivesNsPidsAndUids() {
     ProcStatus init = ProcStatus.parse("""

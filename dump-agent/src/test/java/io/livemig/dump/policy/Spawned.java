@@ -1,5 +1,6 @@
 package io.livemig.dump.policy;
 
+import io.livemig.common.os.ProcStat;
 import java.io.File;
 import java.io.IOException;
 import java.lang.ProcessBuilder.Redirect;
