@@ -12,6 +12,7 @@ import io.livemig.common.security.TransportSecurity;
 import io.livemig.common.tracing.Telemetry;
 import io.livemig.common.tracing.TracingInterceptors;
 import io.livemig.dump.control.DumpServiceImpl;
+import io.livemig.dump.criu.CriuDumper;
 import io.livemig.dump.migration.MigrationSession;
 import io.livemig.dump.policy.DumpPolicy;
 import io.livemig.proto.DumpAgentPolicy;
@@ -75,6 +76,7 @@ public final class DumpAgentMain implements Callable<Integer> {
   public static Server start(OpenTelemetry otel, Criu criu, DumpAgentConfig config)
       throws IOException {
     Dirs.privateDir(config.workDir());
+    CriuDumper.installActionScript(config.workDir());
     return AgentOptions.serverBuilder(config.address(), config.security())
         .addService(ServerInterceptors.intercept(new DumpServiceImpl(otel, criu, config),
             TracingInterceptors.server(otel),

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -128,6 +129,12 @@ public final class Criu {
    */
   public void run(String action, List<String> args, Path workDir, Path log, Duration timeout)
       throws CriuException {
+    start(action, args, workDir, log, Map.of()).await(timeout);
+  }
+
+  /** Starts {@code criu ACTION ARGS... -o LOG} with extra environment variables; see run. */
+  public CriuRun start(String action, List<String> args, Path workDir, Path log,
+      Map<String, String> env) throws CriuException {
     List<String> cmd = new ArrayList<>();
     cmd.add(executable.toString());
     cmd.add(action);
@@ -135,24 +142,14 @@ public final class Criu {
     cmd.add("-o");
     cmd.add(log.toAbsolutePath().toString());
     Path out = log.resolveSibling(log.getFileName() + ".out");
+    ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile())
+        .redirectErrorStream(true).redirectOutput(out.toFile())
+        .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+    pb.environment().putAll(env);
     try {
-      Process p = new ProcessBuilder(cmd).directory(workDir.toFile())
-          .redirectErrorStream(true).redirectOutput(out.toFile())
-          .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())).start();
-      if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        p.destroyForcibly();
-        throw new CriuException("criu " + action + " did not finish within " + timeout
-            + "; log: " + log);
-      }
-      if (p.exitValue() != 0) {
-        throw new CriuException("criu " + action + " failed (exit " + p.exitValue() + "): "
-            + CriuLog.lastErrors(log, out) + " [log: " + log + "]");
-      }
+      return new CriuRun(action, pb.start(), log, out);
     } catch (IOException e) {
       throw new CriuException("cannot start " + String.join(" ", cmd) + ": " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new CriuException("interrupted while criu " + action + " ran", e);
     }
   }
 }

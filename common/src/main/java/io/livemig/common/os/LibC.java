@@ -25,6 +25,8 @@ public final class LibC {
 
   public static native int munmap(Pointer addr, long length) throws LastErrorException;
 
+  public static native int mkfifo(String path, int mode) throws LastErrorException;
+
   public static final int SIGKILL = 9;
   public static final int SIGCONT = 18;
   public static final int PROT_READ = 1;

@@ -2,30 +2,80 @@ package io.livemig.dump.criu;
 
 import io.livemig.common.criu.Criu;
 import io.livemig.common.criu.CriuException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
-/** The final dump: CRIU freezes the tree, dumps it into a local folder and leaves it stopped. */
+/**
+ * The final dump: CRIU freezes the tree, sends its pages to the page server, writes every other
+ * image into a local folder and then holds the frozen tree until the agent's verdict.
+ */
 public final class CriuDumper {
-  private final Criu criu;
-  private final Duration timeout;
+  static final String ACTION_SCRIPT = "post-dump.sh";
 
-  public CriuDumper(Criu criu, Duration timeout) {
+  private final Criu criu;
+  private final Path workDir;
+  private final Duration verdictTimeout;
+
+  /**
+   * @param workDir the agent's own folder, where {@link #installActionScript} put the script
+   * @param verdictTimeout how long CRIU holds the frozen tree before it rolls back by itself
+   */
+  public CriuDumper(Criu criu, Path workDir, Duration verdictTimeout) {
     this.criu = criu;
-    this.timeout = timeout;
+    this.workDir = workDir;
+    this.verdictTimeout = verdictTimeout;
   }
 
   /**
-   * Dumps tree rootPid: the pages to the page server on loopback port pageServerPort, every other
-   * image into dir. The tree stays stopped afterwards (--leave-stopped) so that it can be
-   * resumed intact if anything later fails; CRIU itself resumes it if the dump fails.
+   * Puts the post-dump action script into the agent's work dir and runs it once, so that an
+   * agent whose work dir cannot hold executables (a noexec mount) fails at start, not in the
+   * middle of a migration.
    */
-  public void dump(int rootPid, Path dir, int pageServerPort) throws CriuException {
-    criu.run("dump", List.of("-t", String.valueOf(rootPid), "-D", dir.toString(),
-        "--leave-stopped", "--page-server", "--address", "127.0.0.1", "--port",
-        String.valueOf(pageServerPort)), dir, dir.resolveSibling(dir.getFileName()
-        + "-dump.log"), timeout);
+  public static void installActionScript(Path workDir) throws IOException {
+    Path script = workDir.resolve(ACTION_SCRIPT);
+    Path tmp = workDir.resolve(ACTION_SCRIPT + ".new");
+    try (InputStream in = CriuDumper.class.getResourceAsStream(ACTION_SCRIPT)) {
+      if (in == null) {
+        throw new IOException(ACTION_SCRIPT + " is missing from the agent's jar");
+      }
+      Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+    }
+    Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwx------"));
+    Files.move(tmp, script, StandardCopyOption.REPLACE_EXISTING,
+        StandardCopyOption.ATOMIC_MOVE);
+    try {
+      Process p = new ProcessBuilder(script.toString())
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectErrorStream(true).start();
+      if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        p.destroyForcibly();
+        throw new IOException(script + " did not run cleanly");
+      }
+    } catch (IOException e) {
+      throw new IOException("cannot run CRIU's action script " + script + " (" + e.getMessage()
+          + "); the agent's work dir must be on a file system that allows executables (not"
+          + " noexec): choose another --work-dir", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while checking " + script, e);
+    }
+  }
+
+  /**
+   * Starts the dump of tree rootPid: pages to the page server on loopback port pageServerPort,
+   * every other image into dir. CRIU resumes the tree itself if the dump fails.
+   */
+  public FrozenDump start(int rootPid, Path dir, int pageServerPort) throws CriuException {
+    return FrozenDump.start(criu, List.of("-t", String.valueOf(rootPid), "-D", dir.toString(),
+        "--page-server", "--address", "127.0.0.1", "--port", String.valueOf(pageServerPort)),
+        workDir.resolve(ACTION_SCRIPT), dir, dir.resolveSibling(dir.getFileName() + "-dump.log"),
+        dir.resolveSibling(dir.getFileName() + "-handoff"), verdictTimeout);
   }
 
   public String version() {

@@ -7,6 +7,7 @@ import io.livemig.dump.convergence.RoundResult;
 import io.livemig.dump.convergence.StopRule;
 import io.livemig.dump.criu.CriuDumper;
 import io.livemig.dump.criu.FinalDump;
+import io.livemig.dump.criu.FrozenDump;
 import io.livemig.dump.criu.PageServer;
 import io.livemig.dump.memory.PageSize;
 import io.livemig.dump.memory.ProcessVmReader;
@@ -61,6 +62,8 @@ public final class MigrationSession {
   private final ProgressListener progress;
   private final MigrationReport.Builder report = MigrationReport.newBuilder();
   private final long started = System.nanoTime();
+  /** The frozen tree held by CRIU, from the final dump's start until the verdict. */
+  private FrozenDump finalDump;
 
   /**
    * @param tree the tree as the scope admitted it
@@ -81,15 +84,14 @@ public final class MigrationSession {
     this.progress = progress;
   }
 
-  /** For the agent's shutdown hook: no tree stays stopped because its agent went away. */
+  /** For the agent's shutdown hook: no tree stays frozen because its agent went away. */
   public static void resumeFrozenSources() {
-    SourceTree.resumeAllFrozen();
+    FrozenDump.rollbackAll();
   }
 
   /** Runs the migration; never throws: failures are in the report, with the source resumed. */
   public MigrationReport run() {
     report.setMigrationId(id).setTracker(tracker.name());
-    SourceTree source = new SourceTree(rootPid);
     Path dumpDir = settings.workDir().resolve(id);
     boolean sourceKilled = false;
     try {
@@ -112,18 +114,17 @@ public final class MigrationSession {
 
       scope.check(rootPid);
       long freeze = System.nanoTime();
-      source.freezing();
       xfer.deadline(freeze + settings.frozenDeadline().toNanos(), "frozen-phase deadline of "
           + settings.frozenDeadline().toMillis() + " ms");
-      phase("freeze", "criu dump --leave-stopped of pid " + rootPid);
+      phase("freeze", "criu dump of pid " + rootPid);
       // The final round starts before the freeze: CRIU's page server stream feeds it directly.
       xfer.roundStart(rounds.size(), true);
       PageSender sender = new PageSender(xfer, hash, true);
-      phaseSpan("final.dump", () -> {
+      SourceTree source = phaseSpan("final.dump", () -> {
         // New, never reused: a kept dump of an earlier migration with this id must not be sent.
         Files.createDirectory(dumpDir);
         dumpThroughPageServer(dumpDir, ledgers, sender);
-        return null;
+        return SourceTree.capture(rootPid);
       });
       report.setFreezeDumpUs(micros(System.nanoTime() - freeze));
       phase("final-dump", "dumped in " + report.getFreezeDumpUs() / 1000 + " ms, "
@@ -149,7 +150,12 @@ public final class MigrationSession {
       // The point of no return: from here on the destination's copy is the only one.
       sourceKilled = true;
       xfer.liftDeadline();
-      source.kill(SOURCE_EXIT_TIMEOUT);
+      try {
+        finalDump.commit(SOURCE_EXIT_TIMEOUT);
+      } finally {
+        // Also when CRIU failed to end it: the copy must not run beside any of the source.
+        source.awaitGone(SOURCE_EXIT_TIMEOUT);
+      }
       phase("kill-source", "source tree of pid " + rootPid + " killed and gone");
       phaseSpan("resume", () -> {
         xfer.resume();
@@ -166,21 +172,28 @@ public final class MigrationSession {
             + " on the destination) may still be stopped: resume it there with kill -CONT";
         // Not abort: that would kill the only copy left.
         xfer.cancel(msg);
-      } else if (!source.frozen()) {
-        // Never stopped: no SIGCONT to a tree that may have exited (and its pid been reused).
+      } else if (finalDump == null) {
+        // Never frozen: nothing to give back to a tree that may have exited meanwhile.
         report.setSourceResumed(true);
         xfer.abort(msg);
         msg += "; the source was never frozen and runs on";
       } else {
-        // Resume first: nothing below may stand between a frozen tree and SIGCONT.
-        boolean resumed = source.resume();
-        report.setSourceResumed(resumed);
+        // Resume first: nothing below may stand between a frozen tree and its resumption.
+        FrozenDump.Rollback rollback = finalDump.rollback(SOURCE_EXIT_TIMEOUT);
+        report.setSourceResumed(true);
         xfer.abort(msg);
-        msg += resumed ? "; source resumed" : "; resuming the source FAILED: check pid " + rootPid;
+        msg += switch (rollback) {
+          case RESUMED -> "; source resumed";
+          case CRIU_KILLED -> "; source resumed after CRIU was killed, which left any TCP"
+              + " connections of pid " + rootPid + " locked: check them";
+        };
       }
       report.setSuccess(false).setError(msg);
       phase("failed", msg);
     } finally {
+      if (finalDump != null) {
+        finalDump.close();
+      }
       if (!settings.keepDump()) {
         removeDump(dumpDir, report.getSuccess());
       }
@@ -192,6 +205,7 @@ public final class MigrationSession {
   /**
    * criu dump with our page server on loopback: each page of the frozen tree is compared with
    * the ledger as it arrives and sent on (or left in the parent chain); no pages touch the disk.
+   * Returns once CRIU holds the dumped tree frozen at its post-dump handshake.
    */
   private void dumpThroughPageServer(Path dumpDir, Map<Integer, PageLedger> ledgers,
       PageSender sender) throws IOException, CriuException {
@@ -206,8 +220,9 @@ public final class MigrationSession {
     };
     try (PageServer server = new PageServer(dumper.version(), sink, dumpDir,
         settings.bufferBytes())) {
+      finalDump = dumper.start(rootPid, dumpDir, server.port());
       try {
-        dumper.dump(rootPid, dumpDir, server.port());
+        finalDump.awaitDumped(settings.dumpTimeout());
       } catch (CriuException e) {
         server.close();
         try {

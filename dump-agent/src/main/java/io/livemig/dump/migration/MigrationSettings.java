@@ -46,9 +46,10 @@ public record MigrationSettings(StopRule stopRule, DowntimeModel model, TrackerK
   }
 
   /**
-   * The limit of {@code criu dump}. The deadline reaches a running dump through its page server
-   * stream, which fails and makes CRIU abort cleanly; killing CRIU (with its parasite still in
-   * the tree) is only the last resort, a little later.
+   * The limit of {@code criu dump}, and again of CRIU's wait for the verdict at its post-dump
+   * handshake, after which it rolls back by itself. The deadline reaches a running dump through
+   * its page server stream, which fails and makes CRIU abort cleanly; killing CRIU (with its
+   * parasite still in the tree) is only the last resort, a little later.
    */
   public Duration dumpTimeout() {
     Duration afterDeadline = frozenDeadline.plus(CRIU_GRACE);

@@ -7,51 +7,47 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The source tree's fate. It is resumed whenever a migration fails, and killed only after the
- * destination has confirmed that its copy is restored. Trees frozen by a running migration are
- * remembered, so that an agent being shut down resumes them instead of leaving them stopped.
+ * The processes of the source tree as the final dump froze them. CRIU ends them once the
+ * destination has confirmed its copy; this makes sure they are gone before the copy runs.
  */
 final class SourceTree {
-  private static final Set<Integer> FROZEN = ConcurrentHashMap.newKeySet();
+  private final List<Incarnation> tasks;
 
-  private final int rootPid;
-
-  SourceTree(int rootPid) {
-    this.rootPid = rootPid;
+  private SourceTree(List<Incarnation> tasks) {
+    this.tasks = tasks;
   }
 
-  /** Called before the final dump freezes the tree. */
-  void freezing() {
-    FROZEN.add(rootPid);
-  }
-
-  boolean frozen() {
-    return FROZEN.contains(rootPid);
-  }
-
-  /** SIGCONT to every process of the tree (CRIU's --leave-stopped left them stopped). */
-  boolean resume() {
-    FROZEN.remove(rootPid);
-    return ProcessTree.signal(rootPid, LibC.SIGCONT);
+  /** The tree as it is now; called while it is frozen, so it cannot change meanwhile. */
+  static SourceTree capture(int rootPid) throws IOException {
+    List<Incarnation> out = new ArrayList<>();
+    for (ProcessTree.Task t : ProcessTree.of(rootPid).tasks()) {
+      out.add(new Incarnation(t.pid(), ProcStat.read(t.pid()).startTime()));
+    }
+    return new SourceTree(out);
   }
 
   /**
-   * SIGKILL to every process of the tree, then waits until each one has exited (a zombie, or
-   * gone): a killed process still holds its memory, sockets and locks while the kernel tears it
-   * down (7-38 ms measured for 256 MiB), and the copy must not run before that is over.
+   * SIGKILL to every process of the tree still there, then waits until each one has exited (a
+   * zombie, or gone): a killed process still holds its memory, sockets and locks while the
+   * kernel tears it down (7-38 ms measured for 256 MiB), and the copy must not run before that
+   * is over.
    *
    * @throws IOException when a process of the tree is still there after the timeout
    */
-  void kill(Duration timeout) throws IOException {
-    List<Incarnation> tree = incarnations();
-    ProcessTree.signal(rootPid, LibC.SIGKILL);
-    FROZEN.remove(rootPid);
+  void awaitGone(Duration timeout) throws IOException {
+    for (Incarnation p : tasks) {
+      if (p.running()) {
+        try {
+          LibC.kill(p.pid(), LibC.SIGKILL);
+        } catch (RuntimeException exitedMeanwhile) {
+          // ESRCH: what is gone needs no signal
+        }
+      }
+    }
     long deadline = System.nanoTime() + timeout.toNanos();
-    for (Incarnation p : tree) {
+    for (Incarnation p : tasks) {
       while (p.running()) {
         if (System.nanoTime() - deadline > 0) {
           throw new IOException("pid " + p.pid() + " of the source tree has not exited "
@@ -67,7 +63,7 @@ final class SourceTree {
     }
   }
 
-  /** A process as it is now: its pid and start time, so that a reused pid is not mistaken. */
+  /** A process as it was: its pid and start time, so that a reused pid is not mistaken. */
   private record Incarnation(int pid, long startTime) {
     boolean running() {
       try {
@@ -76,25 +72,6 @@ final class SourceTree {
       } catch (IOException gone) {
         return false;
       }
-    }
-  }
-
-  private List<Incarnation> incarnations() {
-    List<Incarnation> out = new ArrayList<>();
-    try {
-      for (ProcessTree.Task t : ProcessTree.of(rootPid).tasks()) {
-        out.add(new Incarnation(t.pid(), ProcStat.read(t.pid()).startTime()));
-      }
-    } catch (IOException | RuntimeException treeGone) {
-      // what exited already needs no waiting for
-    }
-    return out;
-  }
-
-  /** For the agent's shutdown hook: resume every tree a migration still holds frozen. */
-  static void resumeAllFrozen() {
-    for (int pid : FROZEN) {
-      new SourceTree(pid).resume();
     }
   }
 }

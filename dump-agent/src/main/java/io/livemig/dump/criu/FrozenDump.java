@@ -1,0 +1,235 @@
+package io.livemig.dump.criu;
+
+import com.sun.jna.LastErrorException;
+import io.livemig.common.criu.Criu;
+import io.livemig.common.criu.CriuException;
+import io.livemig.common.criu.CriuRun;
+import io.livemig.common.os.LibC;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The final dump held at CRIU's own migration handshake: criu dump runs with a post-dump action
+ * script that reports the dump complete and then keeps CRIU waiting, the tree frozen and its TCP
+ * connections locked, for the agent's verdict. {@link #commit} lets CRIU end the tree once its
+ * copy is restored; {@link #rollback} makes CRIU undo all it did to the tree (network lock, TCP
+ * repair mode, link remaps) and resume it. If the agent dies, the script rolls back by itself.
+ */
+public final class FrozenDump implements AutoCloseable {
+  /** How CRIU left the source tree after a rollback. */
+  public enum Rollback {
+    /** CRIU unlocked the network and resumed the tree as it was. */
+    RESUMED,
+    /**
+     * CRIU did not answer and was killed: the kernel resumes the tree as its tracer goes, but
+     * TCP connections CRIU had locked may stay stuck.
+     */
+    CRIU_KILLED
+  }
+
+  private static final Set<FrozenDump> OPEN = ConcurrentHashMap.newKeySet();
+  private static final String DUMPED = "dumped";
+  private static final String EXITED = "exited";
+
+  private final CriuRun run;
+  private final Path handoffDir;
+  private final FileChannel dumped;
+  private final FileChannel verdict;
+  private final CompletableFuture<String> report = new CompletableFuture<>();
+  private volatile boolean decided;
+
+  private FrozenDump(CriuRun run, Path handoffDir, FileChannel dumped, FileChannel verdict) {
+    this.run = run;
+    this.handoffDir = handoffDir;
+    this.dumped = dumped;
+    this.verdict = verdict;
+  }
+
+  /**
+   * Starts criu dump with the action script; handoffDir (new, in the agent's own folder) gets
+   * the two FIFOs the script talks through.
+   */
+  static FrozenDump start(Criu criu, List<String> args, Path script, Path workDir, Path log,
+      Path handoffDir, Duration verdictTimeout) throws CriuException {
+    FileChannel dumped = null;
+    FileChannel verdict = null;
+    try {
+      Files.createDirectory(handoffDir);
+      dumped = fifo(handoffDir.resolve("dumped"));
+      verdict = fifo(handoffDir.resolve("verdict"));
+      List<String> all = new ArrayList<>(args);
+      all.addAll(List.of("--action-script", script.toString()));
+      CriuRun run = criu.start("dump", all, workDir, log, Map.of(
+          "LIVEMIG_HANDOFF_DIR", handoffDir.toString(),
+          "LIVEMIG_AGENT_PID", String.valueOf(ProcessHandle.current().pid()),
+          "LIVEMIG_VERDICT_TIMEOUT_S", String.valueOf(Math.max(1, verdictTimeout.toSeconds()))));
+      FrozenDump d = new FrozenDump(run, handoffDir, dumped, verdict);
+      OPEN.add(d);
+      d.watch();
+      return d;
+    } catch (IOException | LastErrorException | CriuException e) {
+      closeQuietly(dumped);
+      closeQuietly(verdict);
+      deleteQuietly(handoffDir);
+      if (e instanceof CriuException c) {
+        throw c;
+      }
+      throw new CriuException("cannot set up the post-dump handshake in " + handoffDir + ": "
+          + e.getMessage(), e);
+    }
+  }
+
+  private static FileChannel fifo(Path p) throws IOException {
+    LibC.mkfifo(p.toString(), 0600);
+    // Read-write, so that neither this open nor the script's ever waits for the other side.
+    return FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE);
+  }
+
+  private void watch() {
+    Thread reader = new Thread(() -> {
+      try {
+        report.complete(readLine(dumped));
+      } catch (IOException e) {
+        report.complete(EXITED);
+      }
+    }, "post-dump-" + handoffDir.getFileName());
+    reader.setDaemon(true);
+    reader.start();
+    // Wakes the reader when CRIU ends without reaching its post-dump script.
+    run.process().onExit().thenRun(() -> write(dumped, EXITED));
+  }
+
+  /**
+   * Waits until CRIU has written every image and sent every page, and holds the frozen tree.
+   *
+   * @throws CriuException when CRIU failed before that (it then resumed the tree itself) or
+   *     did not get there within the timeout
+   */
+  public void awaitDumped(Duration timeout) throws CriuException {
+    String line;
+    try {
+      line = report.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      throw new CriuException("criu dump did not finish within " + timeout);
+    } catch (ExecutionException e) {
+      throw new CriuException("criu dump: " + e.getCause(), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CriuException("interrupted while criu dump ran", e);
+    }
+    if (DUMPED.equals(line)) {
+      return;
+    }
+    decided = true;
+    run.await(Duration.ofSeconds(10));
+    throw new CriuException("criu dump ended without reaching its post-dump script");
+  }
+
+  /** The copy is restored: CRIU ends the frozen tree and exits. */
+  public void commit(Duration timeout) throws CriuException {
+    decided = true;
+    write(verdict, "commit");
+    run.await(timeout);
+  }
+
+  /** Gives the tree back: CRIU unlocks what it locked and resumes the tree. */
+  public Rollback rollback(Duration timeout) {
+    decided = true;
+    write(verdict, "rollback");
+    try {
+      if (run.process().waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        return Rollback.RESUMED;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    run.process().destroyForcibly();
+    return Rollback.CRIU_KILLED;
+  }
+
+  /** Whether a verdict was given or CRIU ended on its own. */
+  public boolean decided() {
+    return decided || !run.alive();
+  }
+
+  /** Rolls back if no verdict was given, then removes the FIFOs. */
+  @Override
+  public void close() {
+    if (!decided()) {
+      rollback(Duration.ofSeconds(30));
+    }
+    OPEN.remove(this);
+    closeQuietly(dumped);
+    closeQuietly(verdict);
+    deleteQuietly(handoffDir);
+  }
+
+  /** For the agent's shutdown hook: every tree still held frozen is given back. */
+  public static void rollbackAll() {
+    for (FrozenDump d : OPEN) {
+      if (!d.decided()) {
+        d.rollback(Duration.ofSeconds(10));
+      }
+    }
+  }
+
+  private static String readLine(FileChannel ch) throws IOException {
+    ByteArrayOutputStream line = new ByteArrayOutputStream();
+    ByteBuffer one = ByteBuffer.allocate(1);
+    while (line.size() < 64) {
+      one.clear();
+      if (ch.read(one) < 0) {
+        break;
+      }
+      if (one.get(0) == '\n') {
+        break;
+      }
+      line.write(one.get(0));
+    }
+    return line.toString(StandardCharsets.US_ASCII);
+  }
+
+  private static void write(FileChannel ch, String line) {
+    try {
+      ch.write(ByteBuffer.wrap((line + "\n").getBytes(StandardCharsets.US_ASCII)));
+    } catch (IOException closed) {
+      // the handshake is over: nobody reads this FIFO any more
+    }
+  }
+
+  private static void closeQuietly(FileChannel ch) {
+    try {
+      if (ch != null) {
+        ch.close();
+      }
+    } catch (IOException ignored) {
+      // closing a FIFO we created ourselves
+    }
+  }
+
+  private static void deleteQuietly(Path dir) {
+    try {
+      Files.deleteIfExists(dir.resolve("dumped"));
+      Files.deleteIfExists(dir.resolve("verdict"));
+      Files.deleteIfExists(dir);
+    } catch (IOException e) {
+      // a leftover empty folder in the agent's own work dir costs nothing
+    }
+  }
+}
