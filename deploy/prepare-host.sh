@@ -16,16 +16,21 @@ command -v javac >/dev/null || need+=(openjdk-17-jdk-headless)
 # The benchmark's baselines: link capacity, and copying CRIU's image files over the link.
 command -v iperf3 >/dev/null || need+=(iperf3)
 command -v nc >/dev/null || need+=(netcat-openbsd)
-# The benchmark's third-party server workload; the tests start their own copies.
-new_memcached=
-[ -x /usr/bin/memcached ] || { need+=(memcached); new_memcached=1; }
+# The agents' network handoff: holding a service address's traffic, announcing its new place.
+command -v nft >/dev/null || need+=(nftables)
+command -v arping >/dev/null || need+=(iputils-arping)
+# Third-party servers the tests and the benchmark migrate; they start their own copies.
+command -v python3 >/dev/null || need+=(python3)
+new_services=()
+[ -x /usr/bin/memcached ] || { need+=(memcached); new_services+=(memcached); }
+[ -x /usr/bin/redis-server ] || { need+=(redis-server); new_services+=(redis-server); }
 if [ ${#need[@]} -gt 0 ]; then
   echo "prepare-host: installing ${need[*]}" >&2
   apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >&2
 fi
-# Debian starts the package's own service on 127.0.0.1:11211; nothing here needs it.
-if [ -n "$new_memcached" ] && command -v systemctl >/dev/null; then
-  systemctl disable --now memcached >&2 2>/dev/null || true
+# Debian starts the packages' own services on loopback; nothing here needs them.
+if [ ${#new_services[@]} -gt 0 ] && command -v systemctl >/dev/null; then
+  systemctl disable --now "${new_services[@]}" >&2 2>/dev/null || true
 fi
 "$here/install-criu.sh"

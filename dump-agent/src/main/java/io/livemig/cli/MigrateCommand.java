@@ -77,6 +77,14 @@ public final class MigrateCommand implements Callable<Integer> {
       + " frozen longer than this (at most the dump agent's --frozen-deadline).")
   int maxFrozenMs;
 
+  @Option(names = "--service-address", paramLabel = "IP", description = "Address clients reach"
+      + " the tree at: it moves from the source host to the destination with the tree (both"
+      + " agents' policies must allow it).")
+  String serviceAddress = "";
+
+  @Mixin
+  CriuOptionFlags criu = new CriuOptionFlags();
+
   @Option(names = "--from-identity", description = "Identity the dump agent must present"
       + " (default: spiffe://<this client's trust domain>/livemig/dump-agent/<host of --from>).")
   String fromIdentity;
@@ -170,7 +178,8 @@ public final class MigrateCommand implements Callable<Integer> {
     return MigrateRequest.newBuilder().setPid(pid).setDestination(to).setMigrationId(id)
         .setOptions(MigrateOptions.newBuilder().setMinRounds(minRounds).setMaxRounds(maxRounds)
             .setTargetDowntimeMs(targetDowntimeMs).setMaxTotalBytes(maxBytes).setTracker(kind)
-            .setMaxFrozenMs(maxFrozenMs))
+            .setMaxFrozenMs(maxFrozenMs).setCriu(criu.toProto()))
+        .setServiceAddress(serviceAddress)
         .build();
   }
 }

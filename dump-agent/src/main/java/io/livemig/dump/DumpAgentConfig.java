@@ -1,5 +1,6 @@
 package io.livemig.dump;
 
+import io.livemig.common.network.NetworkHandoff;
 import io.livemig.common.security.TransportSecurity;
 import io.livemig.dump.migration.MigrationSettings;
 import io.livemig.dump.policy.DumpPolicy;
@@ -14,9 +15,11 @@ import java.time.Duration;
  *     committed by then, the destination is aborted and the source resumed
  * @param maxMigrations migrations run at once; each holds a thread, a 4 MiB read buffer and
  *     its page ledger
+ * @param network how service addresses leave this host with their trees
  */
 public record DumpAgentConfig(InetSocketAddress address, Path workDir, boolean keepDump,
-    TransportSecurity security, DumpPolicy policy, Duration frozenDeadline, int maxMigrations) {
+    TransportSecurity security, DumpPolicy policy, Duration frozenDeadline, int maxMigrations,
+    NetworkHandoff network) {
 
   public static final Duration DEFAULT_FROZEN_DEADLINE = Duration.ofSeconds(60);
   public static final int DEFAULT_MAX_MIGRATIONS = 4;

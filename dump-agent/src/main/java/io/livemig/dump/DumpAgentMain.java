@@ -20,6 +20,7 @@ import io.opentelemetry.api.OpenTelemetry;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -65,7 +66,8 @@ public final class DumpAgentMain implements Callable<Integer> {
     DumpPolicy policy = DumpPolicy.of(PolicyFile.load(agent.policy(),
         DumpAgentPolicy.newBuilder()).build(), security.self());
     Server server = start(Telemetry.fromEnvironment("dump-agent"), c, new DumpAgentConfig(
-        agent.address(port), workDir, keepDump, security, policy, frozenDeadline, maxMigrations));
+        agent.address(port), workDir, keepDump, security, policy, frozenDeadline, maxMigrations,
+        agent.networkHandoff(Map.of())));
     // An agent stopped in the middle of a migration must not leave a frozen tree behind.
     Runtime.getRuntime().addShutdownHook(new Thread(MigrationSession::resumeFrozenSources,
         "resume-frozen-sources"));

@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * Where a command runs: this machine's own network, or one of the test hosts that
- * {@link io.livemig.loadtest.bench.TwoHosts} makes from network namespaces. Only the network
+ * {@link ThreeHosts} makes from network namespaces. Only the network
  * namespace differs: every host shares the file system and mounts, as CRIU on one machine needs.
  */
 public record Host(String name, String address, List<String> prefix) {

@@ -82,6 +82,15 @@ public final class Workload implements AutoCloseable {
     return launch(host, dir, line, 1);
   }
 
+  /**
+   * Any program as a tree of its own, e.g. a server: {@code exec CMD} in the namespace's
+   * shell. It writes no heartbeat: wait for what it serves instead.
+   */
+  public static Workload program(Host host, Path dir, String shellLine)
+      throws IOException, InterruptedException {
+    return launch(host, dir, shellLine, 0);
+  }
+
   private static Workload launch(Host host, Path dir, String shellLine, int statusFiles)
       throws IOException, InterruptedException {
     Files.createDirectories(dir);

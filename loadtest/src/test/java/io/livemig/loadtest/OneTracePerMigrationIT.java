@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.Server;
 import io.livemig.common.criu.Criu;
+import io.livemig.common.network.ManagedAddress;
 import io.livemig.common.security.PolicyFile;
 import io.livemig.common.security.TlsOptions;
 import io.livemig.common.security.TransportSecurity;
@@ -28,6 +29,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -65,12 +67,13 @@ class OneTracePerMigrationIT {
     Server restore = RestoreAgentMain.start(otel, criu, new RestoreAgentConfig(
         new InetSocketAddress(LocalCluster.HOST, 0), dir.resolve("images"), false, restoreTls,
         RestorePolicy.of(PolicyFile.load(policy(), RestoreAgentPolicy.newBuilder()).build(),
-            restoreTls.self()), RestoreLimits.defaults()));
+            restoreTls.self()), RestoreLimits.defaults(), new ManagedAddress(Map.of())));
     TransportSecurity dumpTls = tls(pki, "dump-agent");
     Server dump = DumpAgentMain.start(otel, criu, new DumpAgentConfig(
         new InetSocketAddress(LocalCluster.HOST, 0), dir.resolve("dump"), false, dumpTls,
         DumpPolicy.of(DumpAgentPolicy.getDefaultInstance(), dumpTls.self()),
-        DumpAgentConfig.DEFAULT_FROZEN_DEADLINE, DumpAgentConfig.DEFAULT_MAX_MIGRATIONS));
+        DumpAgentConfig.DEFAULT_FROZEN_DEADLINE, DumpAgentConfig.DEFAULT_MAX_MIGRATIONS,
+        new ManagedAddress(Map.of())));
     int restored = -1;
     try (Workload workload = Workload.memload(Repo.memload(), dir.resolve("w"), 32, 2, "hot")) {
       LocalCluster.CliRun run = LocalCluster.runCli(otel, "127.0.0.1:" + dump.getPort(),

@@ -47,26 +47,15 @@ class SourceResumedOnFailureIT {
 
   @Test
   void criuRestoreFailureAfterTheFinalDumpResumesTheFrozenSource() throws Exception {
-    // The restore agent's CRIU is a script that fails: everything up to the restore works,
-    // the source is frozen and dumped, and must come back when the restore is refused.
-    Path fakeCriu = dir.resolve("criu-that-cannot-restore");
-    Files.writeString(fakeCriu, """
-        #!/bin/sh
-        case "$1" in
-          restore) echo "Error (test): restore refused on purpose" >&2; exit 1 ;;
-          *) exec "$LIVEMIG_REAL_CRIU" "$@" ;;
-        esac
-        """);
-    fakeCriu.toFile().setExecutable(true);
-    String real = io.livemig.common.criu.Criu.locate(null).executable().toString();
+    FailingCriu criu = FailingCriu.in(dir);
     try (LocalCluster cluster = LocalCluster.builder(dir).restoreImagesDir(dir.resolve("images"))
-            .restoreArgs("--criu", fakeCriu.toString()).restoreEnv("LIVEMIG_REAL_CRIU", real)
-            .start();
+            .restoreArgs(criu.restoreArgs().toArray(String[]::new))
+            .restoreEnv("LIVEMIG_REAL_CRIU", criu.realCriu()).start();
         Workload workload = Workload.memload(Repo.memload(), dir.resolve("w"), 64, 4, "uniform")) {
       LocalCluster.CliRun run = cluster.migrate(workload.pid());
       System.out.print(run.output());
       assertNotEquals(0, run.exitCode());
-      assertTrue(run.output().contains("restore refused on purpose"), run.output());
+      assertTrue(run.output().contains(FailingCriu.ERROR), run.output());
       try (var logs = Files.list(dir.resolve("images"))) {
         // This fake CRIU only prints to stderr, which lands in <log>.out.
         assertEquals(1, logs.filter(p -> p.toString().endsWith(".restore.log.out")).count(),

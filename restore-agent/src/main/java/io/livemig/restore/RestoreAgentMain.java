@@ -91,7 +91,8 @@ public final class RestoreAgentMain implements Callable<Integer> {
         maxStreamDuration, maxMigrationBytes, DEFAULTS.budgetFactor(), minFreeBytes,
         maxPagemapEntries);
     Server server = start(Telemetry.fromEnvironment("restore-agent"), c, new RestoreAgentConfig(
-        agent.address(port), imagesDir, keepImages, security, policy, limits));
+        agent.address(port), imagesDir, keepImages, security, policy, limits,
+        agent.networkHandoff(policy.serviceDevices())));
     return agent.serve("restore-agent", server, c, security, "images in " + imagesDir
         + ", accepting " + policy);
   }

@@ -4,6 +4,10 @@ import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.livemig.common.criu.Criu;
 import io.livemig.common.criu.CriuException;
+import io.livemig.common.network.AddressPrefix;
+import io.livemig.common.network.HookHandoff;
+import io.livemig.common.network.ManagedAddress;
+import io.livemig.common.network.NetworkHandoff;
 import io.livemig.common.os.LibC;
 import io.livemig.common.security.TlsOptions;
 import io.livemig.common.security.TransportSecurity;
@@ -11,6 +15,8 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.time.Duration;
+import java.util.Map;
 import java.util.logging.Logger;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -19,6 +25,7 @@ import picocli.CommandLine.Option;
 public final class AgentOptions {
   private static final Logger LOG = Logger.getLogger(AgentOptions.class.getName());
   static final int MAX_CALLS_PER_CONNECTION = 16;
+  private static final Duration HOOK_TIMEOUT = Duration.ofSeconds(30);
 
   @Option(names = "--bind", description = "Address to listen on (default ${DEFAULT-VALUE}).")
   String bind = "127.0.0.1";
@@ -30,6 +37,12 @@ public final class AgentOptions {
   @Option(names = "--policy", paramLabel = "JSON", description = "Who may do what (see"
       + " proto/src/main/proto/livemig/v1/policy.proto); default: the policy's defaults.")
   Path policy;
+
+  @Option(names = "--network-hook", paramLabel = "EXECUTABLE", description = "Moves service"
+      + " addresses with the operator's own tooling: run as EXECUTABLE STEP (release, prepare,"
+      + " activate, withdraw, reclaim) with LIVEMIG_MIGRATION_ID and LIVEMIG_SERVICE_ADDRESS"
+      + " set. Default: the agent moves them itself with ip, nft and arping.")
+  Path networkHook;
 
   @Mixin
   TlsOptions tls = new TlsOptions();
@@ -46,6 +59,16 @@ public final class AgentOptions {
 
   public Path policy() {
     return policy;
+  }
+
+  /**
+   * How this agent moves service addresses.
+   *
+   * @param devices where the agent may attach addresses itself: the interface for each range
+   */
+  public NetworkHandoff networkHandoff(Map<AddressPrefix, String> devices) {
+    return networkHook == null ? new ManagedAddress(devices)
+        : new HookHandoff(networkHook, HOOK_TIMEOUT);
   }
 
   public TransportSecurity security() throws IOException, GeneralSecurityException {

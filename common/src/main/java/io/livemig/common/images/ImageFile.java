@@ -73,11 +73,13 @@ public final class ImageFile {
     private byte[] buf = new byte[256];
     private int index;
 
-    private Reader(Path path, int headMagic, int magic) throws IOException {
+    private Reader(Path path, Integer headMagic, int magic) throws IOException {
       this.path = path;
       this.in = new DataInputStream(new BufferedInputStream(Files.newInputStream(path), 64 << 10));
       try {
-        expectMagic(headMagic, "head");
+        if (headMagic != null) {
+          expectMagic(headMagic, "head");
+        }
         expectMagic(magic, "image");
       } catch (IOException e) {
         in.close();
@@ -87,6 +89,11 @@ public final class ImageFile {
 
     public static Reader open(Path path, int headMagic, int magic) throws IOException {
       return new Reader(path, headMagic, magic);
+    }
+
+    /** An image with its own magic only and no head magic: inventory.img. */
+    public static Reader openHeadless(Path path, int magic) throws IOException {
+      return new Reader(path, null, magic);
     }
 
     /** The next record, or null at the end of the file. */

@@ -140,7 +140,7 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
         .setAttribute("destination", request.getDestination()).startSpan();
     ManagedChannel channel = null;
     try (Scope ignored = span.makeCurrent()) {
-      MigrationSettings settings = MigrationSettings.from(request.getOptions(), config);
+      MigrationSettings settings = MigrationSettings.from(request, config);
       DirtyTracker tracker = DirtyTrackers.create(request.getOptions().getTracker());
       // Keepalive notices a destination that vanished without closing the connection, so a
       // frozen source is never left waiting on a dead peer.
@@ -179,7 +179,13 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
       events.onNext(MigrationProgress.newBuilder().setReport(report).build());
       events.onCompleted();
     } catch (IllegalArgumentException e) {
-      out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+      out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()
+          + "; the source was not touched").asRuntimeException());
+    } catch (SecurityException e) {
+      LOG.warning("refused migration of pid " + request.getPid() + " for " + Peer.current()
+          + ": " + e.getMessage());
+      out.onError(Status.PERMISSION_DENIED.withDescription(e.getMessage()
+          + "; the source was not touched").asRuntimeException());
     } catch (DestinationException e) {
       span.setStatus(StatusCode.ERROR, e.getMessage());
       out.onError(Status.UNAVAILABLE.withDescription(e.getMessage()

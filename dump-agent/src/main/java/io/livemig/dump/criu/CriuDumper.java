@@ -2,6 +2,8 @@ package io.livemig.dump.criu;
 
 import io.livemig.common.criu.Criu;
 import io.livemig.common.criu.CriuException;
+import io.livemig.common.criu.CriuFlags;
+import io.livemig.proto.CriuOptions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -9,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -71,10 +74,13 @@ public final class CriuDumper {
    * Starts the dump of tree rootPid: pages to the page server on loopback port pageServerPort,
    * every other image into dir. CRIU resumes the tree itself if the dump fails.
    */
-  public FrozenDump start(int rootPid, Path dir, int pageServerPort) throws CriuException {
-    return FrozenDump.start(criu, List.of("-t", String.valueOf(rootPid), "-D", dir.toString(),
-        "--page-server", "--address", "127.0.0.1", "--port", String.valueOf(pageServerPort)),
-        workDir.resolve(ACTION_SCRIPT), dir, dir.resolveSibling(dir.getFileName() + "-dump.log"),
+  public FrozenDump start(int rootPid, Path dir, int pageServerPort, CriuOptions options)
+      throws CriuException {
+    List<String> args = new ArrayList<>(List.of("-t", String.valueOf(rootPid), "-D",
+        dir.toString(), "--page-server", "--address", "127.0.0.1", "--port",
+        String.valueOf(pageServerPort)));
+    args.addAll(CriuFlags.dump(options));
+    return FrozenDump.start(criu, args, workDir.resolve(ACTION_SCRIPT), dir, dir.resolveSibling(dir.getFileName() + "-dump.log"),
         dir.resolveSibling(dir.getFileName() + "-handoff"), verdictTimeout);
   }
 

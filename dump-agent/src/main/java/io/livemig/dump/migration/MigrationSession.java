@@ -1,11 +1,15 @@
 package io.livemig.dump.migration;
 
 import io.livemig.common.criu.CriuException;
+import io.livemig.common.network.HandoffException;
+import io.livemig.common.network.HandoffStep;
+import io.livemig.common.network.NftTables;
 import io.livemig.common.os.Dirs;
 import io.livemig.common.os.ProcessTree;
 import io.livemig.dump.convergence.RoundResult;
 import io.livemig.dump.convergence.StopRule;
 import io.livemig.dump.criu.CriuDumper;
+import io.livemig.dump.criu.CriuNetworkLock;
 import io.livemig.dump.criu.FinalDump;
 import io.livemig.dump.criu.FrozenDump;
 import io.livemig.dump.criu.PageServer;
@@ -64,6 +68,8 @@ public final class MigrationSession {
   private final long started = System.nanoTime();
   /** The frozen tree held by CRIU, from the final dump's start until the verdict. */
   private FrozenDump finalDump;
+  /** Whether the service address's traffic is held on this host and must flow again on failure. */
+  private boolean held;
 
   /**
    * @param tree the tree as the scope admitted it
@@ -114,6 +120,9 @@ public final class MigrationSession {
 
       scope.check(rootPid);
       long freeze = System.nanoTime();
+      // From here clients see the pause: their traffic is held first, so that no connection or
+      // request arrives that the dump would miss.
+      hold();
       xfer.deadline(freeze + settings.frozenDeadline().toNanos(), "frozen-phase deadline of "
           + settings.frozenDeadline().toMillis() + " ms");
       phase("freeze", "criu dump of pid " + rootPid);
@@ -157,6 +166,11 @@ public final class MigrationSession {
         source.awaitGone(SOURCE_EXIT_TIMEOUT);
       }
       phase("kill-source", "source tree of pid " + rootPid + " killed and gone");
+      if (settings.criu().getTcpEstablished()) {
+        NftTables.deleteIfPresent(CriuNetworkLock.table(dumpDir));
+      }
+      // Before the copy runs: this host must no longer answer for the address.
+      release();
       phaseSpan("resume", () -> {
         xfer.resume();
         return null;
@@ -188,6 +202,7 @@ public final class MigrationSession {
               + " connections of pid " + rootPid + " locked: check them";
         };
       }
+      msg += reclaim();
       report.setSuccess(false).setError(msg);
       phase("failed", msg);
     } finally {
@@ -220,7 +235,7 @@ public final class MigrationSession {
     };
     try (PageServer server = new PageServer(dumper.version(), sink, dumpDir,
         settings.bufferBytes())) {
-      finalDump = dumper.start(rootPid, dumpDir, server.port());
+      finalDump = dumper.start(rootPid, dumpDir, server.port(), settings.criu());
       try {
         finalDump.awaitDumped(settings.dumpTimeout());
       } catch (CriuException e) {
@@ -246,10 +261,54 @@ public final class MigrationSession {
         .setRssBytes(pages[0] * PageSize.BYTES);
   }
 
+  /** Holds the service address's traffic on this host, if the migration moves one. */
+  private void hold() throws HandoffException {
+    if (settings.service().isPresent()) {
+      settings.network().run(HandoffStep.HOLD, id, settings.service().get());
+      held = true;
+      phase("hold-traffic", "traffic to service address " + settings.service().get()
+          + " held");
+    }
+  }
+
+  /**
+   * The source is gone: the address leaves this host. A failure here cannot stop the migration
+   * any more; it is reported, and the copy is resumed all the same.
+   */
+  private void release() {
+    if (!held) {
+      return;
+    }
+    held = false;
+    try {
+      settings.network().run(HandoffStep.RELEASE, id, settings.service().get());
+      phase("release-address", "service address " + settings.service().get()
+          + " released from this host");
+    } catch (HandoffException e) {
+      phase("release-address", e.getMessage() + ": remove the address from this host by hand,"
+          + " or clients may still be sent here");
+    }
+  }
+
+  /** After a failure: the held traffic flows to the resumed tree again; what to add to the error. */
+  private String reclaim() {
+    if (!held) {
+      return "";
+    }
+    try {
+      settings.network().run(HandoffStep.RECLAIM, id, settings.service().get());
+      return "; traffic to service address " + settings.service().get() + " flows again";
+    } catch (HandoffException e) {
+      return "; " + e.getMessage() + ": clients cannot reach the tree until an operator lets"
+          + " its traffic through on this host";
+    }
+  }
+
   private MigrationHeader header(ProcessTree tree, long rss) throws IOException {
     MigrationHeader.Builder h = MigrationHeader.newBuilder().setMigrationId(id)
         .setSourceHost(InetAddress.getLocalHost().getHostName()).setPageSize(4096)
-        .setCriuVersion(dumper.version()).setRssBytes(rss);
+        .setCriuVersion(dumper.version()).setRssBytes(rss).setCriu(settings.criu());
+    settings.service().ifPresent(a -> h.setServiceAddress(a.literal()));
     for (ProcessTree.Task t : tree.tasks()) {
       h.addTasks(DeclaredCreds.task(t.pid(), t.vpid()));
     }
@@ -257,14 +316,15 @@ public final class MigrationSession {
   }
 
   private interface Step<T> {
-    T run() throws IOException, CriuException;
+    T run() throws IOException, CriuException, HandoffException;
   }
 
-  private <T> T phaseSpan(String name, Step<T> step) throws IOException, CriuException {
+  private <T> T phaseSpan(String name, Step<T> step)
+      throws IOException, CriuException, HandoffException {
     Span span = tracer.spanBuilder(name).startSpan();
     try (Scope ignored = span.makeCurrent()) {
       return step.run();
-    } catch (IOException | CriuException | RuntimeException e) {
+    } catch (IOException | CriuException | HandoffException | RuntimeException e) {
       span.recordException(e);
       span.setStatus(StatusCode.ERROR, e.getMessage());
       throw e;

@@ -1,17 +1,23 @@
 package io.livemig.dump.migration;
 
+import io.livemig.common.network.NetworkHandoff;
+import io.livemig.common.network.ServiceAddress;
 import io.livemig.dump.DumpAgentConfig;
 import io.livemig.dump.convergence.DowntimeModel;
 import io.livemig.dump.convergence.StopRule;
+import io.livemig.proto.CriuOptions;
 import io.livemig.proto.MigrateOptions;
+import io.livemig.proto.MigrateRequest;
 import io.livemig.proto.TrackerKind;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 
 /** Everything a migration needs to know besides the tree and the destination. */
 public record MigrationSettings(StopRule stopRule, DowntimeModel model, TrackerKind tracker,
     Path workDir, int bufferBytes, Duration replyTimeout, Duration criuTimeout,
-    boolean keepDump, Duration frozenDeadline) {
+    boolean keepDump, Duration frozenDeadline, CriuOptions criu,
+    Optional<ServiceAddress> service, NetworkHandoff network) {
 
   /** How long CRIU's dump may outlast the frozen-phase deadline before it is killed. */
   static final Duration CRIU_GRACE = Duration.ofSeconds(30);
@@ -19,7 +25,17 @@ public record MigrationSettings(StopRule stopRule, DowntimeModel model, TrackerK
   /** The shortest frozen-phase deadline an agent or a request may set. */
   public static final Duration MIN_FROZEN = Duration.ofSeconds(1);
 
-  public static MigrationSettings from(MigrateOptions o, DumpAgentConfig config) {
+  /**
+   * The request's settings, checked against the agent's limits and policy.
+   *
+   * @throws IllegalArgumentException for values out of range or malformed
+   * @throws SecurityException for CRIU options or a service address the policy does not allow
+   */
+  public static MigrationSettings from(MigrateRequest request, DumpAgentConfig config) {
+    MigrateOptions o = request.getOptions();
+    Optional<ServiceAddress> service = request.getServiceAddress().isEmpty() ? Optional.empty()
+        : Optional.of(ServiceAddress.parse(request.getServiceAddress()));
+    config.policy().checkRequest(o.getCriu(), service);
     StopRule d = StopRule.defaults();
     StopRule rule = new StopRule(
         o.getMinRounds() > 0 ? o.getMinRounds() : d.minRounds(),
@@ -42,7 +58,7 @@ public record MigrationSettings(StopRule stopRule, DowntimeModel model, TrackerK
     }
     return new MigrationSettings(rule, DowntimeModel.defaults(), o.getTracker(),
         config.workDir(), 4 << 20, Duration.ofMinutes(2), Duration.ofMinutes(5),
-        config.keepDump(), frozen);
+        config.keepDump(), frozen, o.getCriu(), service, config.network());
   }
 
   /**

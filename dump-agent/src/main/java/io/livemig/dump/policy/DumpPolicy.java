@@ -1,11 +1,16 @@
 package io.livemig.dump.policy;
 
 import io.livemig.common.agent.HostPort;
+import io.livemig.common.criu.CriuFlags;
+import io.livemig.common.criu.CriuOptionAllowList;
+import io.livemig.common.network.AddressPrefix;
+import io.livemig.common.network.ServiceAddress;
 import io.livemig.common.security.IdentityPattern;
 import io.livemig.common.security.Peer;
 import io.livemig.common.security.PeerAuthenticator;
 import io.livemig.common.security.SpiffeId;
 import io.livemig.proto.ClientGrant;
+import io.livemig.proto.CriuOptions;
 import io.livemig.proto.Destination;
 import io.livemig.proto.DumpAgentPolicy;
 import io.livemig.proto.DumpServiceGrpc;
@@ -30,13 +35,17 @@ public final class DumpPolicy implements PeerAuthenticator.Authorizer {
   private final List<Dest> destinations;
   private final Optional<String> trustDomain;
   private final SourceScope scope;
+  private final CriuOptionAllowList criuOptions;
+  private final List<AddressPrefix> servicePrefixes;
 
   private DumpPolicy(List<Grant> clients, List<Dest> destinations, Optional<String> trustDomain,
-      SourceScope scope) {
+      SourceScope scope, CriuOptionAllowList criuOptions, List<AddressPrefix> servicePrefixes) {
     this.clients = clients;
     this.destinations = destinations;
     this.trustDomain = trustDomain;
     this.scope = scope;
+    this.criuOptions = criuOptions;
+    this.servicePrefixes = servicePrefixes;
   }
 
   /** @param self this agent's identity, whose trust domain the defaults are drawn from */
@@ -71,7 +80,29 @@ public final class DumpPolicy implements PeerAuthenticator.Authorizer {
     if (p.getScope().getMaxTasks() > 0) {
       rules = rules.withMaxTasks(p.getScope().getMaxTasks());
     }
-    return new DumpPolicy(List.copyOf(clients), List.copyOf(dests), td, new SourceScope(rules));
+    return new DumpPolicy(List.copyOf(clients), List.copyOf(dests), td, new SourceScope(rules),
+        CriuOptionAllowList.of(p.getAllowedCriuOptionsList(), CriuOptionAllowList.DUMP_DEFAULTS,
+            p.getMaxGhostLimitBytes()),
+        p.getServicePrefixesList().stream().map(AddressPrefix::parse).toList());
+  }
+
+  /**
+   * Checks a request's CRIU options and service address against the policy.
+   *
+   * @throws IllegalArgumentException when they are malformed
+   * @throws SecurityException when the policy does not allow them
+   */
+  public void checkRequest(CriuOptions options, Optional<ServiceAddress> service) {
+    String denied = criuOptions.deny(options, CriuFlags.requested(options), "the dump agent");
+    if (denied != null) {
+      throw new SecurityException(denied);
+    }
+    if (service.isPresent()
+        && servicePrefixes.stream().noneMatch(p -> p.contains(service.get()))) {
+      throw new SecurityException("service address " + service.get() + " is not in the dump"
+          + " agent's service_prefixes; an operator must list its range there before the agent"
+          + " may take it off this host");
+    }
   }
 
   /** What may be migrated. */

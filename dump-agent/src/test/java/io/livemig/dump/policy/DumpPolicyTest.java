@@ -7,10 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.health.v1.HealthGrpc;
+import io.livemig.common.network.ServiceAddress;
 import io.livemig.common.security.IdentityPattern;
 import io.livemig.common.security.Peer;
 import io.livemig.common.security.SpiffeId;
+import io.livemig.proto.CgroupMode;
 import io.livemig.proto.ClientGrant;
+import io.livemig.proto.CriuOptions;
 import io.livemig.proto.Destination;
 import io.livemig.proto.DumpAgentPolicy;
 import io.livemig.proto.DumpServiceGrpc;
@@ -191,5 +194,31 @@ class DumpPolicyTest {
     DumpAgentPolicy policy = DumpAgentPolicy.newBuilder().setScope(io.livemig.proto.SourceScope
         .newBuilder().addCgroups("workloads/../app")).build();
     assertThrows(IllegalArgumentException.class, () -> DumpPolicy.of(policy, SELF));
+  }
+
+  @Test
+  void serviceAddressesMayBeReleasedOnlyFromTheListedRanges() {
+    ServiceAddress svc = ServiceAddress.parse("198.18.7.10");
+    SecurityException none = assertThrows(SecurityException.class,
+        () -> DEFAULTS.checkRequest(CriuOptions.getDefaultInstance(), Optional.of(svc)));
+    assertTrue(none.getMessage().contains("service_prefixes"), none.getMessage());
+    DumpPolicy listed = DumpPolicy.of(DumpAgentPolicy.newBuilder()
+        .addServicePrefixes("198.18.7.0/24").build(), SELF);
+    listed.checkRequest(CriuOptions.getDefaultInstance(), Optional.of(svc));
+    assertThrows(SecurityException.class, () -> listed.checkRequest(
+        CriuOptions.getDefaultInstance(), Optional.of(ServiceAddress.parse("198.18.8.10"))));
+  }
+
+  @Test
+  void criuOptionsOutsideTheAllowListAreRefused() {
+    CriuOptions tcp = CriuOptions.newBuilder().setTcpEstablished(true).build();
+    DEFAULTS.checkRequest(tcp, Optional.empty());
+    CriuOptions cgroups = CriuOptions.newBuilder().setManageCgroups(CgroupMode.CGROUP_FULL)
+        .build();
+    SecurityException e = assertThrows(SecurityException.class,
+        () -> DEFAULTS.checkRequest(cgroups, Optional.empty()));
+    assertTrue(e.getMessage().contains("MANAGE_CGROUPS"), e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> DEFAULTS.checkRequest(CriuOptions
+        .newBuilder().setTcpEstablished(true).setTcpClose(true).build(), Optional.empty()));
   }
 }

@@ -10,6 +10,7 @@ import io.livemig.dump.memory.ProcPagemap;
 import io.livemig.dump.memory.ProcessVmReader;
 import io.livemig.dump.memory.Vma;
 import io.livemig.loadtest.Host;
+import io.livemig.loadtest.ThreeHosts;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,7 +28,7 @@ public final class Baselines {
   private Baselines() {}
 
   /** iperf3 from hostA to hostB for a few seconds: what the link itself carries, in bytes/s. */
-  public static double iperf3(TwoHosts hosts, int seconds) throws IOException,
+  public static double iperf3(ThreeHosts hosts, int seconds) throws IOException,
       InterruptedException {
     Process server = new ProcessBuilder(hosts.hostB().command(List.of("iperf3", "-s", "-1",
         "-B", hosts.hostB().address(), "-p", "5201")))
@@ -86,7 +87,7 @@ public final class Baselines {
    * tree; the remaining image files follow over the same link (tar through nc), then criu
    * restore on hostB. The source stays stopped; the caller kills it once the copy runs.
    */
-  public static StopAndCopy criuStopAndCopy(TwoHosts hosts, Criu criu, int pid, Path workDir)
+  public static StopAndCopy criuStopAndCopy(ThreeHosts hosts, Criu criu, int pid, Path workDir)
       throws IOException, InterruptedException {
     Path dumpDir = Files.createDirectories(workDir.resolve("criu-a"));
     Path restoreDir = Files.createDirectories(workDir.resolve("criu-b"));

@@ -3,6 +3,7 @@ package io.livemig.loadtest.bench;
 import io.livemig.common.criu.Criu;
 import io.livemig.loadtest.LocalCluster;
 import io.livemig.loadtest.Repo;
+import io.livemig.loadtest.ThreeHosts;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -103,11 +104,11 @@ public final class Bench implements Callable<Integer> {
     List<TlsComparison> tlsCosts = new ArrayList<>();
     Map<Long, Double> linkRates = new LinkedHashMap<>();
     long started = System.nanoTime();
-    try (TwoHosts hosts = TwoHosts.create(tag);
+    try (ThreeHosts hosts = ThreeHosts.create(tag);
         BenchCluster cluster = BenchCluster.start(hosts, work, tmpfs, true)) {
       CaseRunner runner = new CaseRunner(hosts, criu, work, tmpfs);
       // Ctrl-C: ends the processes the run started, then makes sure the namespaces are gone
-      // (ending the processes may have cut short TwoHosts' own hook).
+      // (ending the processes may have cut short ThreeHosts' own hook).
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         runner.killLiveCopies();
         ProcessHandle.current().descendants().forEach(ProcessHandle::destroyForcibly);
@@ -156,7 +157,7 @@ public final class Bench implements Callable<Integer> {
    * only for this, so that the other cases run next to one pair of agents, as before; they get
    * the same warm-ups, or their cold JIT would make plaintext look slow.
    */
-  private TlsComparison compareTls(CaseRunner runner, TwoHosts hosts, BenchCluster tls,
+  private TlsComparison compareTls(CaseRunner runner, ThreeHosts hosts, BenchCluster tls,
       Path work, Path tmpfs, BenchCase c, double linkRate)
       throws IOException, InterruptedException {
     List<CaseResult> withTls = new ArrayList<>();

@@ -4,6 +4,7 @@ import io.livemig.loadtest.AgentProcess;
 import io.livemig.loadtest.LocalCluster;
 import io.livemig.loadtest.Pki;
 import io.livemig.loadtest.Repo;
+import io.livemig.loadtest.ThreeHosts;
 import io.livemig.proto.MigrationReport;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -14,8 +15,9 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The agents on the two test hosts: the dump agent on hostA, the restore agent on hostB, and the
- * migrate CLI run on hostA as its own process, as an operator would run it there.
+ * The agents on the test hosts: the dump agent on hostA, the restore agent on hostB, and the
+ * migrate CLI run on hostA as its own process, as an operator would run it there. Their
+ * policies let the hosts' service address move from hostA to hostB.
  */
 public final class BenchCluster implements AutoCloseable {
   /**
@@ -25,13 +27,13 @@ public final class BenchCluster implements AutoCloseable {
   private static final int TLS_PORTS = 7701;
   private static final int PLAINTEXT_PORTS = 7711;
 
-  private final TwoHosts hosts;
+  private final ThreeHosts hosts;
   private final Path dir;
   private final AgentProcess dumpAgent;
   private final AgentProcess restoreAgent;
   private final List<String> cliFlags;
 
-  private BenchCluster(TwoHosts hosts, Path dir, AgentProcess dump, AgentProcess restore,
+  private BenchCluster(ThreeHosts hosts, Path dir, AgentProcess dump, AgentProcess restore,
       List<String> cliFlags) {
     this.hosts = hosts;
     this.dir = dir;
@@ -47,22 +49,32 @@ public final class BenchCluster implements AutoCloseable {
    * @param tls mutual TLS between all three, as in production; otherwise plaintext, which the
    *     agents allow on the benchmark's 198.18.0.0/15 addresses, to measure what TLS costs
    */
-  public static BenchCluster start(TwoHosts hosts, Path dir, Path tmpfsDir, boolean tls)
+  public static BenchCluster start(ThreeHosts hosts, Path dir, Path tmpfsDir, boolean tls)
+      throws IOException, InterruptedException {
+    return start(hosts, dir, tmpfsDir, tls, List.of(), Map.of());
+  }
+
+  /** The same, with extra restore agent flags and environment (tests inject failures so). */
+  public static BenchCluster start(ThreeHosts hosts, Path dir, Path tmpfsDir, boolean tls,
+      List<String> restoreArgs, Map<String, String> restoreEnv)
       throws IOException, InterruptedException {
     Path repo = Repo.root();
+    Files.createDirectories(dir);
     int ports = tls ? TLS_PORTS : PLAINTEXT_PORTS;
     Pki pki = Pki.in(dir.resolve("pki"));
-    Path policy = Files.writeString(dir.resolve("restore-policy.json"),
-        LocalCluster.RESTORE_ROOT_POLICY);
+    Path policy = Files.writeString(dir.resolve("restore-policy.json"), restorePolicy(hosts));
     List<String> rArgs = new ArrayList<>(List.of("--images-dir",
         tmpfsDir.resolve("restore-images").toString(), "--policy", policy.toString()));
     rArgs.addAll(security(tls, pki, "restore-agent", hosts.hostB().address()));
+    rArgs.addAll(restoreArgs);
     AgentProcess restore = AgentProcess.start("restore-agent", hosts.hostB(), ports + 1,
         repo.resolve("restore-agent/target/restore-agent.jar"), dir.resolve("restore-agent.log"),
-        rArgs, Map.of());
+        rArgs, restoreEnv);
     try {
+      Path dumpPolicy = Files.writeString(dir.resolve("dump-policy.json"),
+          "{\"service_prefixes\": [\"" + hosts.prefix() + "\"]}");
       List<String> dArgs = new ArrayList<>(List.of("--work-dir",
-          tmpfsDir.resolve("dump-work").toString()));
+          tmpfsDir.resolve("dump-work").toString(), "--policy", dumpPolicy.toString()));
       dArgs.addAll(security(tls, pki, "dump-agent", hosts.hostA().address()));
       AgentProcess dump = AgentProcess.start("dump-agent", hosts.hostA(), ports,
           repo.resolve("dump-agent/target/dump-agent.jar"), dir.resolve("dump-agent.log"),
@@ -72,6 +84,16 @@ public final class BenchCluster implements AutoCloseable {
       restore.close();
       throw e;
     }
+  }
+
+  /**
+   * Root workloads, as LocalCluster's, and the hosts' service address may arrive on hostB's
+   * interface on the bridge.
+   */
+  private static String restorePolicy(ThreeHosts hosts) {
+    String root = LocalCluster.RESTORE_ROOT_POLICY.strip();
+    return root.substring(0, root.length() - 1) + ",\n \"service_addresses\": [{\"prefix\": \""
+        + hosts.prefix() + "\", \"device\": \"" + ThreeHosts.device(hosts.hostB()) + "\"}]}\n";
   }
 
   private static List<String> security(boolean tls, Pki pki, String role, String name)

@@ -2,6 +2,7 @@ package io.livemig.loadtest.bench;
 
 import io.livemig.common.criu.Criu;
 import io.livemig.loadtest.LocalCluster;
+import io.livemig.loadtest.ThreeHosts;
 import io.livemig.loadtest.Workload;
 import io.livemig.loadtest.Repo;
 import io.livemig.proto.MigrationReport;
@@ -21,7 +22,7 @@ public final class CaseRunner {
   /** The workload runs this long before a migration starts, so that it is dirtying steadily. */
   static final Duration SETTLE = Duration.ofSeconds(1);
 
-  private final TwoHosts hosts;
+  private final ThreeHosts hosts;
   private final Criu criu;
   private final Path dir;
   private final Path tmpfs;
@@ -29,7 +30,7 @@ public final class CaseRunner {
   private final Set<Integer> liveCopies = ConcurrentHashMap.newKeySet();
 
   /** @param tmpfs a tmpfs folder of this run's own, for {@link HostMemory#warm} */
-  public CaseRunner(TwoHosts hosts, Criu criu, Path dir, Path tmpfs) {
+  public CaseRunner(ThreeHosts hosts, Criu criu, Path dir, Path tmpfs) {
     this.hosts = hosts;
     this.criu = criu;
     this.dir = dir;

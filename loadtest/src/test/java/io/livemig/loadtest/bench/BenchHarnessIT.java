@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.livemig.common.criu.Criu;
 import io.livemig.loadtest.LocalCluster;
+import io.livemig.loadtest.ThreeHosts;
 import io.livemig.loadtest.Workload;
 import io.livemig.loadtest.Repo;
 import io.livemig.proto.MigrationReport;
@@ -28,9 +29,9 @@ class BenchHarnessIT {
   void twoHostsCarryAMigrationAndTheBaselinesThenVanish() throws Exception {
     String tag = "t" + ProcessHandle.current().pid() % 10000;
     Path tmpfs = Path.of("/dev/shm", "livemig-bench-it-" + tag);
-    try (TwoHosts hosts = TwoHosts.create(tag);
+    try (ThreeHosts hosts = ThreeHosts.create(tag);
         BenchCluster cluster = BenchCluster.start(hosts, dir, tmpfs, true)) {
-      assertEquals(2, TwoHosts.leftovers(tag).size());
+      assertEquals(4, ThreeHosts.leftovers(tag).size());
 
       hosts.shape(100);
       double shaped = Baselines.iperf3(hosts, 1);
@@ -73,7 +74,7 @@ class BenchHarnessIT {
     } finally {
       LocalCluster.deleteTree(tmpfs);
     }
-    assertEquals(List.of(), TwoHosts.leftovers(tag), "namespaces removed");
+    assertEquals(List.of(), ThreeHosts.leftovers(tag), "namespaces removed");
   }
 
   @Test

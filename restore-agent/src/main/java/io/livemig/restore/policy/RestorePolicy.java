@@ -1,14 +1,22 @@
 package io.livemig.restore.policy;
 
+import io.livemig.common.criu.CriuOptionAllowList;
+import io.livemig.common.network.AddressPrefix;
+import io.livemig.common.network.ServiceAddress;
 import io.livemig.common.security.IdentityPattern;
 import io.livemig.common.security.Peer;
 import io.livemig.common.security.PeerAuthenticator;
 import io.livemig.common.security.SpiffeId;
+import io.livemig.proto.ExternalMountPath;
 import io.livemig.proto.IdRange;
 import io.livemig.proto.RestoreAgentPolicy;
 import io.livemig.proto.RestoreServiceGrpc;
+import io.livemig.proto.ServiceRoute;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -27,14 +35,21 @@ public final class RestorePolicy implements PeerAuthenticator.Authorizer {
   private final List<IdRange> gids;
   private final int maxTasks;
   private final boolean capabilities;
+  private final CriuOptionAllowList criuOptions;
+  private final Map<AddressPrefix, String> serviceDevices;
+  private final Map<String, String> mountPaths;
 
   private RestorePolicy(List<IdentityPattern> sources, List<IdRange> uids, List<IdRange> gids,
-      int maxTasks, boolean capabilities) {
+      int maxTasks, boolean capabilities, CriuOptionAllowList criuOptions,
+      Map<AddressPrefix, String> serviceDevices, Map<String, String> mountPaths) {
     this.sources = sources;
     this.uids = uids;
     this.gids = gids;
     this.maxTasks = maxTasks;
     this.capabilities = capabilities;
+    this.criuOptions = criuOptions;
+    this.serviceDevices = serviceDevices;
+    this.mountPaths = mountPaths;
   }
 
   /** @param self this agent's identity, whose trust domain the defaults are drawn from */
@@ -50,10 +65,29 @@ public final class RestorePolicy implements PeerAuthenticator.Authorizer {
             + " is empty");
       }
     }
+    Map<AddressPrefix, String> devices = new LinkedHashMap<>();
+    for (ServiceRoute r : p.getServiceAddressesList()) {
+      if (!r.getDevice().matches("[A-Za-z0-9._@-]{1,15}")) {
+        throw new IllegalArgumentException("service address device '" + r.getDevice()
+            + "' is not an interface name");
+      }
+      devices.put(AddressPrefix.parse(r.getPrefix()), r.getDevice());
+    }
+    Map<String, String> mounts = new LinkedHashMap<>();
+    for (ExternalMountPath m : p.getExternalMountsList()) {
+      if (!m.getPath().startsWith("/") || m.getPath().contains("..")) {
+        throw new IllegalArgumentException("external mount path '" + m.getPath()
+            + "' must be absolute, without ..");
+      }
+      mounts.put(m.getKey(), m.getPath());
+    }
     return new RestorePolicy(List.copyOf(sources),
         p.getUidsCount() > 0 ? p.getUidsList() : NOT_ROOT,
         p.getGidsCount() > 0 ? p.getGidsList() : NOT_ROOT,
-        p.getMaxTasks() > 0 ? p.getMaxTasks() : DEFAULT_MAX_TASKS, p.getAllowCapabilities());
+        p.getMaxTasks() > 0 ? p.getMaxTasks() : DEFAULT_MAX_TASKS, p.getAllowCapabilities(),
+        CriuOptionAllowList.of(p.getAllowedCriuOptionsList(),
+            CriuOptionAllowList.RESTORE_DEFAULTS, 0),
+        Collections.unmodifiableMap(devices), Map.copyOf(mounts));
   }
 
   private static List<IdRange> concat(List<IdRange> a, List<IdRange> b) {
@@ -76,6 +110,24 @@ public final class RestorePolicy implements PeerAuthenticator.Authorizer {
     }
     return id + " is not a dump agent this restore agent accepts migrations from (policy"
         + " \"sources\": " + sources + ")";
+  }
+
+  public CriuOptionAllowList criuOptions() {
+    return criuOptions;
+  }
+
+  /** Where service addresses may be attached here: the interface for each range. */
+  public Map<AddressPrefix, String> serviceDevices() {
+    return serviceDevices;
+  }
+
+  public boolean serviceAddressAllowed(ServiceAddress a) {
+    return serviceDevices.keySet().stream().anyMatch(p -> p.contains(a));
+  }
+
+  /** Host paths external mounts may be bound to, by key. */
+  public Map<String, String> mountPaths() {
+    return mountPaths;
   }
 
   public int maxTasks() {

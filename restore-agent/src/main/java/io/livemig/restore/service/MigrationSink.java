@@ -3,10 +3,15 @@ package io.livemig.restore.service;
 import io.livemig.common.agent.EventLog;
 import io.livemig.common.criu.CriuException;
 import io.livemig.common.images.ImageFormatException;
+import io.livemig.common.network.HandoffException;
+import io.livemig.common.network.HandoffStep;
+import io.livemig.common.network.NetworkHandoff;
+import io.livemig.common.network.ServiceAddress;
 import io.livemig.common.os.LibC;
 import io.livemig.common.os.ProcessTree;
 import io.livemig.common.security.Peer;
 import io.livemig.proto.Accepted;
+import io.livemig.proto.CriuOptions;
 import io.livemig.proto.ImageFileChunk;
 import io.livemig.proto.MigrationFrame;
 import io.livemig.proto.MigrationHeader;
@@ -54,6 +59,8 @@ final class MigrationSink {
   private final MigrationValidator validator;
   private final DiskReservations disk;
   private final Peer peer;
+  private final NetworkHandoff network;
+  private final Map<String, String> mountPaths;
   private final Map<Integer, PageRunSet> held = new HashMap<>();
 
   private Path migrationDir;
@@ -65,9 +72,15 @@ final class MigrationSink {
   private long imageWriteNanos;
   private long roundStarted;
   private int restoredPid = -1;
+  private CriuOptions criuOptions = CriuOptions.getDefaultInstance();
+  /** The service address moving with the tree, once the header named one. */
+  private ServiceAddress service;
+  /** Whether the service address is attached here, its traffic held or let through. */
+  private boolean attached;
 
   MigrationSink(Path imagesRoot, CriuRestorer restorer, Tracer tracer, Context parent,
-      MigrationValidator validator, DiskReservations disk, Peer peer) {
+      MigrationValidator validator, DiskReservations disk, Peer peer, NetworkHandoff network,
+      Map<String, String> mountPaths) {
     this.imagesRoot = imagesRoot;
     this.restorer = restorer;
     this.tracer = tracer;
@@ -75,11 +88,13 @@ final class MigrationSink {
     this.validator = validator;
     this.disk = disk;
     this.peer = peer;
+    this.network = network;
+    this.mountPaths = mountPaths;
   }
 
   /** Handles one frame; returns the reply to send, or null. */
-  RestoreEvent accept(MigrationFrame frame)
-      throws InvalidFrameException, IOException, CriuException, AbortedException {
+  RestoreEvent accept(MigrationFrame frame) throws InvalidFrameException, IOException,
+      CriuException, AbortedException, HandoffException {
     switch (frame.getFrameCase()) {
       case HEADER -> {
         return header(frame.getHeader());
@@ -143,6 +158,9 @@ final class MigrationSink {
       throw e;
     }
     migrationDir = dir;
+    criuOptions = h.getCriu();
+    service = h.getServiceAddress().isEmpty() ? null
+        : ServiceAddress.parse(h.getServiceAddress());
     EventLog.of(name(), "accepted").with("peer", peer.identity())
         .with("peer_address", peer.address()).with("tasks", h.getTasksCount())
         .with("rss_bytes", h.getRssBytes()).with("budget_bytes", validator.budget()).info();
@@ -193,7 +211,7 @@ final class MigrationSink {
         .setPageBytesWritten(payload).setTotalBytesWritten(totalWritten)).build();
   }
 
-  private RestoreEvent restore() throws InvalidFrameException, CriuException {
+  private RestoreEvent restore() throws InvalidFrameException, CriuException, HandoffException {
     validator.restore();
     Path dir = migrationDir.resolve("final");
     try {
@@ -208,7 +226,16 @@ final class MigrationSink {
     Span span = tracer.spanBuilder("criu.restore").setParent(parent).startSpan();
     long start = System.nanoTime();
     try {
-      int pid = restorer.restore(dir, restoreLog());
+      // The restored sockets bind to the service address, so it is here first, its traffic
+      // held until the copy runs.
+      handoff(HandoffStep.PREPARE);
+      int pid;
+      try {
+        pid = restorer.restore(dir, restoreLog(), criuOptions, mountPaths);
+      } catch (CriuException | RuntimeException e) {
+        withdraw();
+        throw e;
+      }
       span.setAttribute("restored.pid", pid);
       restoredPid = pid;
       validator.restored();
@@ -225,11 +252,12 @@ final class MigrationSink {
     }
   }
 
-  private RestoreEvent resume() throws InvalidFrameException, IOException {
+  private RestoreEvent resume() throws InvalidFrameException, IOException, HandoffException {
     validator.resume();
     if (!ProcessTree.signal(restoredPid, LibC.SIGCONT)) {
       throw new IOException("could not resume the restored tree of pid " + restoredPid);
     }
+    handoff(HandoffStep.ACTIVATE);
     EventLog.of(name(), "resumed").with("pid", restoredPid).info();
     return RestoreEvent.newBuilder()
         .setResumed(Resumed.newBuilder().setRootPid(restoredPid)).build();
@@ -240,10 +268,31 @@ final class MigrationSink {
     validator.ended();
     if (restored) {
       ProcessTree.signal(restoredPid, LibC.SIGKILL);
+      withdraw();
       return new AbortedException("the source aborted (" + reason + "); restored copy of pid "
           + restoredPid + " killed");
     }
     return new AbortedException("the source aborted: " + reason);
+  }
+
+  private void handoff(HandoffStep step) throws HandoffException {
+    if (service == null) {
+      return;
+    }
+    network.run(step, name(), service);
+    attached = step != HandoffStep.WITHDRAW;
+    EventLog.of(name(), "network-" + step.argument()).with("address", service).info();
+  }
+
+  /** Takes the service address away again, if this migration attached it. */
+  private void withdraw() {
+    if (attached) {
+      try {
+        handoff(HandoffStep.WITHDRAW);
+      } catch (HandoffException e) {
+        EventLog.of(name(), "network-withdraw").with("error", e.getMessage()).warning();
+      }
+    }
   }
 
   /** The pid of a restored copy that is still stopped, waiting for resume; -1 otherwise. */

@@ -5,6 +5,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.livemig.common.agent.EventLog;
 import io.livemig.common.criu.CriuException;
+import io.livemig.common.network.HandoffException;
 import io.livemig.common.os.Dirs;
 import io.livemig.proto.MigrationFrame;
 import io.livemig.proto.RestoreEvent;
@@ -184,7 +185,7 @@ final class MigrationStream implements StreamObserver<ReceivedFrame> {
         case FORBIDDEN -> Status.PERMISSION_DENIED;
       };
       fail(status.withDescription(e.getMessage()));
-    } catch (CriuException e) {
+    } catch (CriuException | HandoffException e) {
       fail(Status.FAILED_PRECONDITION.withDescription(e.getMessage()));
     } catch (MigrationSink.AbortedException e) {
       fail(Status.ABORTED.withDescription(e.getMessage()));
@@ -220,8 +221,9 @@ final class MigrationStream implements StreamObserver<ReceivedFrame> {
     if (sink.stoppedCopy() > 0) {
       // Whether the source still exists is unknown: running this copy could make two.
       LOG.severe("migration " + sink.name() + ": the source went away after the restore; the"
-          + " restored copy, pid " + sink.stoppedCopy() + ", is left stopped. Resume it with"
-          + " kill -CONT once the source is known to be gone, or kill it.");
+          + " restored copy, pid " + sink.stoppedCopy() + ", is left stopped (with its service"
+          + " address, if any, attached and its traffic held). Resume it with kill -CONT once"
+          + " the source is known to be gone, or kill it.");
     }
   }
 

@@ -78,7 +78,8 @@ public final class RestoreServiceImpl implements BindableService {
     LOG.info("migration stream from " + peer);
     MigrationSink sink = new MigrationSink(config.imagesDir(), restorer, tracer,
         TracingInterceptors.remoteParent(),
-        new MigrationValidator(config.limits(), config.policy()), disk, peer);
+        new MigrationValidator(config.limits(), config.policy()), disk, peer, config.network(),
+        config.policy().mountPaths());
     return MigrationStream.start(sink, replies, config.keepImages(), config.limits(), () -> {
           mine.onComplete();
           all.onComplete();

@@ -4,8 +4,12 @@ import static io.livemig.restore.validation.InvalidFrameException.Kind.FORBIDDEN
 import static io.livemig.restore.validation.InvalidFrameException.Kind.OVER_LIMIT;
 
 import io.livemig.common.agent.MigrationIds;
+import io.livemig.common.criu.CriuFlags;
 import io.livemig.common.images.Pagemap;
+import io.livemig.common.network.ServiceAddress;
 import io.livemig.common.wire.PayloadChecksum;
+import io.livemig.proto.CriuOption;
+import io.livemig.proto.ExternalMount;
 import io.livemig.proto.ImageFileChunk;
 import io.livemig.proto.MigrationHeader;
 import io.livemig.proto.PageChunk;
@@ -109,8 +113,42 @@ public final class MigrationValidator {
       declared(t);
       headerVpids.add(t.getVpid());
     }
+    criuOptionsAndService(h);
     budget = limits.budget(h.getRssBytes());
     stage = Stage.EXPECT_ROUND;
+  }
+
+  /** The CRIU options that act on the restore and the service address, against the policy. */
+  private void criuOptionsAndService(MigrationHeader h) throws InvalidFrameException {
+    Set<CriuOption> requested;
+    try {
+      requested = CriuFlags.actingOnRestore(CriuFlags.requested(h.getCriu()));
+    } catch (IllegalArgumentException e) {
+      throw new InvalidFrameException("CRIU options: " + e.getMessage());
+    }
+    String denied = policy.criuOptions().deny(h.getCriu(), requested, "the restore agent");
+    if (denied != null) {
+      throw new InvalidFrameException(FORBIDDEN, denied);
+    }
+    for (ExternalMount m : h.getCriu().getExternalMountsList()) {
+      if (!policy.mountPaths().containsKey(m.getKey())) {
+        throw new InvalidFrameException(FORBIDDEN, "external mount key " + m.getKey() + " has"
+            + " no host path in the restore agent's policy (external_mounts)");
+      }
+    }
+    if (!h.getServiceAddress().isEmpty()) {
+      ServiceAddress a;
+      try {
+        a = ServiceAddress.parse(h.getServiceAddress());
+      } catch (IllegalArgumentException e) {
+        throw new InvalidFrameException(e.getMessage());
+      }
+      if (!policy.serviceAddressAllowed(a)) {
+        throw new InvalidFrameException(FORBIDDEN, "service address " + a + " is in none of"
+            + " the restore agent's service_addresses ranges; an operator must list its range"
+            + " and interface there");
+      }
+    }
   }
 
   public void roundStart(int n, boolean fin) throws InvalidFrameException {

@@ -8,11 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import io.livemig.common.wire.PayloadChecksum;
+import io.livemig.proto.CriuOption;
+import io.livemig.proto.CriuOptions;
+import io.livemig.proto.ExternalMount;
 import io.livemig.proto.ImageFileChunk;
 import io.livemig.proto.MigrationHeader;
 import io.livemig.proto.PageChunk;
 import io.livemig.proto.PageKind;
 import io.livemig.proto.RestoreAgentPolicy;
+import io.livemig.proto.ServiceRoute;
 import io.livemig.proto.Task;
 import io.livemig.restore.RestoreLimits;
 import io.livemig.restore.images.DumpedTree;
@@ -279,6 +283,35 @@ class MigrationValidatorTest {
     @Test
     void headerMustDeclareRss() {
       malformed("declares no RSS", () -> v.header(header(1).setRssBytes(0).build()));
+    }
+
+    @Test
+    void criuOptionsAndServiceAddressesOutsideThePolicyAreForbidden() {
+      refused(Kind.FORBIDDEN, "[EXT_UNIX_SK] not allowed by the restore agent's policy",
+          () -> v.header(header(1).setCriu(CriuOptions.newBuilder().setExtUnixSk(true))
+              .build()));
+      RestorePolicy mounts = RestorePolicy.of(RestoreAgentPolicy.newBuilder()
+          .addAllowedCriuOptions(CriuOption.EXTERNAL_MOUNTS).build(), Optional.empty());
+      refused(Kind.FORBIDDEN, "has no host path", () -> new MigrationValidator(LIMITS, mounts)
+          .header(header(1).setCriu(CriuOptions.newBuilder().addExternalMounts(ExternalMount
+              .newBuilder().setMountpoint("/data").setKey("data"))).build()));
+      refused(Kind.FORBIDDEN, "none of the restore agent's service_addresses",
+          () -> new MigrationValidator(LIMITS, POLICY).header(header(1)
+              .setServiceAddress("198.18.7.10").build()));
+      malformed("service address must be", () -> new MigrationValidator(LIMITS, POLICY)
+          .header(header(1).setServiceAddress("gateway.example").build()));
+      malformed("exclude each other", () -> new MigrationValidator(LIMITS, POLICY)
+          .header(header(1).setCriu(CriuOptions.newBuilder().setTcpEstablished(true)
+              .setTcpClose(true)).build()));
+    }
+
+    @Test
+    void allowedOptionsAndAddressesPass() throws InvalidFrameException {
+      RestorePolicy policy = RestorePolicy.of(RestoreAgentPolicy.newBuilder()
+          .addServiceAddresses(ServiceRoute.newBuilder().setPrefix("198.18.7.0/24")
+              .setDevice("eth1")).build(), Optional.empty());
+      new MigrationValidator(LIMITS, policy).header(header(1).setServiceAddress("198.18.7.10")
+          .setCriu(CriuOptions.newBuilder().setTcpEstablished(true).setLinkRemap(true)).build());
     }
 
     @Test

@@ -1,0 +1,27 @@
+package io.livemig.common.network;
+
+import io.livemig.common.os.Command;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/** The few nftables operations the agents need, through nft(8), on inet-family tables. */
+public final class NftTables {
+  private static final Duration NFT_TIMEOUT = Duration.ofSeconds(10);
+
+  private NftTables() {}
+
+  /** Loads a ruleset fragment atomically (nft -f). */
+  public static void apply(String ruleset) throws IOException {
+    Command.run(List.of("nft", "-f", "-"), ruleset, Map.of(), NFT_TIMEOUT);
+  }
+
+  /** Deletes inet table name if it exists. */
+  public static void deleteIfPresent(String name) throws IOException {
+    String tables = Command.run(List.of("nft", "list", "tables", "inet"), NFT_TIMEOUT);
+    if (tables.lines().anyMatch(l -> l.strip().equals("table inet " + name))) {
+      Command.run(List.of("nft", "delete", "table", "inet", name), NFT_TIMEOUT);
+    }
+  }
+}

@@ -1,0 +1,64 @@
+package io.livemig.loadtest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.livemig.loadtest.bench.BenchCluster;
+import io.livemig.loadtest.clients.ClientRun;
+import io.livemig.proto.MigrationReport;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A migration of a server with a connected client fails after the final dump (the destination's
+ * CRIU refuses to restore): CRIU gives the tree back with its connections unlocked, the held
+ * traffic flows to it again, and the client notices nothing but a pause.
+ */
+class NetworkRollbackIT {
+  @TempDir
+  Path dir;
+
+  @Test
+  void failedRestoreGivesTheServerBackWithItsClientsConnection() throws Exception {
+    FailingCriu criu = FailingCriu.in(dir);
+    try (ThreeHosts hosts = ThreeHosts.create("nrit");
+        BenchCluster cluster = BenchCluster.start(hosts, dir.resolve("cluster"),
+            dir.resolve("cluster-tmp"), true, criu.restoreArgs(), criu.restoreEnv());
+        Workload server = Workload.program(hosts.hostA(), dir.resolve("redis"),
+            "exec /usr/bin/redis-server --bind " + hosts.serviceAddress() + " --port 6379"
+                + " --save '' --appendonly no --protected-mode no --daemonize no")) {
+      ThreeHosts.awaitListening(hosts.client(), hosts.serviceAddress(), 6379,
+          Duration.ofSeconds(30));
+      try (ClientRun client = ClientRun.start(hosts.client(), dir.resolve("client"), "redis",
+          hosts.serviceAddress(), 6379, Duration.ofMillis(5))) {
+        client.awaitOps(200, Duration.ofSeconds(60));
+        MigrationReport report = cluster.migrate(server.pid(), "--tcp-established",
+            "--service-address", hosts.serviceAddress());
+        assertFalse(report.getSuccess());
+        assertTrue(report.getError().contains(FailingCriu.ERROR), report.getError());
+        assertTrue(report.getError().contains("source resumed"), report.getError());
+        assertTrue(report.getError().contains("flows again"), report.getError());
+        client.awaitOps(client.ops() + 200, Duration.ofSeconds(60));
+        ClientRun.Result seen = client.stop(Duration.ofSeconds(120));
+        System.out.println("rollback: the client saw " + seen);
+        assertEquals(0, seen.number("failures"), seen.toString());
+        assertFalse(seen.connectionLost(), seen.toString());
+        assertEquals(0, seen.number("lost"), seen.toString());
+      }
+      assertTrue(Workload.alive(server.pid()), "the source runs on");
+      assertEquals("S", Workload.state(server.pid()).replace("R", "S"), "and is not stopped");
+      for (Host h : List.of(hosts.hostA(), hosts.hostB())) {
+        String addrs = ThreeHosts.output(h.command(List.of("ip", "-o", "-4", "addr", "show"))
+            .toArray(String[]::new));
+        assertEquals(h == hosts.hostA(), addrs.contains(" " + hosts.serviceAddress() + "/32"),
+            h.name() + ": " + addrs);
+        assertEquals("", ThreeHosts.output(h.command(List.of("nft", "list", "ruleset"))
+            .toArray(String[]::new)).strip(), "no nftables rules left on " + h.name());
+      }
+    }
+  }
+}
