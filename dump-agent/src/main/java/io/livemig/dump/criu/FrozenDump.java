@@ -111,8 +111,9 @@ public final class FrozenDump implements AutoCloseable {
     }, "post-dump-" + handoffDir.getFileName());
     reader.setDaemon(true);
     reader.start();
-    // Wakes the reader when CRIU ends without reaching its post-dump script.
-    run.process().onExit().thenRun(() -> write(dumped, EXITED));
+    // CRIU ended without reaching its post-dump script. Not by writing to the FIFO: the
+    // reader's blocked read holds the channel's position lock, so that write would wait too.
+    run.process().onExit().thenRun(() -> report.complete(EXITED));
   }
 
   /**
