@@ -113,27 +113,7 @@ public final class MigrateCommand implements Callable<Integer> {
     Span span = otel.getTracer(Telemetry.INSTRUMENTATION).spanBuilder("migrate")
         .setAttribute("pid", pid).setAttribute("from", from).setAttribute("to", to).startSpan();
     try (Scope ignored = span.makeCurrent()) {
-      Iterator<MigrationProgress> events = DumpServiceGrpc.newBlockingStub(channel)
-          .migrate(request());
-      MigrationReport report = null;
-      while (events.hasNext()) {
-        MigrationProgress p = events.next();
-        switch (p.getEventCase()) {
-          case ROUND -> out.println(ProgressFormat.round(p.getRound()));
-          case PHASE -> out.println(ProgressFormat.phase(p.getPhase()));
-          case REPORT -> report = p.getReport();
-          default -> { }
-        }
-      }
-      if (report == null) {
-        out.println("migrate: the dump agent ended without a report");
-        return 2;
-      }
-      out.print(ProgressFormat.report(report));
-      if (reportJson != null) {
-        Files.writeString(reportJson, JsonFormat.printer().print(report));
-      }
-      return report.getSuccess() ? 0 : 1;
+      return migrate(channel);
     } catch (StatusRuntimeException e) {
       out.println("migrate: " + TlsFailures.describe(e.getStatus()));
       return 2;
@@ -147,6 +127,34 @@ public final class MigrateCommand implements Callable<Integer> {
         sdk.getSdkTracerProvider().forceFlush().join(5, TimeUnit.SECONDS);
       }
     }
+  }
+
+  private int migrate(ManagedChannel channel) throws IOException {
+    Iterator<MigrationProgress> events = DumpServiceGrpc.newBlockingStub(channel)
+        .migrate(request());
+    MigrationReport report = null;
+    boolean frozen = false;
+    while (events.hasNext()) {
+      MigrationProgress p = events.next();
+      switch (p.getEventCase()) {
+        case ROUND -> out.println(ProgressFormat.round(p.getRound()));
+        case PHASE -> {
+          out.println(ProgressFormat.phase(p.getPhase()));
+          frozen |= p.getPhase().getPhase().equals("freeze");
+        }
+        case REPORT -> report = p.getReport();
+        default -> { }
+      }
+    }
+    if (report == null) {
+      out.println("migrate: the dump agent ended without a report");
+      return 2;
+    }
+    out.print(ProgressFormat.report(report, frozen));
+    if (reportJson != null) {
+      Files.writeString(reportJson, JsonFormat.printer().print(report));
+    }
+    return report.getSuccess() ? 0 : 1;
   }
 
   private IdentityPattern dumpAgentIdentity(TransportSecurity security) {
