@@ -18,6 +18,7 @@ import io.livemig.proto.MigrateOptions;
 import io.livemig.proto.MigrateRequest;
 import io.livemig.proto.MigrationProgress;
 import io.livemig.proto.MigrationReport;
+import io.livemig.proto.PreflightVerdict;
 import io.livemig.proto.TrackerKind;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Span;
@@ -81,6 +82,11 @@ public final class MigrateCommand implements Callable<Integer> {
       + " (default: spiffe://<this client's trust domain>/livemig/dump-agent/<host of --from>).")
   String fromIdentity;
 
+  @Option(names = "--dry-run", description = "Only check whether the migration would work,"
+      + " freezing nothing: the tree, CRIU on both hosts, the destination. Exit code 0 only"
+      + " when it would.")
+  boolean dryRun;
+
   @Mixin
   TlsOptions tls = new TlsOptions();
 
@@ -113,7 +119,7 @@ public final class MigrateCommand implements Callable<Integer> {
     Span span = otel.getTracer(Telemetry.INSTRUMENTATION).spanBuilder("migrate")
         .setAttribute("pid", pid).setAttribute("from", from).setAttribute("to", to).startSpan();
     try (Scope ignored = span.makeCurrent()) {
-      return migrate(channel);
+      return dryRun ? preflight(channel) : migrate(channel);
     } catch (StatusRuntimeException e) {
       out.println("migrate: " + TlsFailures.describe(e.getStatus()));
       return 2;
@@ -155,6 +161,12 @@ public final class MigrateCommand implements Callable<Integer> {
       Files.writeString(reportJson, JsonFormat.printer().print(report));
     }
     return report.getSuccess() ? 0 : 1;
+  }
+
+  private int preflight(ManagedChannel channel) {
+    PreflightVerdict verdict = DumpServiceGrpc.newBlockingStub(channel).preflight(request());
+    out.print(ProgressFormat.verdict(verdict));
+    return verdict.getWouldWork() ? 0 : 1;
   }
 
   private IdentityPattern dumpAgentIdentity(TransportSecurity security) {

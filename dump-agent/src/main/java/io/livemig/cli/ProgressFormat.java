@@ -2,7 +2,10 @@ package io.livemig.cli;
 
 import io.livemig.proto.MigrationReport;
 import io.livemig.proto.PhaseEvent;
+import io.livemig.proto.PreflightCheck;
+import io.livemig.proto.PreflightVerdict;
 import io.livemig.proto.RoundReport;
+import java.util.Locale;
 
 /** How the CLI shows progress and the final report. */
 final class ProgressFormat {
@@ -57,6 +60,20 @@ final class ProgressFormat {
       return frozen ? "resumed, running" : "never frozen, running";
     }
     return "not running: see the error";
+  }
+
+  /** One line per check, then whether the migration would work. */
+  static String verdict(PreflightVerdict v) {
+    StringBuilder b = new StringBuilder();
+    for (PreflightCheck c : v.getChecksList()) {
+      String outcome = c.getOutcome().name().substring("PREFLIGHT_".length());
+      String name = c.getName().name().substring("CHECK_".length()).toLowerCase(Locale.ROOT)
+          .replace('_', ' ');
+      b.append(String.format("%-7s %-17s %s%n", outcome, name + ":", c.getMessage()));
+    }
+    b.append(v.getWouldWork() ? "pre-flight: the migration would work; nothing was frozen\n"
+        : "pre-flight: the migration would FAIL (see above); nothing was frozen\n");
+    return b.toString();
   }
 
   static String bytes(long n) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.opentelemetry.api.OpenTelemetry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -17,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Each way of pointing livemig at a tree CRIU cannot migrate, with real agents, real CRIU and
  * real processes: the error says what is wrong and what to do, in livemig's terms, before the
  * freeze, and the tree runs on as it was. Before, each of these got CRIU's own words, some only
- * after the tree had been frozen.
+ * after the tree had been frozen. migrate --dry-run finds the same, and more, freezing nothing.
  */
 class ActionableErrorsIT {
   @TempDir
@@ -160,6 +161,77 @@ class ActionableErrorsIT {
         throw new AssertionError("the dump agent never logged " + text);
       }
       Thread.sleep(5);
+    }
+  }
+
+  @Test
+  void dryRunOfAMigratableTreePassesEveryCheckAndFreezesNothing() throws Exception {
+    try (Bystander tree = Bystander.inPidNamespace(List.of("sleep", "1000"));
+        StateWatch watch = StateWatch.of(tree.pid())) {
+      LocalCluster.CliRun run = cluster.migrate(tree.pid(), "--dry-run");
+      System.out.print(run.output());
+      assertEquals(0, run.exitCode(), run.output());
+      for (String check : List.of("options:", "source scope:", "pid namespace:", "session leader:",
+          "terminals:", "source criu:", "destination:", "destination criu:")) {
+        assertTrue(run.output().matches("(?s).*PASSED +" + check + ".*"), check + "\n"
+            + run.output());
+      }
+      assertTrue(run.output().contains("presents spiffe://"), run.output());
+      assertTrue(run.output().contains("on the destination: Looks good."), run.output());
+      assertTrue(run.output().contains("the migration would work; nothing was frozen"),
+          run.output());
+      assertEquals("", watch.stoppedStates(), "never stopped while the dry run ran");
+      tree.assertUntouched();
+      assertFalse(Files.readString(dir.resolve("dump-agent.log")).contains("phase=freeze"));
+    }
+  }
+
+  @Test
+  void dryRunOfATreeWithoutItsOwnSessionFailsAndNamesTheFix() throws Exception {
+    try (Bystander tree = Bystander.namespaceInitBelow(List.of("unshare", "--pid", "--fork",
+        "sleep", "1000"))) {
+      LocalCluster.CliRun run = cluster.migrate(tree.pid(), "--dry-run");
+      System.out.print(run.output());
+      assertEquals(1, run.exitCode(), run.output());
+      assertTrue(run.output().matches("(?s).*FAILED +session leader: +pid " + tree.pid()
+          + " \\(sleep\\) is in the session of pid.*"), run.output());
+      assertTrue(run.output().matches("(?s).*PASSED +destination criu:.*"), run.output());
+      assertTrue(run.output().contains("the migration would FAIL"), run.output());
+      tree.assertUntouched();
+    }
+  }
+
+  @Test
+  void dryRunToAnUnreachableDestinationFailsThatCheckAndSkipsItsCriu() throws Exception {
+    try (Bystander tree = Bystander.inPidNamespace(List.of("sleep", "1000"))) {
+      String nobody = "127.0.0.1:" + AgentProcess.freePort();
+      List<String> flags = cluster.clientFlags();
+      flags.add("--dry-run");
+      LocalCluster.CliRun run = LocalCluster.runCli(OpenTelemetry.noop(),
+          cluster.dumpAgent().address(), nobody, dir, tree.pid(),
+          flags.toArray(String[]::new));
+      System.out.print(run.output());
+      assertEquals(1, run.exitCode(), run.output());
+      assertTrue(run.output().matches("(?s).*FAILED +destination: +restore agent at " + nobody
+          + " is not reachable.*"), run.output());
+      assertTrue(run.output().matches("(?s).*SKIPPED +destination criu: +not checked.*"),
+          run.output());
+      assertTrue(run.output().matches("(?s).*PASSED +terminals:.*"), run.output());
+      tree.assertUntouched();
+    }
+  }
+
+  @Test
+  void dryRunWithOptionsMigrateWouldRefuseFailsTheOptionsCheck() throws Exception {
+    try (Bystander tree = Bystander.inPidNamespace(List.of("sleep", "1000"))) {
+      LocalCluster.CliRun run = cluster.migrate(tree.pid(), "--dry-run", "--min-rounds", "5",
+          "--max-rounds", "2");
+      System.out.print(run.output());
+      assertEquals(1, run.exitCode(), run.output());
+      assertTrue(run.output().matches("(?s).*FAILED +options: +min rounds 5 exceeds max rounds"
+          + " 2.*"), run.output());
+      assertTrue(run.output().matches("(?s).*PASSED +session leader:.*"), run.output());
+      tree.assertUntouched();
     }
   }
 }

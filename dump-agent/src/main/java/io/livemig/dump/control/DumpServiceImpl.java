@@ -18,6 +18,7 @@ import io.livemig.dump.migration.MigrationSession;
 import io.livemig.dump.migration.MigrationSettings;
 import io.livemig.dump.migration.ProgressListener;
 import io.livemig.dump.policy.ScopeViolationException;
+import io.livemig.dump.preflight.Preflight;
 import io.livemig.dump.preflight.TreeCheck;
 import io.livemig.dump.tracking.DirtyTracker;
 import io.livemig.dump.tracking.DirtyTrackers;
@@ -30,6 +31,7 @@ import io.livemig.proto.MigrateRequest;
 import io.livemig.proto.MigrationProgress;
 import io.livemig.proto.MigrationReport;
 import io.livemig.proto.PhaseEvent;
+import io.livemig.proto.PreflightVerdict;
 import io.livemig.proto.RoundReport;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Span;
@@ -196,6 +198,21 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
       idsInUse.remove(id);
       DestinationChannel.close(channel);
     }
+  }
+
+  @Override
+  public void preflight(MigrateRequest request, StreamObserver<PreflightVerdict> out) {
+    Optional<String> invalid = invalid(request);
+    if (invalid.isPresent()) {
+      out.onError(Status.INVALID_ARGUMENT.withDescription(invalid.get()).asRuntimeException());
+      return;
+    }
+    PreflightVerdict verdict = new Preflight(config, criu, otel).run(request);
+    LOG.info("pre-flight of pid " + request.getPid() + " to " + request.getDestination()
+        + " for " + Peer.current() + ": " + (verdict.getWouldWork() ? "would work"
+        : "would fail"));
+    out.onNext(verdict);
+    out.onCompleted();
   }
 
   private static Optional<String> invalid(MigrateRequest request) {
