@@ -18,6 +18,7 @@ import io.livemig.proto.MigrateOptions;
 import io.livemig.proto.MigrateRequest;
 import io.livemig.proto.MigrationProgress;
 import io.livemig.proto.MigrationReport;
+import io.livemig.proto.PreflightVerdict;
 import io.livemig.proto.TrackerKind;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Span;
@@ -89,6 +90,11 @@ public final class MigrateCommand implements Callable<Integer> {
       + " (default: spiffe://<this client's trust domain>/livemig/dump-agent/<host of --from>).")
   String fromIdentity;
 
+  @Option(names = "--dry-run", description = "Only check whether the migration would work,"
+      + " freezing nothing: the tree, CRIU on both hosts, the destination. Exit code 0 only"
+      + " when it would.")
+  boolean dryRun;
+
   @Mixin
   TlsOptions tls = new TlsOptions();
 
@@ -121,27 +127,7 @@ public final class MigrateCommand implements Callable<Integer> {
     Span span = otel.getTracer(Telemetry.INSTRUMENTATION).spanBuilder("migrate")
         .setAttribute("pid", pid).setAttribute("from", from).setAttribute("to", to).startSpan();
     try (Scope ignored = span.makeCurrent()) {
-      Iterator<MigrationProgress> events = DumpServiceGrpc.newBlockingStub(channel)
-          .migrate(request());
-      MigrationReport report = null;
-      while (events.hasNext()) {
-        MigrationProgress p = events.next();
-        switch (p.getEventCase()) {
-          case ROUND -> out.println(ProgressFormat.round(p.getRound()));
-          case PHASE -> out.println(ProgressFormat.phase(p.getPhase()));
-          case REPORT -> report = p.getReport();
-          default -> { }
-        }
-      }
-      if (report == null) {
-        out.println("migrate: the dump agent ended without a report");
-        return 2;
-      }
-      out.print(ProgressFormat.report(report));
-      if (reportJson != null) {
-        Files.writeString(reportJson, JsonFormat.printer().print(report));
-      }
-      return report.getSuccess() ? 0 : 1;
+      return dryRun ? preflight(channel) : migrate(channel);
     } catch (StatusRuntimeException e) {
       out.println("migrate: " + TlsFailures.describe(e.getStatus()));
       return 2;
@@ -155,6 +141,40 @@ public final class MigrateCommand implements Callable<Integer> {
         sdk.getSdkTracerProvider().forceFlush().join(5, TimeUnit.SECONDS);
       }
     }
+  }
+
+  private int migrate(ManagedChannel channel) throws IOException {
+    Iterator<MigrationProgress> events = DumpServiceGrpc.newBlockingStub(channel)
+        .migrate(request());
+    MigrationReport report = null;
+    boolean frozen = false;
+    while (events.hasNext()) {
+      MigrationProgress p = events.next();
+      switch (p.getEventCase()) {
+        case ROUND -> out.println(ProgressFormat.round(p.getRound()));
+        case PHASE -> {
+          out.println(ProgressFormat.phase(p.getPhase()));
+          frozen |= p.getPhase().getPhase().equals("freeze");
+        }
+        case REPORT -> report = p.getReport();
+        default -> { }
+      }
+    }
+    if (report == null) {
+      out.println("migrate: the dump agent ended without a report");
+      return 2;
+    }
+    out.print(ProgressFormat.report(report, frozen));
+    if (reportJson != null) {
+      Files.writeString(reportJson, JsonFormat.printer().print(report));
+    }
+    return report.getSuccess() ? 0 : 1;
+  }
+
+  private int preflight(ManagedChannel channel) {
+    PreflightVerdict verdict = DumpServiceGrpc.newBlockingStub(channel).preflight(request());
+    out.print(ProgressFormat.verdict(verdict));
+    return verdict.getWouldWork() ? 0 : 1;
   }
 
   private IdentityPattern dumpAgentIdentity(TransportSecurity security) {

@@ -2,7 +2,10 @@ package io.livemig.cli;
 
 import io.livemig.proto.MigrationReport;
 import io.livemig.proto.PhaseEvent;
+import io.livemig.proto.PreflightCheck;
+import io.livemig.proto.PreflightVerdict;
 import io.livemig.proto.RoundReport;
+import java.util.Locale;
 
 /** How the CLI shows progress and the final report. */
 final class ProgressFormat {
@@ -21,14 +24,14 @@ final class ProgressFormat {
     return String.format("[%7.3f s] %s: %s", p.getElapsedUs() / 1e6, p.getPhase(), p.getDetail());
   }
 
-  static String report(MigrationReport r) {
+  /** @param frozen whether the progress showed the freeze: else there is no downtime to show */
+  static String report(MigrationReport r, boolean frozen) {
     StringBuilder b = new StringBuilder();
     b.append("migration ").append(r.getMigrationId()).append(": ")
         .append(r.getSuccess() ? "SUCCESS" : "FAILED").append('\n');
     if (!r.getSuccess()) {
       b.append("  error:            ").append(r.getError()).append('\n');
-      b.append("  source:           ").append(r.getSourceResumed() ? "resumed, running"
-          : "NOT resumed: check the source tree").append('\n');
+      b.append("  source:           ").append(source(r, frozen)).append('\n');
     }
     b.append(String.format("  tracker:          %s%n", r.getTracker()));
     b.append(String.format("  pre-copy rounds:  %d (%s of pages)%n", r.getRounds(),
@@ -38,13 +41,38 @@ final class ProgressFormat {
         bytes(r.getFinalImageBytes()), r.getFinalPagesParent(), bytes(r.getRssBytes())));
     b.append(String.format("  bytes sent:       %s%n", bytes(r.getTotalBytes())));
     b.append(String.format("  total time:       %.3f s%n", r.getTotalTimeUs() / 1e6));
-    b.append(String.format("  downtime:         %.3f s (freeze+dump %.3f s, final transfer %.3f s,"
-            + " restore %.3f s)%n", r.getDowntimeUs() / 1e6, r.getFreezeDumpUs() / 1e6,
-        r.getFinalTransferUs() / 1e6, r.getRestoreUs() / 1e6));
     if (r.getSuccess()) {
+      b.append(String.format("  downtime:         %.3f s (freeze+dump %.3f s, final transfer"
+              + " %.3f s, restore %.3f s)%n", r.getDowntimeUs() / 1e6, r.getFreezeDumpUs() / 1e6,
+          r.getFinalTransferUs() / 1e6, r.getRestoreUs() / 1e6));
       b.append(String.format("  restored as:      pid %d on the destination%n",
           r.getRestoredRootPid()));
     }
+    return b.toString();
+  }
+
+  /**
+   * What became of the source of a failed migration. One that does not run may have exited by
+   * itself, been killed after the handoff, or failed to resume: the error tells which.
+   */
+  private static String source(MigrationReport r, boolean frozen) {
+    if (r.getSourceResumed()) {
+      return frozen ? "resumed, running" : "never frozen, running";
+    }
+    return "not running: see the error";
+  }
+
+  /** One line per check, then whether the migration would work. */
+  static String verdict(PreflightVerdict v) {
+    StringBuilder b = new StringBuilder();
+    for (PreflightCheck c : v.getChecksList()) {
+      String outcome = c.getOutcome().name().substring("PREFLIGHT_".length());
+      String name = c.getName().name().substring("CHECK_".length()).toLowerCase(Locale.ROOT)
+          .replace('_', ' ');
+      b.append(String.format("%-7s %-17s %s%n", outcome, name + ":", c.getMessage()));
+    }
+    b.append(v.getWouldWork() ? "pre-flight: the migration would work; nothing was frozen\n"
+        : "pre-flight: the migration would FAIL (see above); nothing was frozen\n");
     return b.toString();
   }
 

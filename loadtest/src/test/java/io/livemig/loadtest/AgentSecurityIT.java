@@ -11,8 +11,13 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.TlsChannelCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.util.AdvancedTlsX509TrustManager;
+import io.livemig.common.security.IdentityPattern;
+import io.livemig.common.security.TlsOptions;
+import io.livemig.common.security.TransportSecurity;
+import io.livemig.proto.DescribeCriuRequest;
 import io.livemig.proto.DumpServiceGrpc;
 import io.livemig.proto.MigrateRequest;
+import io.livemig.proto.RestoreServiceGrpc;
 import io.opentelemetry.api.OpenTelemetry;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -213,6 +218,47 @@ class AgentSecurityIT {
     try (Stream<Path> s = Files.list(d)) {
       return s.allMatch(p -> p.getFileName().toString().endsWith(".log")
           || p.getFileName().toString().endsWith(".log.out"));
+    }
+  }
+
+  @Test
+  void clientWithoutTheMigrateGrantMayNotRunAPreflight() throws Exception {
+    try (Bystander tree = workloadLikeTree()) {
+      List<String> flags = cluster.pki().flags("client", "mallory");
+      flags.add("--dry-run");
+      LocalCluster.CliRun run = migrateAs(flags, tree.pid(), cluster.restoreAgent().address());
+      assertEquals(2, run.exitCode(), run.output());
+      assertTrue(run.output().contains("PERMISSION_DENIED"), run.output());
+      assertTrue(run.output().contains("client/mallory may not start migrations"), run.output());
+      tree.assertUntouched();
+    }
+  }
+
+  @Test
+  void restoreAgentDescribesItsCriuOnlyToDumpAgentsItAccepts() throws Exception {
+    String restore = cluster.restoreAgent().address();
+    for (String role : List.of("dump-agent", "client")) {
+      cluster.pki().issue(role, "127.0.0.1");
+      TransportSecurity as = new TlsOptions(cluster.pki().ca(), cluster.pki().cert(role,
+          "127.0.0.1"), cluster.pki().key(role, "127.0.0.1")).load();
+      ManagedChannel ch = NettyChannelBuilder.forTarget(restore, as.channelTo(restore,
+          IdentityPattern.parse(cluster.pki().identity("restore-agent", "127.0.0.1")))).build();
+      try {
+        RestoreServiceGrpc.RestoreServiceBlockingStub stub = RestoreServiceGrpc
+            .newBlockingStub(ch).withDeadlineAfter(60, TimeUnit.SECONDS);
+        if (role.equals("dump-agent")) {
+          assertTrue(stub.describeCriu(DescribeCriuRequest.getDefaultInstance())
+              .getCheckPassed());
+        } else {
+          StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+              () -> stub.describeCriu(DescribeCriuRequest.getDefaultInstance()));
+          assertEquals(Status.Code.PERMISSION_DENIED, e.getStatus().getCode(), e.toString());
+          assertTrue(e.getStatus().getDescription().contains("is not a dump agent this restore"
+              + " agent accepts"), e.getStatus().getDescription());
+        }
+      } finally {
+        ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
     }
   }
 }

@@ -8,7 +8,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -36,23 +38,36 @@ final class Bystander implements AutoCloseable {
 
   /** cmd as the init of its own pid namespace (what the dump agent's default scope admits). */
   static Bystander inPidNamespace(List<String> cmd) throws IOException, InterruptedException {
-    List<String> all = new java.util.ArrayList<>(List.of("unshare", "--pid", "--fork", "setsid"));
+    List<String> all = new ArrayList<>(List.of("unshare", "--pid", "--fork", "setsid"));
     all.addAll(cmd);
-    Process p = new ProcessBuilder(all).redirectErrorStream(true)
+    return namespaceInitBelow(all);
+  }
+
+  /** The init of the pid namespace that cmd starts somewhere below itself. */
+  static Bystander namespaceInitBelow(List<String> cmd) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.DISCARD)
         .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())).start();
-    Path children = Path.of("/proc", String.valueOf(p.pid()), "task", String.valueOf(p.pid()),
-        "children");
     Instant deadline = Instant.now().plusSeconds(10);
     while (Instant.now().isBefore(deadline)) {
-      String s = Files.readString(children).trim();
-      if (!s.isEmpty()) {
-        return new Bystander(p, Integer.parseInt(s.split("\\s+")[0]));
+      Optional<Long> init = p.descendants().map(ProcessHandle::pid)
+          .filter(pid -> namespaceInit(pid.intValue())).findFirst();
+      if (init.isPresent()) {
+        return new Bystander(p, init.get().intValue());
       }
       Thread.sleep(10);
     }
     p.destroyForcibly();
-    throw new IOException("unshare started no child within 10 s");
+    throw new IOException(cmd + " started no pid namespace within 10 s");
+  }
+
+  private static boolean namespaceInit(int pid) {
+    try {
+      return Files.readAllLines(Path.of("/proc", String.valueOf(pid), "status")).stream()
+          .anyMatch(l -> l.startsWith("NSpid:") && l.matches("NSpid:\\s+\\d+\\s+1"));
+    } catch (IOException gone) {
+      return false;
+    }
   }
 
   int pid() {

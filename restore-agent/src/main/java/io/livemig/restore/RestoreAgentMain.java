@@ -17,6 +17,7 @@ import io.livemig.proto.RestoreAgentPolicy;
 import io.livemig.proto.RestoreServiceGrpc;
 import io.livemig.restore.criu.CriuRestorer;
 import io.livemig.restore.policy.RestorePolicy;
+import io.livemig.restore.service.CriuDescriber;
 import io.livemig.restore.service.RestoreServiceImpl;
 import io.opentelemetry.api.OpenTelemetry;
 import java.io.IOException;
@@ -102,7 +103,8 @@ public final class RestoreAgentMain implements Callable<Integer> {
       throws IOException {
     Dirs.privateDir(config.imagesDir());
     RestoreServiceImpl service = new RestoreServiceImpl(config,
-        new CriuRestorer(criu, Criu.RESTORE_TIMEOUT), otel.getTracer(Telemetry.INSTRUMENTATION));
+        new CriuRestorer(criu, Criu.RESTORE_TIMEOUT), new CriuDescriber(criu),
+        otel.getTracer(Telemetry.INSTRUMENTATION));
     HealthStatusManager health = new HealthStatusManager();
     health.setStatus(RestoreServiceGrpc.SERVICE_NAME, HealthCheckResponse.ServingStatus.SERVING);
     PeerAuthenticator auth = new PeerAuthenticator(config.security(), config.policy(),

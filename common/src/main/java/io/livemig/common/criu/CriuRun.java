@@ -50,6 +50,6 @@ public final class CriuRun {
   /** What CRIU's log says went wrong, for a run that ended with a non-zero exit. */
   public CriuException failure() {
     return new CriuException("criu " + action + " failed (exit " + process.exitValue() + "): "
-        + CriuLog.lastErrors(log, out) + " [log: " + log + "]");
+        + CriuLog.summary(log, out) + " [log: " + log + "]");
   }
 }

@@ -44,7 +44,8 @@ public record ProcessTree(List<Task> tasks) {
     return new ProcessTree(List.copyOf(tasks));
   }
 
-  static List<Integer> children(int pid) throws IOException {
+  /** The children of every thread of pid, by host pid. */
+  public static List<Integer> children(int pid) throws IOException {
     List<Integer> kids = new ArrayList<>();
     Path taskDir = Path.of("/proc", String.valueOf(pid), "task");
     try (Stream<Path> threads = Files.list(taskDir)) {

@@ -14,6 +14,7 @@ import java.security.cert.Certificate;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.logging.Logger;
 import javax.net.ssl.SSLPeerUnverifiedException;
@@ -34,15 +35,15 @@ public final class PeerAuthenticator implements ServerInterceptor {
 
     /**
      * The rule both agents follow: without TLS (loopback only) every caller is allowed; with
-     * it, health checks are open to every authenticated peer, the one guarded method to the
+     * it, health checks are open to every authenticated peer, the guarded methods to the
      * identities that policy lets in (it returns why not, or null), and nothing else to anyone.
      */
-    static String guarding(Peer peer, String method, String guarded,
+    static String guarding(Peer peer, String method, Set<String> guarded,
         Function<SpiffeId, String> policy) {
       if (peer.id().isEmpty() || method.startsWith(HealthGrpc.SERVICE_NAME + "/")) {
         return null;
       }
-      return method.equals(guarded) ? policy.apply(peer.id().get())
+      return guarded.contains(method) ? policy.apply(peer.id().get())
           : "no policy covers " + method;
     }
   }

@@ -2,7 +2,6 @@ package io.livemig.dump.control;
 
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.livemig.common.agent.EventLog;
@@ -19,8 +18,11 @@ import io.livemig.dump.migration.MigrationSession;
 import io.livemig.dump.migration.MigrationSettings;
 import io.livemig.dump.migration.ProgressListener;
 import io.livemig.dump.policy.ScopeViolationException;
+import io.livemig.dump.preflight.Preflight;
+import io.livemig.dump.preflight.TreeCheck;
 import io.livemig.dump.tracking.DirtyTracker;
 import io.livemig.dump.tracking.DirtyTrackers;
+import io.livemig.dump.transfer.DestinationChannel;
 import io.livemig.dump.transfer.DestinationException;
 import io.livemig.dump.transfer.DestinationProbe;
 import io.livemig.dump.transfer.GrpcPageXfer;
@@ -29,6 +31,7 @@ import io.livemig.proto.MigrateRequest;
 import io.livemig.proto.MigrationProgress;
 import io.livemig.proto.MigrationReport;
 import io.livemig.proto.PhaseEvent;
+import io.livemig.proto.PreflightVerdict;
 import io.livemig.proto.RoundReport;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Span;
@@ -38,10 +41,10 @@ import io.opentelemetry.context.Scope;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 /** The control API: runs one migration per call and streams its progress back. */
@@ -78,9 +81,9 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
       out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
       return;
     }
-    if (request.getPid() <= 0 || request.getDestination().isBlank()) {
-      out.onError(Status.INVALID_ARGUMENT
-          .withDescription("pid and destination (host:port) are required").asRuntimeException());
+    Optional<String> invalid = invalid(request);
+    if (invalid.isPresent()) {
+      out.onError(Status.INVALID_ARGUMENT.withDescription(invalid.get()).asRuntimeException());
       return;
     }
     ProcessTree tree;
@@ -96,6 +99,14 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
       out.onError(Status.FAILED_PRECONDITION.withDescription("cannot read the tree of pid "
           + request.getPid() + ": " + e.getMessage() + "; nothing was done to it")
           .asRuntimeException());
+      return;
+    }
+    Optional<String> notDumpable = notDumpable(tree);
+    if (notDumpable.isPresent()) {
+      LOG.warning("refused migration of pid " + request.getPid() + " for " + Peer.current()
+          + ": " + notDumpable.get());
+      out.onError(Status.FAILED_PRECONDITION.withDescription(notDumpable.get()
+          + "; nothing was done to it").asRuntimeException());
       return;
     }
     IdentityPattern destinationId;
@@ -142,12 +153,8 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
     try (Scope ignored = span.makeCurrent()) {
       MigrationSettings settings = MigrationSettings.from(request, config);
       DirtyTracker tracker = DirtyTrackers.create(request.getOptions().getTracker());
-      // Keepalive notices a destination that vanished without closing the connection, so a
-      // frozen source is never left waiting on a dead peer.
-      channel = NettyChannelBuilder.forTarget(request.getDestination(),
-              config.security().channelTo(request.getDestination(), destinationId))
-          .keepAliveTime(20, TimeUnit.SECONDS).keepAliveTimeout(10, TimeUnit.SECONDS)
-          .intercept(TracingInterceptors.client(otel)).build();
+      channel = DestinationChannel.open(config.security(), otel, request.getDestination(),
+          destinationId);
       DestinationProbe.defaults().check(channel, request.getDestination());
       MigrationReport report;
       try (GrpcPageXfer xfer = new GrpcPageXfer(channel, settings.replyTimeout(),
@@ -195,14 +202,37 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
       slots.release();
       tree.tasks().forEach(t -> busy.remove(t.pid(), id));
       idsInUse.remove(id);
-      if (channel != null) {
-        channel.shutdownNow();
-        try {
-          channel.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
+      DestinationChannel.close(channel);
+    }
+  }
+
+  @Override
+  public void preflight(MigrateRequest request, StreamObserver<PreflightVerdict> out) {
+    Optional<String> invalid = invalid(request);
+    if (invalid.isPresent()) {
+      out.onError(Status.INVALID_ARGUMENT.withDescription(invalid.get()).asRuntimeException());
+      return;
+    }
+    PreflightVerdict verdict = new Preflight(config, criu, otel).run(request);
+    LOG.info("pre-flight of pid " + request.getPid() + " to " + request.getDestination()
+        + " for " + Peer.current() + ": " + (verdict.getWouldWork() ? "would work"
+        : "would fail"));
+    out.onNext(verdict);
+    out.onCompleted();
+  }
+
+  private static Optional<String> invalid(MigrateRequest request) {
+    return request.getPid() <= 0 || request.getDestination().isBlank()
+        ? Optional.of("pid and destination (host:port) are required") : Optional.empty();
+  }
+
+  /** What CRIU would fail on after the freeze, found before it; a tree read error as well. */
+  private static Optional<String> notDumpable(ProcessTree tree) {
+    try {
+      return TreeCheck.firstProblem(tree);
+    } catch (IOException e) {
+      return Optional.of("cannot read the tree of pid " + tree.root().pid() + ": "
+          + e.getMessage());
     }
   }
 

@@ -186,6 +186,10 @@ public final class MigrationSession {
             + " on the destination) may still be stopped: resume it there with kill -CONT";
         // Not abort: that would kill the only copy left.
         xfer.cancel(msg);
+      } else if (finalDump == null && SourceTree.exited(rootPid)) {
+        xfer.abort(msg);
+        msg += "; the source tree of pid " + rootPid + " exited during the migration: there is"
+            + " nothing to resume";
       } else if (finalDump == null) {
         // Never frozen: nothing to give back to a tree that may have exited meanwhile.
         report.setSourceResumed(true);

@@ -19,6 +19,15 @@ final class SourceTree {
     this.tasks = tasks;
   }
 
+  /** Whether the process rootPid has exited (gone, or a zombie waiting for its parent). */
+  static boolean exited(int rootPid) {
+    try {
+      return ProcStat.read(rootPid).exited();
+    } catch (IOException gone) {
+      return true;
+    }
+  }
+
   /** The tree as it is now; called while it is frozen, so it cannot change meanwhile. */
   static SourceTree capture(int rootPid) throws IOException {
     List<Incarnation> out = new ArrayList<>();

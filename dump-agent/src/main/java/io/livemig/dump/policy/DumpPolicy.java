@@ -112,8 +112,10 @@ public final class DumpPolicy implements PeerAuthenticator.Authorizer {
 
   @Override
   public String deny(Peer peer, String method) {
+    // A pre-flight reads what a migration would touch: the same grant.
     return PeerAuthenticator.Authorizer.guarding(peer, method,
-        DumpServiceGrpc.getMigrateMethod().getFullMethodName(), this::denyMigrate);
+        Set.of(DumpServiceGrpc.getMigrateMethod().getFullMethodName(),
+            DumpServiceGrpc.getPreflightMethod().getFullMethodName()), this::denyMigrate);
   }
 
   private String denyMigrate(SpiffeId id) {

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -94,9 +95,13 @@ public final class SourceScope {
     }
     ProcStatus status = ProcStatus.read(pid);
     if (pid == rootPid && !status.pidNamespaceInit()) {
-      throw new ScopeViolationException(Reason.NOT_PID_NAMESPACE_INIT, pid, who + " is not the"
-          + " init of its own pid namespace (NSpid " + status.nsPids() + "), which CRIU needs to"
-          + " restore the tree with its pids; " + START_IN_PID_NAMESPACE);
+      Optional<Integer> init = namespaceInitChild(pid);
+      throw new ScopeViolationException(Reason.NOT_PID_NAMESPACE_INIT, pid, init.isPresent()
+          ? who + " only started the workload's pid namespace (like `unshare --pid --fork`):"
+              + " migrate its child " + init.get() + ", the init of that namespace"
+          : who + " is not the init of its own pid namespace (NSpid " + status.nsPids()
+              + "), which CRIU needs to restore the tree with its pids; "
+              + START_IN_PID_NAMESPACE);
     }
     if (!rules.allowedCgroups().isEmpty()) {
       Optional<String> cgroup = CgroupV2.read(pid);
@@ -113,6 +118,16 @@ public final class SourceScope {
           + " (real, effective, saved, fs), not all among the allowed uids "
           + rules.allowedUids() + ": run it as one of them or widen allowedUids");
     }
+  }
+
+  /** The one child of pid that is the init of a pid namespace below pid's, as unshare's is. */
+  private static Optional<Integer> namespaceInitChild(int pid) throws IOException {
+    List<Integer> children = ProcessTree.children(pid);
+    if (children.size() != 1) {
+      return Optional.empty();
+    }
+    int child = children.get(0);
+    return ProcStatus.read(child).pidNamespaceInit() ? Optional.of(child) : Optional.empty();
   }
 
   /** This process and every one above it: a tree holding any of them holds the agent. */

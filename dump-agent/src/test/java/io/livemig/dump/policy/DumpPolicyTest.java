@@ -95,6 +95,16 @@ class DumpPolicyTest {
   }
 
   @Test
+  void preflightNeedsTheSameGrantAsMigrate() {
+    String preflight = DumpServiceGrpc.getPreflightMethod().getFullMethodName();
+    DumpPolicy p = DumpPolicy.of(granting("spiffe://partner.net/livemig/client/*",
+        Permission.MIGRATE).build(), SELF);
+    assertNull(p.deny(peer("spiffe://partner.net/livemig/client/a"), preflight));
+    String why = p.deny(peer("spiffe://example.org/livemig/client/ops"), preflight);
+    assertTrue(why.contains("may not start migrations"), why);
+  }
+
+  @Test
   void grantWithoutMigrateDoesNotAllowMigrating() {
     DumpPolicy p = DumpPolicy.of(granting("spiffe://example.org/livemig/client/ops",
         Permission.PERMISSION_UNSPECIFIED).build(), SELF);

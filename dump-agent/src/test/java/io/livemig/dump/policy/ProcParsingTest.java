@@ -51,6 +51,16 @@ class ProcParsingTest {
   }
 
   @Test
+  void sessionIdZeroInTheOwnNamespaceMeansItsLeaderIsOutside() {
+    assertTrue(ProcStatus.parse("Uid:\t0\t0\t0\t0\nNSpid:\t683\t1\nNSsid:\t31928\t0\n")
+        .sessionLedOutsidePidNamespace(), "unshare --pid --fork without setsid");
+    assertFalse(ProcStatus.parse("Uid:\t0\t0\t0\t0\nNSpid:\t2919\t1\nNSsid:\t2919\t1\n")
+        .sessionLedOutsidePidNamespace(), "the init leads its own session");
+    assertFalse(ProcStatus.parse("Uid:\t0\t0\t0\t0\n").sessionLedOutsidePidNamespace(),
+        "no NSsid line");
+  }
+
+  @Test
   void statusGivesEveryIdAndWhetherAnyCapabilityIsHeld() {
     ProcStatus s = ProcStatus.parse("""
         Uid:\t1000\t1000\t0\t1000

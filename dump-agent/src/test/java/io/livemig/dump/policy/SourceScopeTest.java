@@ -71,6 +71,18 @@ class SourceScopeTest {
   }
 
   @Test
+  void refusesTheUnshareProcessAndNamesItsChildAsTheRootToMigrate() throws Exception {
+    int init = spawned.inPidNamespace("sleep", "sleep", "1000");
+    int unshare = (int) ProcessHandle.of(init).orElseThrow().parent().orElseThrow().pid();
+    ScopeViolationException e = assertRefused(Reason.NOT_PID_NAMESPACE_INIT, unshare, defaults,
+        unshare);
+    assertTrue(e.getMessage().contains("pid " + unshare + " (unshare) only started the"
+        + " workload's pid namespace"), e.getMessage());
+    assertTrue(e.getMessage().contains("migrate its child " + init + ", the init of that"
+        + " namespace"), e.getMessage());
+  }
+
+  @Test
   void refusesAPidThatDoesNotExist() {
     assertRefused(Reason.NO_SUCH_PROCESS, Integer.MAX_VALUE, defaults, Integer.MAX_VALUE);
   }

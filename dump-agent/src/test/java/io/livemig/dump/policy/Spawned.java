@@ -4,8 +4,6 @@ import io.livemig.common.os.ProcStat;
 import java.io.File;
 import java.io.IOException;
 import java.lang.ProcessBuilder.Redirect;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,15 +11,14 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.IntSupplier;
-import java.util.stream.Stream;
 
 /** The processes a test starts, with stdio on /dev/null; close() kills each by its pid. */
-final class Spawned implements AutoCloseable {
+public final class Spawned implements AutoCloseable {
   private static final Duration DEADLINE = Duration.ofSeconds(10);
 
   private final List<ProcessHandle> started = new ArrayList<>();
 
-  Process start(String... command) throws IOException {
+  public Process start(String... command) throws IOException {
     Process p = new ProcessBuilder(command).redirectInput(new File("/dev/null"))
         .redirectOutput(Redirect.DISCARD).redirectError(Redirect.DISCARD).start();
     started.add(p.toHandle());
@@ -32,19 +29,29 @@ final class Spawned implements AutoCloseable {
    * Runs `unshare --pid --fork setsid COMMAND` and returns the pid of unshare's child, the init
    * of the new pid namespace, once it runs a program called comm.
    */
-  int inPidNamespace(String comm, String... command) throws IOException, InterruptedException {
+  public int inPidNamespace(String comm, String... command)
+      throws IOException, InterruptedException {
     List<String> argv = new ArrayList<>(List.of("unshare", "--pid", "--fork", "setsid"));
     argv.addAll(List.of(command));
-    Process unshare = start(argv.toArray(String[]::new));
-    int init = await("a child of unshare " + unshare.pid(), () -> childOf(unshare.pid()));
-    // Killed before unshare: the whole namespace dies with its init.
+    return namespaceInit(comm, argv.toArray(String[]::new));
+  }
+
+  /**
+   * Runs command, which starts a pid namespace somewhere below it, and returns the pid of that
+   * namespace's init once it runs a program called comm.
+   */
+  public int namespaceInit(String comm, String... command)
+      throws IOException, InterruptedException {
+    Process p = start(command);
+    int init = await("a pid namespace init below pid " + p.pid(), () -> initBelow(p.toHandle()));
+    // Killed first: the whole namespace dies with its init.
     ProcessHandle.of(init).ifPresent(h -> started.add(0, h));
     await("pid " + init + " running " + comm, () -> comm.equals(comm(init)) ? init : 0);
     return init;
   }
 
   /** Polls until supplier gives a pid (non-zero), for at most DEADLINE. */
-  static int await(String what, IntSupplier supplier) throws InterruptedException {
+  public static int await(String what, IntSupplier supplier) throws InterruptedException {
     long end = System.nanoTime() + DEADLINE.toNanos();
     while (System.nanoTime() < end) {
       int pid = supplier.getAsInt();
@@ -56,7 +63,7 @@ final class Spawned implements AutoCloseable {
     throw new AssertionError("no " + what + " after " + DEADLINE.toSeconds() + " s");
   }
 
-  static String comm(int pid) {
+  public static String comm(int pid) {
     try {
       return ProcStat.read(pid).comm();
     } catch (IOException e) {
@@ -64,18 +71,14 @@ final class Spawned implements AutoCloseable {
     }
   }
 
-  private static int childOf(long pid) {
-    try (Stream<Path> tasks = Files.list(Path.of("/proc", String.valueOf(pid), "task"))) {
-      for (Path t : (Iterable<Path>) tasks::iterator) {
-        String kids = Files.readString(t.resolve("children")).strip();
-        if (!kids.isEmpty()) {
-          return Integer.parseInt(kids.split("\\s+")[0]);
-        }
+  private static int initBelow(ProcessHandle process) {
+    return process.descendants().mapToInt(h -> (int) h.pid()).filter(pid -> {
+      try {
+        return ProcStatus.read(pid).pidNamespaceInit();
+      } catch (IOException notYetOrGone) {
+        return false;
       }
-    } catch (IOException e) {
-      // Not started yet, or gone: the deadline decides.
-    }
-    return 0;
+    }).findFirst().orElse(0);
   }
 
   /** SIGKILL to each process started, by pid, then waits until each is gone. */

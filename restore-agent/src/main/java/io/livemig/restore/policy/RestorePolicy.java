@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The restore agent's policy file, checked: which dump agents may send migrations, and what the
@@ -99,7 +100,8 @@ public final class RestorePolicy implements PeerAuthenticator.Authorizer {
   @Override
   public String deny(Peer peer, String method) {
     return PeerAuthenticator.Authorizer.guarding(peer, method,
-        RestoreServiceGrpc.getMigrateMethod().getFullMethodName(), this::denySource);
+        Set.of(RestoreServiceGrpc.getMigrateMethod().getFullMethodName(),
+            RestoreServiceGrpc.getDescribeCriuMethod().getFullMethodName()), this::denySource);
   }
 
   private String denySource(SpiffeId id) {

@@ -37,15 +37,17 @@ public final class RestoreServiceImpl implements BindableService {
 
   private final RestoreAgentConfig config;
   private final CriuRestorer restorer;
+  private final CriuDescriber describer;
   private final Tracer tracer;
   private final DiskReservations disk;
   private final Bulkhead all;
   private final Map<String, Bulkhead> perPeer = new ConcurrentHashMap<>();
 
-  public RestoreServiceImpl(RestoreAgentConfig config, CriuRestorer restorer, Tracer tracer)
-      throws IOException {
+  public RestoreServiceImpl(RestoreAgentConfig config, CriuRestorer restorer,
+      CriuDescriber describer, Tracer tracer) throws IOException {
     this.config = config;
     this.restorer = restorer;
+    this.describer = describer;
     this.tracer = tracer;
     this.disk = new DiskReservations(config.imagesDir(), config.limits().minFreeBytes());
     this.all = bulkhead("all-streams", config.limits().maxStreams());
@@ -108,9 +110,12 @@ public final class RestoreServiceImpl implements BindableService {
     ServiceDescriptor service = ServiceDescriptor.newBuilder(RestoreServiceGrpc.SERVICE_NAME)
         .setSchemaDescriptor(RestoreServiceGrpc.getServiceDescriptor().getSchemaDescriptor())
         .addMethod(migrate)
+        .addMethod(RestoreServiceGrpc.getDescribeCriuMethod())
         .build();
     return ServerServiceDefinition.builder(service)
         .addMethod(migrate, ServerCalls.asyncBidiStreamingCall(this::migrate))
+        .addMethod(RestoreServiceGrpc.getDescribeCriuMethod(),
+            ServerCalls.asyncUnaryCall(describer::describe))
         .build();
   }
 }

@@ -41,6 +41,14 @@ class RestorePolicyTest {
   }
 
   @Test
+  void describingCriuIsAllowedToExactlyTheSendersOfMigrations() {
+    String describe = RestoreServiceGrpc.getDescribeCriuMethod().getFullMethodName();
+    assertNull(DEFAULTS.deny(peer("spiffe://example.org/livemig/dump-agent/a"), describe));
+    String why = DEFAULTS.deny(peer("spiffe://example.org/livemig/client/ops"), describe);
+    assertTrue(why.contains("is not a dump agent this restore agent accepts"), why);
+  }
+
+  @Test
   void byDefaultOtherTrustDomainsAndRolesMayNot() {
     for (String id : new String[] {"spiffe://example.com/livemig/dump-agent/a",
         "spiffe://example.org/livemig/client/ops",
