@@ -70,14 +70,17 @@ public final class Preflight {
         .allMatch(c -> c.getOutcome() == PreflightOutcome.PREFLIGHT_PASSED)).build();
   }
 
-  /** What Migrate would refuse as INVALID_ARGUMENT. */
+  /**
+   * What Migrate would refuse as INVALID_ARGUMENT or, for CRIU options and a service address
+   * the policy does not allow, as PERMISSION_DENIED.
+   */
   private void options(MigrateRequest request) {
     try {
       MigrationIds.orNew(request.getMigrationId());
-      MigrationSettings.from(request.getOptions(), config);
+      MigrationSettings.from(request, config);
       add(PreflightCheckName.CHECK_OPTIONS, true, "valid; pages tracked by "
           + DirtyTrackers.create(request.getOptions().getTracker()).name());
-    } catch (IllegalArgumentException e) {
+    } catch (IllegalArgumentException | SecurityException e) {
       add(PreflightCheckName.CHECK_OPTIONS, false, e.getMessage());
     }
   }
