@@ -86,6 +86,22 @@ public final class ThreeHosts implements AutoCloseable {
     return subnet + ".10";
   }
 
+  /**
+   * Puts the service address on one host and nowhere else, announced with a gratuitous ARP, as
+   * an operator would; e.g. back on hostA after a migration took it to hostB.
+   */
+  public void moveServiceAddressTo(Host owner) throws IOException, InterruptedException {
+    String a = serviceAddress() + "/32";
+    for (Host h : List.of(hostA, hostB)) {
+      if (h != owner) {
+        runQuietly("ip", "-n", h.name(), "addr", "del", a, "dev", device(h));
+      }
+    }
+    run("ip", "-n", owner.name(), "addr", "replace", a, "dev", device(owner));
+    run(owner.command(List.of("arping", "-q", "-U", "-c", "1", "-I", device(owner), "-s",
+        serviceAddress(), serviceAddress())).toArray(String[]::new));
+  }
+
   /** Waits until a TCP connection from host to address:port succeeds. */
   public static void awaitListening(Host from, String address, int port, Duration timeout)
       throws IOException, InterruptedException {

@@ -116,7 +116,7 @@ class NetworkServicesIT {
       }
     } finally {
       Workload.kill(restored);
-      moveAddressBackToHostA();
+      hosts.moveServiceAddressTo(hosts.hostA());
     }
   }
 
@@ -131,17 +131,5 @@ class NetworkServicesIT {
       assertEquals(h == owner, addrs.contains(" " + hosts.serviceAddress() + "/32"),
           h.name() + ": " + addrs);
     }
-  }
-
-  /** The next test starts its server on hostA again. */
-  private static void moveAddressBackToHostA() throws IOException, InterruptedException {
-    String a = hosts.serviceAddress() + "/32";
-    ThreeHosts.output("ip", "-n", hosts.hostB().name(), "addr", "del", a, "dev",
-        ThreeHosts.device(hosts.hostB()));
-    ThreeHosts.output("ip", "-n", hosts.hostA().name(), "addr", "replace", a, "dev",
-        ThreeHosts.device(hosts.hostA()));
-    ThreeHosts.output(hosts.hostA().command(List.of("arping", "-q", "-U", "-c", "1", "-I",
-        ThreeHosts.device(hosts.hostA()), "-s", hosts.serviceAddress(), hosts.serviceAddress()))
-        .toArray(String[]::new));
   }
 }

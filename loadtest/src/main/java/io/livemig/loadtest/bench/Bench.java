@@ -13,18 +13,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine;
 
 /**
- * The benchmark: migrations between two test hosts on this machine, next to CRIU stop-and-copy,
- * iperf3 and a raw memory read on the same workload and link, and what TLS costs on each link;
- * writes results.json, report.md and plots. Needs root, CRIU (deploy/install-criu.sh), iperf3, nc
- * and memcached (deploy/prepare-host.sh).
+ * The benchmark: migrations between test hosts on this machine, next to CRIU stop-and-copy,
+ * iperf3 and a raw memory read on the same workload and link, redis with a client over TCP, and
+ * what TLS costs on each link; writes results.json, report.md and plots. Needs root, CRIU
+ * (deploy/install-criu.sh), iperf3, nc, memcached, redis, nft and arping (deploy/prepare-host.sh).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    description = "Live-migration benchmark on two network-namespace hosts.")
+    description = "Live-migration benchmark on network-namespace hosts.")
 public final class Bench implements Callable<Integer> {
   @Option(names = "--quick", description = "One small case (256 MiB, 16 MiB/s, unshaped link).")
   boolean quick;
@@ -58,6 +58,9 @@ public final class Bench implements Callable<Integer> {
   }
 
   List<BenchCase> cases(long link) {
+    if (onlyRedis) {
+      return List.of();
+    }
     if (quick) {
       return List.of(new BenchCase(256, 16, "uniform", link));
     }
@@ -82,6 +85,19 @@ public final class Bench implements Callable<Integer> {
     return cases;
   }
 
+  @Option(names = "--redis-mib", split = ",", description = "Data sizes of the redis-over-TCP"
+      + " case, run on every link; 0 = none (default ${DEFAULT-VALUE}; --quick: 64).")
+  List<Integer> redis = List.of(256);
+
+  @Option(names = "--only-redis", description = "Only the redis-over-TCP case on each link: no"
+      + " memload or memcached cases, no TLS comparison.")
+  boolean onlyRedis;
+
+  List<RedisCase> redisCases(long link) {
+    return (quick ? List.of(64) : redis).stream().filter(mib -> mib > 0)
+        .map(mib -> new RedisCase(mib, link)).toList();
+  }
+
   @Option(names = "--tls-runs", description = "Runs with TLS and as many without, per link, for"
       + " the TLS cost (default ${DEFAULT-VALUE}).")
   int tlsRuns = 3;
@@ -102,6 +118,7 @@ public final class Bench implements Callable<Integer> {
     Criu criu = Criu.locate(null);
     List<CaseResult> results = new ArrayList<>();
     List<TlsComparison> tlsCosts = new ArrayList<>();
+    List<RedisCase.Result> redisResults = new ArrayList<>();
     Map<Long, Double> linkRates = new LinkedHashMap<>();
     long started = System.nanoTime();
     try (ThreeHosts hosts = ThreeHosts.create(tag);
@@ -127,17 +144,30 @@ public final class Bench implements Callable<Integer> {
           results.add(r);
           System.out.println(Report.summaryLine(r));
           // Rewritten after every case: an interrupted sweep still leaves a report of its part.
-          Report.write(dir, results, tlsCosts, linkRates, criu,
+          Report.write(dir, results, tlsCosts, redisResults, linkRates, criu,
               (System.nanoTime() - started) / 1e9);
         }
-        tlsCosts.add(compareTls(runner, hosts, cluster, work, tmpfs, tlsCase(link), linkRate));
-        Report.write(dir, results, tlsCosts, linkRates, criu, (System.nanoTime() - started) / 1e9);
+        for (RedisCase c : redisCases(link)) {
+          System.out.printf("%s ...%n", c.label());
+          RedisCase.Result r = RedisRunner.run(c, hosts, cluster,
+              work.resolve("redis-" + redisResults.size()));
+          redisResults.add(r);
+          System.out.println(r.summaryLine());
+          Report.write(dir, results, tlsCosts, redisResults, linkRates, criu,
+              (System.nanoTime() - started) / 1e9);
+        }
+        if (!onlyRedis) {
+          tlsCosts.add(compareTls(runner, hosts, cluster, work, tmpfs, tlsCase(link), linkRate));
+        }
+        Report.write(dir, results, tlsCosts, redisResults, linkRates, criu,
+            (System.nanoTime() - started) / 1e9);
       }
     } finally {
       LocalCluster.deleteTree(tmpfs);
       LocalCluster.deleteTree(work);
     }
-    Report.write(dir, results, tlsCosts, linkRates, criu, (System.nanoTime() - started) / 1e9);
+    Report.write(dir, results, tlsCosts, redisResults, linkRates, criu,
+        (System.nanoTime() - started) / 1e9);
     System.out.println("report: " + dir.resolve("report.md"));
     return 0;
   }

@@ -14,6 +14,10 @@ public record BenchCase(int rssMib, double dirtyMibPerSec, String pattern, long 
   public static final String UNIFORM = "uniform";
 
   public String link() {
+    return linkName(linkMbit);
+  }
+
+  static String linkName(long linkMbit) {
     return linkMbit == 0 ? "unshaped" : linkMbit >= 1000 && linkMbit % 1000 == 0
         ? linkMbit / 1000 + " Gbit/s" : linkMbit + " Mbit/s";
   }

@@ -2,9 +2,9 @@ package io.livemig.loadtest.bench;
 
 import io.livemig.common.criu.Criu;
 import io.livemig.loadtest.LocalCluster;
+import io.livemig.loadtest.Repo;
 import io.livemig.loadtest.ThreeHosts;
 import io.livemig.loadtest.Workload;
-import io.livemig.loadtest.Repo;
 import io.livemig.proto.MigrationReport;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -38,8 +38,15 @@ final class Report {
         r.oursVerify());
   }
 
+  private static final String REDIS_METHOD = "redis-server (Debian's) on hostA holds the given"
+      + " MiB of 1 KiB values (DEBUG POPULATE) at the hosts' service address; a client on a third"
+      + " host on the same bridge sets a key of its own and reads it back every 5 ms over one TCP"
+      + " connection. The migration moves the connection (--tcp-established) and the address"
+      + " (--service-address). \"client pause\" is the longest time between two operations the"
+      + " client completed; after the migration it reads back every key it wrote.\n\n";
+
   static Map<String, Object> json(List<CaseResult> results, List<TlsComparison> tlsCosts,
-      Map<Long, Double> linkRates, Criu criu) {
+      List<RedisCase.Result> redis, Map<Long, Double> linkRates, Criu criu) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("date", ZonedDateTime.now().toString());
     m.put("machine", Machine.describe(criu));
@@ -48,22 +55,24 @@ final class Report {
     m.put("iperf3_bytes_per_s", links);
     m.put("cases", results.stream().map(CaseResult::toMap).toList());
     m.put("tls_cost", tlsCosts.stream().map(TlsComparison::toMap).toList());
+    m.put("redis_over_tcp", redis.stream().map(RedisCase.Result::toMap).toList());
     return m;
   }
 
   static void write(Path dir, List<CaseResult> results, List<TlsComparison> tlsCosts,
-      Map<Long, Double> linkRates, Criu criu, double seconds) throws IOException {
+      List<RedisCase.Result> redis, Map<Long, Double> linkRates, Criu criu, double seconds)
+      throws IOException {
     Files.writeString(dir.resolve("results.json"),
-        Json.write(json(results, tlsCosts, linkRates, criu)));
-    List<String> plots = plots(dir, results);
+        Json.write(json(results, tlsCosts, redis, linkRates, criu)));
+    List<String> plots = results.isEmpty() ? List.of() : plots(dir, results);
     StringBuilder md = new StringBuilder();
     md.append("# Live-migration benchmark\n\n");
     md.append("Run ").append(ZonedDateTime.now().withNano(0)).append(", ")
         .append(String.format("%.0f", seconds)).append(" s in all.\n\n");
     Machine.describe(criu).forEach((k, v) -> md.append("- ").append(k).append(": ").append(v)
         .append('\n'));
-    md.append("\nTwo network namespaces joined by a veth pair (198.18.0.0/15), shaped with tc"
-        + " tbf. Workloads in their own pid namespace: memload writing whole pages at the given"
+    md.append("\nThree network namespaces (hostA, hostB, a client host) on one bridge"
+        + " (198.18.0.0/15), the links of hostA and hostB shaped with tc tbf. Workloads in their own pid namespace: memload writing whole pages at the given"
         + " rate (uniform: random pages; hot: 90% of writes to 10% of the pages; seq: sequential"
         + " sweeps), and memcached (Debian's) holding the given MiB of 1 KiB items while its"
         + " client sets random items at the given rate; after a migration the client reads every"
@@ -78,6 +87,27 @@ final class Report {
         + " end of warming to the restored copy running."
         + " CRIU stop-and-copy = `criu dump --page-server` to `criu page-server` on hostB, the"
         + " other images through tar|nc, `criu restore -d`.\n\n");
+    if (!results.isEmpty()) {
+      appendCases(md, results, tlsCosts, linkRates);
+    }
+    if (!redis.isEmpty()) {
+      md.append("\n## Redis over TCP with a connected client\n\n").append(REDIS_METHOD)
+          .append(redisTable(redis));
+    }
+    if (!tlsCosts.isEmpty()) {
+      md.append("\n## TLS cost\n\n").append(TLS_COST_METHOD).append(tlsCostTable(tlsCosts));
+    }
+    if (!plots.isEmpty()) {
+      md.append("\n## Plots\n\n");
+    }
+    for (String p : plots) {
+      md.append("![").append(p).append("](").append(p).append(")\n\n");
+    }
+    Files.writeString(dir.resolve("report.md"), md.toString());
+  }
+
+  private static void appendCases(StringBuilder md, List<CaseResult> results,
+      List<TlsComparison> tlsCosts, Map<Long, Double> linkRates) {
     md.append("## Targets\n\n").append(Targets.table(results, tlsCosts, linkRates))
         .append('\n');
     md.append("## All cases\n\n");
@@ -103,14 +133,23 @@ final class Report {
           r.restoreAgent().peakRssBytes() / MIB,
           r.oursVerify().startsWith("verify OK") ? "OK" : r.oursVerify()));
     }
-    if (!tlsCosts.isEmpty()) {
-      md.append("\n## TLS cost\n\n").append(TLS_COST_METHOD).append(tlsCostTable(tlsCosts));
+  }
+
+  static String redisTable(List<RedisCase.Result> redis) {
+    StringBuilder b = new StringBuilder("| data | link | RSS | rounds | total s | downtime s"
+        + " (agents) | client pause s | client operations | failed | keys lost | connection |\n"
+        + "|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for (RedisCase.Result r : redis) {
+      b.append(String.format("| %d MiB | %s | %.0f MiB | %d | %.2f | %s | %.3f | %d | %d | %d |"
+              + " %s |%n", r.redisCase().dataMib(), BenchCase.linkName(r.redisCase().linkMbit()),
+          r.ours().getRssBytes() / MIB, r.ours().getRounds(), r.ours().getTotalTimeUs() / 1e6,
+          r.ours().getSuccess() ? String.format("%.3f", r.ours().getDowntimeUs() / 1e6)
+              : "FAILED: " + r.ours().getError(),
+          r.client().number("max_pause_ms") / 1e3, r.client().number("ops"),
+          r.client().number("failures"), r.client().number("lost"),
+          r.client().connectionLost() ? "lost" : "kept"));
     }
-    md.append("\n## Plots\n\n");
-    for (String p : plots) {
-      md.append("![").append(p).append("](").append(p).append(")\n\n");
-    }
-    Files.writeString(dir.resolve("report.md"), md.toString());
+    return b.toString();
   }
 
   /** A row a comparison: each side's median (lowest-highest), and how the medians compare. */

@@ -1,25 +1,29 @@
 package io.livemig.loadtest.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.livemig.common.criu.Criu;
 import io.livemig.loadtest.LocalCluster;
+import io.livemig.loadtest.Repo;
 import io.livemig.loadtest.ThreeHosts;
 import io.livemig.loadtest.Workload;
-import io.livemig.loadtest.Repo;
+import io.livemig.loadtest.clients.ClientRun;
 import io.livemig.proto.MigrationReport;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The benchmark's moving parts, small, so that the harness cannot rot unnoticed: two hosts from
- * network namespaces, a shaped link, migrations across it (memload; memcached with its writing
- * client), the baselines, and no leftovers.
+ * The benchmark's moving parts, small, so that the harness cannot rot unnoticed: three hosts
+ * from network namespaces, a shaped link, migrations across it (memload; memcached with its
+ * writing client; redis over TCP with a client on the third host), the baselines, and no
+ * leftovers.
  */
 class BenchHarnessIT {
   @TempDir
@@ -61,6 +65,13 @@ class BenchHarnessIT {
         assertTrue(verdict.startsWith("verify OK"), verdict);
       }
 
+      RedisCase.Result redis = RedisRunner.run(new RedisCase(16, 0), hosts, cluster,
+          dir.resolve("r"));
+      assertTrue(redis.ours().getSuccess(), redis.ours().getError());
+      assertEquals(0, redis.client().number("failures"), redis.client().toString());
+      assertFalse(redis.client().connectionLost(), redis.client().toString());
+      assertTrue(redis.ours().getRssBytes() > 16 << 20, "redis and its data");
+
       try (Workload w = Workload.memloadTree(hosts.hostA(), Repo.memload(), dir.resolve("c"), 1, 16,
           4, "uniform")) {
         Baselines.StopAndCopy sc = Baselines.criuStopAndCopy(hosts, Criu.locate(null), w.pid(),
@@ -81,16 +92,24 @@ class BenchHarnessIT {
   void reportIsWrittenWithTargetsTablesAndPlots() throws Exception {
     // Rendering only: the figures come from a recorded case, not from a run.
     CaseResult r = RecordedCase.oneGibOverOneGbit();
+    RedisCase.Result redis = new RedisCase.Result(new RedisCase(64, 1000),
+        MigrationReport.newBuilder().setSuccess(true).setDowntimeUs(912_000)
+            .setRssBytes(90L << 20).setRounds(3).setTotalTimeUs(4_200_000).build(),
+        new ClientRun.Result(Map.of("max_pause_ms", "850", "ops", "1200", "failures", "0",
+            "lost", "0", "connection_lost", "false")));
     Report.write(dir, List.of(r, RecordedCase.withRss(r, 4096)),
-        List.of(RecordedCase.tlsComparison(1000, 0.97)),
-        java.util.Map.of(1000L, 1.17e8), Criu.locate(null), 1.0);
+        List.of(RecordedCase.tlsComparison(1000, 0.97)), List.of(redis),
+        Map.of(1000L, 1.17e8), Criu.locate(null), 1.0);
     String md = Files.readString(dir.resolve("report.md"));
     assertTrue(md.contains("| downtime, 1 GiB at 16 MiB/s over 1 Gbit/s"), md);
     assertTrue(md.contains("| 4096 MiB |"), md);
     assertTrue(md.contains("## TLS cost"), md);
+    assertTrue(md.contains("| 64 MiB | 1 Gbit/s | 90 MiB | 3 | 4.20 | 0.912 | 0.850 | 1200 | 0 |"
+        + " 0 | kept |"), md);
     assertTrue(Files.size(dir.resolve("downtime-vs-rss.png")) > 1000);
     String json = Files.readString(dir.resolve("results.json"));
     assertTrue(json.contains("\"downtime_ratio_to_criu\""), json);
     assertTrue(json.contains("\"tls_cost\""), json);
+    assertTrue(json.contains("\"client_pause_s\""), json);
   }
 }
