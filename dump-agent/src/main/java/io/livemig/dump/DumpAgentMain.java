@@ -5,6 +5,8 @@ import io.grpc.ServerInterceptors;
 import io.livemig.common.agent.AgentOptions;
 import io.livemig.common.agent.EventLog;
 import io.livemig.common.criu.Criu;
+import io.livemig.common.network.HandoffStep;
+import io.livemig.common.network.NetworkHandoff;
 import io.livemig.common.os.Dirs;
 import io.livemig.common.security.PeerAuthenticator;
 import io.livemig.common.security.PolicyFile;
@@ -65,12 +67,16 @@ public final class DumpAgentMain implements Callable<Integer> {
     TransportSecurity security = agent.security();
     DumpPolicy policy = DumpPolicy.of(PolicyFile.load(agent.policy(),
         DumpAgentPolicy.newBuilder()).build(), security.self());
+    NetworkHandoff agentNetwork = agent.networkHandoff(Map.of());
     Server server = start(Telemetry.fromEnvironment("dump-agent"), c, new DumpAgentConfig(
         agent.address(port), workDir, keepDump, security, policy, frozenDeadline, maxMigrations,
-        agent.networkHandoff(Map.of())));
-    // An agent stopped in the middle of a migration must not leave a frozen tree behind.
-    Runtime.getRuntime().addShutdownHook(new Thread(MigrationSession::resumeFrozenSources,
-        "resume-frozen-sources"));
+        agentNetwork));
+    // An agent stopped in the middle of a migration must not leave a frozen tree behind, nor
+    // its service's traffic held.
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      MigrationSession.resumeFrozenSources();
+      agentNetwork.removeLeftovers(HandoffStep.Side.SOURCE);
+    }, "resume-frozen-sources"));
     return agent.serve("dump-agent", server, c, security, "work dir " + workDir);
   }
 
@@ -79,6 +85,7 @@ public final class DumpAgentMain implements Callable<Integer> {
       throws IOException {
     Dirs.privateDir(config.workDir());
     CriuDumper.installActionScript(config.workDir());
+    config.network().removeLeftovers(HandoffStep.Side.SOURCE);
     return AgentOptions.serverBuilder(config.address(), config.security())
         .addService(ServerInterceptors.intercept(new DumpServiceImpl(otel, criu, config),
             TracingInterceptors.server(otel),

@@ -7,6 +7,7 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.livemig.common.agent.AgentOptions;
 import io.livemig.common.agent.EventLog;
 import io.livemig.common.criu.Criu;
+import io.livemig.common.network.HandoffStep;
 import io.livemig.common.os.Dirs;
 import io.livemig.common.security.PeerAuthenticator;
 import io.livemig.common.security.PolicyFile;
@@ -102,6 +103,7 @@ public final class RestoreAgentMain implements Callable<Integer> {
   public static Server start(OpenTelemetry otel, Criu criu, RestoreAgentConfig config)
       throws IOException {
     Dirs.privateDir(config.imagesDir());
+    config.network().removeLeftovers(HandoffStep.Side.DESTINATION);
     RestoreServiceImpl service = new RestoreServiceImpl(config,
         new CriuRestorer(criu, Criu.RESTORE_TIMEOUT), new CriuDescriber(criu),
         otel.getTracer(Telemetry.INSTRUMENTATION));

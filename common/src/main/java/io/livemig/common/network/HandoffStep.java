@@ -26,6 +26,19 @@ public enum HandoffStep {
   /** Source, after a failure gave the tree back: its traffic flows again, announced. */
   RECLAIM;
 
+  /** Which agent runs a step. */
+  public enum Side {
+    SOURCE,
+    DESTINATION
+  }
+
+  public Side side() {
+    return switch (this) {
+      case HOLD, RELEASE, RECLAIM -> Side.SOURCE;
+      case PREPARE, ACTIVATE, WITHDRAW -> Side.DESTINATION;
+    };
+  }
+
   /** The name hooks see as their argument, e.g. "hold". */
   public String argument() {
     return name().toLowerCase(Locale.ROOT);

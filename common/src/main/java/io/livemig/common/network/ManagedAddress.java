@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.logging.Logger;
 
 /**
  * The agents move the service address themselves: ip(8) adds and deletes it, an nftables drop
@@ -14,6 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * once. IPv4 only; IPv6 addresses go through a hook.
  */
 public final class ManagedAddress implements NetworkHandoff {
+  private static final Logger LOG = Logger.getLogger(ManagedAddress.class.getName());
   private static final Duration TOOL_TIMEOUT = Duration.ofSeconds(10);
 
   private final Map<AddressPrefix, String> devices;
@@ -41,8 +43,8 @@ public final class ManagedAddress implements NetworkHandoff {
       switch (step) {
         case HOLD -> hold(migrationId, address);
         case PREPARE -> prepare(migrationId, address);
-        case RELEASE, WITHDRAW -> remove(migrationId);
-        case ACTIVATE, RECLAIM -> letThrough(migrationId, address);
+        case RELEASE, WITHDRAW -> remove(step.side(), migrationId);
+        case ACTIVATE, RECLAIM -> letThrough(step.side(), migrationId, address);
         default -> throw new IllegalStateException("unknown step " + step);
       }
     } catch (IOException e) {
@@ -60,18 +62,18 @@ public final class ManagedAddress implements NetworkHandoff {
     // "3: eth0    inet 198.18.7.10/32 scope global eth0 ..."
     String[] f = line.split("\\s+");
     placed.put(id, new Placement(f[1].replaceFirst("@.*", ""), f[3]));
-    holdTraffic(id, address);
+    holdTraffic(HandoffStep.Side.SOURCE, id, address);
   }
 
   /** The address and its hold leave this host. */
-  private void remove(String id) throws IOException {
+  private void remove(HandoffStep.Side side, String id) throws IOException {
     Placement p = placed.remove(id);
     try {
       if (p != null) {
         Command.run(List.of("ip", "addr", "del", p.prefix(), "dev", p.device()), TOOL_TIMEOUT);
       }
     } finally {
-      unhold(id);
+      unhold(side, id);
     }
   }
 
@@ -79,29 +81,42 @@ public final class ManagedAddress implements NetworkHandoff {
     String device = devices.entrySet().stream().filter(e -> e.getKey().contains(address))
         .map(Map.Entry::getValue).findFirst().orElseThrow(() -> new HandoffException(
             HandoffStep.PREPARE, address, "no interface is configured for it here", null));
-    holdTraffic(id, address);
+    holdTraffic(HandoffStep.Side.DESTINATION, id, address);
     try {
       Command.run(List.of("ip", "addr", "add", address.hostPrefix(), "dev", device),
           TOOL_TIMEOUT);
     } catch (IOException e) {
-      unhold(id);
+      unhold(HandoffStep.Side.DESTINATION, id);
       throw e;
     }
     placed.put(id, new Placement(device, address.hostPrefix()));
   }
 
   /** The address stays here, its traffic flows to the tree, and neighbours learn where it is. */
-  private void letThrough(String id, ServiceAddress address) throws IOException {
+  private void letThrough(HandoffStep.Side side, String id, ServiceAddress address)
+      throws IOException {
     Placement p = placed.remove(id);
-    unhold(id);
+    unhold(side, id);
     if (p != null) {
       announce(p.device(), address);
     }
   }
 
+  @Override
+  public void removeLeftovers(HandoffStep.Side side) {
+    try {
+      NftTables.deleteAllStartingWith(tablePrefix(side));
+    } catch (IOException e) {
+      LOG.warning("could not look for service traffic an earlier agent left held (" + e
+          + "); if a service on this host is unreachable, look for nft tables "
+          + tablePrefix(side) + "*");
+    }
+  }
+
   /** Drops every packet for the address until {@link #unhold}. */
-  private static void holdTraffic(String id, ServiceAddress address) throws IOException {
-    NftTables.apply("table inet " + table(id) + " {\n"
+  private static void holdTraffic(HandoffStep.Side side, String id, ServiceAddress address)
+      throws IOException {
+    NftTables.apply("table inet " + tablePrefix(side) + id + " {\n"
         + "  chain hold {\n"
         + "    type filter hook input priority -300; policy accept;\n"
         + "    ip daddr " + address.literal() + " drop\n"
@@ -109,12 +124,13 @@ public final class ManagedAddress implements NetworkHandoff {
         + "}\n");
   }
 
-  private static void unhold(String id) throws IOException {
-    NftTables.deleteIfPresent(table(id));
+  private static void unhold(HandoffStep.Side side, String id) throws IOException {
+    NftTables.deleteIfPresent(tablePrefix(side) + id);
   }
 
-  private static String table(String id) {
-    return "livemig-" + id;
+  /** Each side its own tables, so that an agent's clean-up never touches the other's. */
+  private static String tablePrefix(HandoffStep.Side side) {
+    return side == HandoffStep.Side.SOURCE ? "livemig-hold-" : "livemig-prepare-";
   }
 
   /**

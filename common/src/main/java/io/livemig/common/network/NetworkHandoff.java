@@ -14,4 +14,12 @@ public interface NetworkHandoff {
    */
   void run(HandoffStep step, String migrationId, ServiceAddress address)
       throws HandoffException;
+
+  /**
+   * Called when an agent starts and when it stops: takes down what this side of a migration
+   * holds on this host, e.g. traffic held by a predecessor that died in the middle of a
+   * migration, which would otherwise keep a service unreachable. Does nothing where the
+   * operator's tooling owns the addresses. Never throws: what it cannot do it logs.
+   */
+  default void removeLeftovers(HandoffStep.Side side) {}
 }

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /** The few nftables operations the agents need, through nft(8), on inet-family tables. */
 public final class NftTables {
@@ -19,9 +20,21 @@ public final class NftTables {
 
   /** Deletes inet table name if it exists. */
   public static void deleteIfPresent(String name) throws IOException {
+    deleteWhere(name::equals);
+  }
+
+  /** Deletes every inet table whose name starts with prefix. */
+  public static void deleteAllStartingWith(String prefix) throws IOException {
+    deleteWhere(n -> n.startsWith(prefix));
+  }
+
+  private static void deleteWhere(Predicate<String> name) throws IOException {
     String tables = Command.run(List.of("nft", "list", "tables", "inet"), NFT_TIMEOUT);
-    if (tables.lines().anyMatch(l -> l.strip().equals("table inet " + name))) {
-      Command.run(List.of("nft", "delete", "table", "inet", name), NFT_TIMEOUT);
+    for (String line : tables.lines().map(String::strip).toList()) {
+      String n = line.substring(line.lastIndexOf(' ') + 1);
+      if (line.startsWith("table inet ") && name.test(n)) {
+        Command.run(List.of("nft", "delete", "table", "inet", n), NFT_TIMEOUT);
+      }
     }
   }
 }

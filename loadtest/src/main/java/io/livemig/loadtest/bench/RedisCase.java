@@ -29,6 +29,9 @@ public record RedisCase(int dataMib, long linkMbit) {
       m.put("rounds", ours.getRounds());
       m.put("total_s", ours.getTotalTimeUs() / 1e6);
       m.put("downtime_s", ours.getDowntimeUs() / 1e6);
+      m.put("final_page_bytes", ours.getFinalPageBytes());
+      m.put("final_image_bytes", ours.getFinalImageBytes());
+      m.put("precopy_page_bytes", ours.getPrecopyPageBytes());
       m.put("client_pause_s", client.number("max_pause_ms") / 1e3);
       m.put("client_ops", client.number("ops"));
       m.put("client_failures", client.number("failures"));

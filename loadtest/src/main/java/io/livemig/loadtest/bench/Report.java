@@ -136,13 +136,17 @@ final class Report {
   }
 
   static String redisTable(List<RedisCase.Result> redis) {
-    StringBuilder b = new StringBuilder("| data | link | RSS | rounds | total s | downtime s"
-        + " (agents) | client pause s | client operations | failed | keys lost | connection |\n"
-        + "|---|---|---|---|---|---|---|---|---|---|---|\n");
+    StringBuilder b = new StringBuilder("| data | link | RSS | rounds | pre-copy MiB |"
+        + " frozen MiB (pages + images) | total s | downtime s (agents) | client pause s |"
+        + " client operations | failed | keys lost | connection |\n"
+        + "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (RedisCase.Result r : redis) {
-      b.append(String.format("| %d MiB | %s | %.0f MiB | %d | %.2f | %s | %.3f | %d | %d | %d |"
-              + " %s |%n", r.redisCase().dataMib(), BenchCase.linkName(r.redisCase().linkMbit()),
-          r.ours().getRssBytes() / MIB, r.ours().getRounds(), r.ours().getTotalTimeUs() / 1e6,
+      b.append(String.format("| %d MiB | %s | %.0f MiB | %d | %.0f | %.1f + %.1f | %.2f | %s |"
+              + " %.3f | %d | %d | %d | %s |%n", r.redisCase().dataMib(),
+          BenchCase.linkName(r.redisCase().linkMbit()), r.ours().getRssBytes() / MIB,
+          r.ours().getRounds(), r.ours().getPrecopyPageBytes() / MIB,
+          r.ours().getFinalPageBytes() / MIB, r.ours().getFinalImageBytes() / MIB,
+          r.ours().getTotalTimeUs() / 1e6,
           r.ours().getSuccess() ? String.format("%.3f", r.ours().getDowntimeUs() / 1e6)
               : "FAILED: " + r.ours().getError(),
           r.client().number("max_pause_ms") / 1e3, r.client().number("ops"),

@@ -94,7 +94,9 @@ class BenchHarnessIT {
     CaseResult r = RecordedCase.oneGibOverOneGbit();
     RedisCase.Result redis = new RedisCase.Result(new RedisCase(64, 1000),
         MigrationReport.newBuilder().setSuccess(true).setDowntimeUs(912_000)
-            .setRssBytes(90L << 20).setRounds(3).setTotalTimeUs(4_200_000).build(),
+            .setRssBytes(90L << 20).setRounds(3).setTotalTimeUs(4_200_000)
+            .setPrecopyPageBytes(100L << 20).setFinalPageBytes(3L << 20)
+            .setFinalImageBytes(1L << 19).build(),
         new ClientRun.Result(Map.of("max_pause_ms", "850", "ops", "1200", "failures", "0",
             "lost", "0", "connection_lost", "false")));
     Report.write(dir, List.of(r, RecordedCase.withRss(r, 4096)),
@@ -104,8 +106,8 @@ class BenchHarnessIT {
     assertTrue(md.contains("| downtime, 1 GiB at 16 MiB/s over 1 Gbit/s"), md);
     assertTrue(md.contains("| 4096 MiB |"), md);
     assertTrue(md.contains("## TLS cost"), md);
-    assertTrue(md.contains("| 64 MiB | 1 Gbit/s | 90 MiB | 3 | 4.20 | 0.912 | 0.850 | 1200 | 0 |"
-        + " 0 | kept |"), md);
+    assertTrue(md.contains("| 64 MiB | 1 Gbit/s | 90 MiB | 3 | 100 | 3.0 + 0.5 | 4.20 | 0.912 |"
+        + " 0.850 | 1200 | 0 | 0 | kept |"), md);
     assertTrue(Files.size(dir.resolve("downtime-vs-rss.png")) > 1000);
     String json = Files.readString(dir.resolve("results.json"));
     assertTrue(json.contains("\"downtime_ratio_to_criu\""), json);
