@@ -29,6 +29,9 @@ public record RedisCase(int dataMib, long linkMbit) {
       m.put("rounds", ours.getRounds());
       m.put("total_s", ours.getTotalTimeUs() / 1e6);
       m.put("downtime_s", ours.getDowntimeUs() / 1e6);
+      m.put("freeze_dump_s", ours.getFreezeDumpUs() / 1e6);
+      m.put("final_transfer_s", ours.getFinalTransferUs() / 1e6);
+      m.put("restore_s", ours.getRestoreUs() / 1e6);
       m.put("final_page_bytes", ours.getFinalPageBytes());
       m.put("final_image_bytes", ours.getFinalImageBytes());
       m.put("precopy_page_bytes", ours.getPrecopyPageBytes());
@@ -41,9 +44,12 @@ public record RedisCase(int dataMib, long linkMbit) {
     }
 
     public String summaryLine() {
-      return String.format("  ours: %s, downtime %.3f s, client pause %.3f s, %d failed of %d"
-              + " operations, %d keys lost, connection %s, total %.2f s",
+      return String.format("  ours: %s, downtime %.3f s (dump %.3f, transfer %.3f, restore and"
+              + " handoff %.3f), client pause %.3f s, %d failed of %d operations, %d keys lost,"
+              + " connection %s, total %.2f s",
           ours.getSuccess() ? "ok" : "FAILED " + ours.getError(), ours.getDowntimeUs() / 1e6,
+          ours.getFreezeDumpUs() / 1e6, ours.getFinalTransferUs() / 1e6,
+          ours.getRestoreUs() / 1e6,
           client.number("max_pause_ms") / 1e3, client.number("failures"), client.number("ops"),
           client.number("lost"), client.connectionLost() ? "LOST" : "kept",
           ours.getTotalTimeUs() / 1e6);
