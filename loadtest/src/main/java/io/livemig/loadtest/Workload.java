@@ -82,6 +82,14 @@ public final class Workload implements AutoCloseable {
     return launch(host, dir, line, 1);
   }
 
+  /** redis-server (Debian's) listening at address:port only, keeping nothing on disk. */
+  public static Workload redis(Host host, Path dir, String address, int port, String... extra)
+      throws IOException, InterruptedException {
+    return program(host, dir, "exec /usr/bin/redis-server --bind " + address + " --port " + port
+        + " --save '' --appendonly no --protected-mode no --daemonize no "
+        + String.join(" ", extra));
+  }
+
   /**
    * Any program as a tree of its own, e.g. a server: {@code exec CMD} in the namespace's
    * shell. It writes no heartbeat: wait for what it serves instead.

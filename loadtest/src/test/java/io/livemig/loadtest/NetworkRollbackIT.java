@@ -27,28 +27,26 @@ class NetworkRollbackIT {
     FailingCriu criu = FailingCriu.in(dir);
     try (ThreeHosts hosts = ThreeHosts.create("nrit");
         BenchCluster cluster = BenchCluster.start(hosts, dir.resolve("cluster"),
-            dir.resolve("cluster-tmp"), true, criu.restoreArgs(), criu.restoreEnv());
-        Workload server = Workload.program(hosts.hostA(), dir.resolve("redis"),
-            "exec /usr/bin/redis-server --bind " + hosts.serviceAddress() + " --port 6379"
-                + " --save '' --appendonly no --protected-mode no --daemonize no")) {
+            dir.resolve("cluster-tmp"), true,
+            new BenchCluster.Extras(criu.restoreArgs(), criu.restoreEnv()),
+            BenchCluster.Extras.NONE);
+        Workload server = Workload.redis(hosts.hostA(), dir.resolve("redis"),
+            hosts.serviceAddress(), 6379)) {
       ThreeHosts.awaitListening(hosts.client(), hosts.serviceAddress(), 6379,
           Duration.ofSeconds(30));
-      try (ClientRun client = ClientRun.start(hosts.client(), dir.resolve("client"), "redis",
-          hosts.serviceAddress(), 6379, Duration.ofMillis(5))) {
-        client.awaitOps(200, Duration.ofSeconds(60));
-        MigrationReport report = cluster.migrate(server.pid(), "--tcp-established",
-            "--service-address", hosts.serviceAddress());
-        assertFalse(report.getSuccess());
-        assertTrue(report.getError().contains(FailingCriu.ERROR), report.getError());
-        assertTrue(report.getError().contains("source resumed"), report.getError());
-        assertTrue(report.getError().contains("flows again"), report.getError());
-        client.awaitOps(client.ops() + 200, Duration.ofSeconds(60));
-        ClientRun.Result seen = client.stop(Duration.ofSeconds(120));
-        System.out.println("rollback: the client saw " + seen);
-        assertEquals(0, seen.number("failures"), seen.toString());
-        assertFalse(seen.connectionLost(), seen.toString());
-        assertEquals(0, seen.number("lost"), seen.toString());
-      }
+      ClientRun.Through t = ClientRun.through(hosts.client(), dir.resolve("client"), "redis",
+          hosts.serviceAddress(), 6379, Duration.ofMillis(5), () -> cluster.migrate(
+              server.pid(), "--tcp-established", "--service-address", hosts.serviceAddress()));
+      MigrationReport report = t.report();
+      assertFalse(report.getSuccess());
+      assertTrue(report.getError().contains(FailingCriu.ERROR), report.getError());
+      assertTrue(report.getError().contains("source resumed"), report.getError());
+      assertTrue(report.getError().contains("flows again"), report.getError());
+      ClientRun.Result seen = t.seen();
+      System.out.println("rollback: the client saw " + seen);
+      assertEquals(0, seen.number("failures"), seen.toString());
+      assertFalse(seen.connectionLost(), seen.toString());
+      assertEquals(0, seen.number("lost"), seen.toString());
       assertTrue(Workload.alive(server.pid()), "the source runs on");
       assertEquals("S", Workload.state(server.pid()).replace("R", "S"), "and is not stopped");
       for (Host h : List.of(hosts.hostA(), hosts.hostB())) {

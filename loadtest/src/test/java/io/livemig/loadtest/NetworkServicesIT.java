@@ -98,30 +98,21 @@ class NetworkServicesIT {
     try (Workload server = Workload.program(hosts.hostA(), wdir, command)) {
       ThreeHosts.awaitListening(hosts.client(), hosts.serviceAddress(), port,
           Duration.ofSeconds(30));
-      try (ClientRun client = ClientRun.start(hosts.client(), wdir, protocol,
-          hosts.serviceAddress(), port, INTERVAL)) {
-        client.awaitOps(200, Duration.ofSeconds(60));
-        MigrationReport report = cluster.migrate(server.pid(), "--tcp-established",
-            "--service-address", hosts.serviceAddress());
-        assertTrue(report.getSuccess(), report.getError());
-        restored = report.getRestoredRootPid();
-        long opsAtHandoff = client.ops();
-        try {
-          client.awaitOps(opsAtHandoff + 200, Duration.ofSeconds(60));
-        } catch (IOException stalled) {
-          throw new AssertionError(stalled.getMessage() + "; the client saw: "
-              + client.stop(Duration.ofSeconds(120)), stalled);
-        }
-        ClientRun.Result seen = client.stop(Duration.ofSeconds(120));
-        System.out.printf("%s: agents' downtime %.3f s, pause the client saw %.3f s, %s%n",
-            protocol, report.getDowntimeUs() / 1e6, seen.number("max_pause_ms") / 1e3, seen);
-        assertEquals(0, seen.number("failures"), seen.toString());
-        assertFalse(seen.connectionLost(), seen.toString());
-        assertEquals(0, seen.number("lost"), "every key written reads back: " + seen);
-        assertTrue(seen.number("written") > opsAtHandoff, seen.toString());
-        if (!protocol.equals("http")) {
-          assertEquals(1, seen.number("connections"), "one connection throughout: " + seen);
-        }
+      ClientRun.Through t = ClientRun.through(hosts.client(), wdir, protocol,
+          hosts.serviceAddress(), port, INTERVAL, () -> cluster.migrate(server.pid(),
+              "--tcp-established", "--service-address", hosts.serviceAddress()));
+      MigrationReport report = t.report();
+      assertTrue(report.getSuccess(), report.getError());
+      restored = report.getRestoredRootPid();
+      ClientRun.Result seen = t.seen();
+      System.out.printf("%s: agents' downtime %.3f s, pause the client saw %.3f s, %s%n",
+          protocol, report.getDowntimeUs() / 1e6, seen.number("max_pause_ms") / 1e3, seen);
+      assertEquals(0, seen.number("failures"), seen.toString());
+      assertFalse(seen.connectionLost(), seen.toString());
+      assertEquals(0, seen.number("lost"), "every key written reads back: " + seen);
+      assertTrue(seen.number("written") > t.opsAtHandoff(), seen.toString());
+      if (!protocol.equals("http")) {
+        assertEquals(1, seen.number("connections"), "one connection throughout: " + seen);
       }
       assertFalse(Workload.alive(server.pid()), "the source is gone");
       assertTrue(Workload.alive(restored), "the copy runs");

@@ -51,13 +51,17 @@ public final class BenchCluster implements AutoCloseable {
    */
   public static BenchCluster start(ThreeHosts hosts, Path dir, Path tmpfsDir, boolean tls)
       throws IOException, InterruptedException {
-    return start(hosts, dir, tmpfsDir, tls, List.of(), Map.of());
+    return start(hosts, dir, tmpfsDir, tls, Extras.NONE, Extras.NONE);
   }
 
-  /** The same, with extra restore agent flags and environment (tests inject failures so). */
+  /** Flags and environment an agent gets besides the cluster's own. */
+  public record Extras(List<String> args, Map<String, String> env) {
+    public static final Extras NONE = new Extras(List.of(), Map.of());
+  }
+
+  /** The same, with extras for each agent (tests inject failures or hooks so). */
   public static BenchCluster start(ThreeHosts hosts, Path dir, Path tmpfsDir, boolean tls,
-      List<String> restoreArgs, Map<String, String> restoreEnv)
-      throws IOException, InterruptedException {
+      Extras restoreExtras, Extras dumpExtras) throws IOException, InterruptedException {
     Path repo = Repo.root();
     Files.createDirectories(dir);
     int ports = tls ? TLS_PORTS : PLAINTEXT_PORTS;
@@ -66,19 +70,20 @@ public final class BenchCluster implements AutoCloseable {
     List<String> rArgs = new ArrayList<>(List.of("--images-dir",
         tmpfsDir.resolve("restore-images").toString(), "--policy", policy.toString()));
     rArgs.addAll(security(tls, pki, "restore-agent", hosts.hostB().address()));
-    rArgs.addAll(restoreArgs);
+    rArgs.addAll(restoreExtras.args());
     AgentProcess restore = AgentProcess.start("restore-agent", hosts.hostB(), ports + 1,
         repo.resolve("restore-agent/target/restore-agent.jar"), dir.resolve("restore-agent.log"),
-        rArgs, restoreEnv);
+        rArgs, restoreExtras.env());
     try {
       Path dumpPolicy = Files.writeString(dir.resolve("dump-policy.json"),
           "{\"service_prefixes\": [\"" + hosts.prefix() + "\"]}");
       List<String> dArgs = new ArrayList<>(List.of("--work-dir",
           tmpfsDir.resolve("dump-work").toString(), "--policy", dumpPolicy.toString()));
       dArgs.addAll(security(tls, pki, "dump-agent", hosts.hostA().address()));
+      dArgs.addAll(dumpExtras.args());
       AgentProcess dump = AgentProcess.start("dump-agent", hosts.hostA(), ports,
           repo.resolve("dump-agent/target/dump-agent.jar"), dir.resolve("dump-agent.log"),
-          dArgs, Map.of());
+          dArgs, dumpExtras.env());
       return new BenchCluster(hosts, dir, dump, restore, security(tls, pki, "client", "bench"));
     } catch (IOException | InterruptedException | RuntimeException e) {
       restore.close();

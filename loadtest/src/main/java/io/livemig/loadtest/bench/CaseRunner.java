@@ -14,7 +14,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Runs one {@link BenchCase} on the two hosts: our migration of a fresh workload with the given
+ * Runs one {@link BenchCase} on hostA and hostB: our migration of a fresh workload with the given
  * agents, then CRIU stop-and-copy of another fresh one, both over the same shaped link, each
  * restored copy checking all its pages before it is ended.
  */

@@ -3,7 +3,6 @@ package io.livemig.loadtest.bench;
 import io.livemig.loadtest.ThreeHosts;
 import io.livemig.loadtest.Workload;
 import io.livemig.loadtest.clients.ClientRun;
-import io.livemig.proto.MigrationReport;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,25 +20,20 @@ final class RedisRunner {
     hosts.shape(c.linkMbit());
     String svc = hosts.serviceAddress();
     int restored = -1;
-    try (Workload redis = Workload.program(hosts.hostA(), dir, "exec /usr/bin/redis-server"
-        + " --bind " + svc + " --port " + PORT + " --save '' --appendonly no"
-        + " --protected-mode no --daemonize no --enable-debug-command yes")) {
+    try (Workload redis = Workload.redis(hosts.hostA(), dir, svc, PORT,
+        "--enable-debug-command yes")) {
       ThreeHosts.awaitListening(hosts.client(), svc, PORT, Duration.ofSeconds(30));
       // 1 KiB values under keys of their own, apart from the client's k0, k1, ...
       ThreeHosts.run(hosts.client().command(List.of("redis-cli", "-h", svc, "-p",
           String.valueOf(PORT), "DEBUG", "POPULATE", String.valueOf(c.dataMib() * 1024L),
           "bench", "1024")).toArray(String[]::new));
-      try (ClientRun client = ClientRun.start(hosts.client(), dir, "redis", svc, PORT,
-          CLIENT_INTERVAL)) {
-        client.awaitOps(200, Duration.ofSeconds(60));
-        MigrationReport ours = cluster.migrate(redis.pid(), "--tcp-established",
-            "--service-address", svc);
-        if (ours.getSuccess()) {
-          restored = ours.getRestoredRootPid();
-        }
-        client.awaitOps(client.ops() + 200, Duration.ofSeconds(120));
-        return new RedisCase.Result(c, ours, client.stop(Duration.ofMinutes(5)));
+      ClientRun.Through t = ClientRun.through(hosts.client(), dir, "redis", svc, PORT,
+          CLIENT_INTERVAL, () -> cluster.migrate(redis.pid(), "--tcp-established",
+              "--service-address", svc));
+      if (t.report().getSuccess()) {
+        restored = t.report().getRestoredRootPid();
       }
+      return new RedisCase.Result(c, t.report(), t.seen());
     } finally {
       Workload.kill(restored);
       hosts.moveServiceAddressTo(hosts.hostA());

@@ -2,6 +2,7 @@ package io.livemig.loadtest.clients;
 
 import io.livemig.loadtest.AgentProcess;
 import io.livemig.loadtest.Host;
+import io.livemig.proto.MigrationReport;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -31,6 +32,16 @@ public final class ClientRun implements AutoCloseable {
     }
   }
 
+  /** What a client saw of a migration it worked through. */
+  public record Through(MigrationReport report, long opsAtHandoff, Result seen) {}
+
+  /** A migration to work through: runs it and returns its report. */
+  public interface Migration {
+    MigrationReport run() throws IOException, InterruptedException;
+  }
+
+  private static final long OPS_EACH_SIDE = 200;
+
   private final Process process;
   private final Path stop;
   private final Path out;
@@ -57,6 +68,26 @@ public final class ClientRun implements AutoCloseable {
         .redirectErrorStream(true).redirectOutput(dir.resolve(protocol + ".log").toFile())
         .start();
     return new ClientRun(p, stop, out);
+  }
+
+  /**
+   * Starts a client, lets it complete some operations, runs the migration, lets it complete as
+   * many again (from whichever copy serves then) and stops it, with everything it saw.
+   */
+  public static Through through(Host host, Path dir, String protocol, String address, int port,
+      Duration interval, Migration migration) throws IOException, InterruptedException {
+    try (ClientRun client = start(host, dir, protocol, address, port, interval)) {
+      client.awaitOps(OPS_EACH_SIDE, Duration.ofSeconds(60));
+      MigrationReport report = migration.run();
+      long opsAtHandoff = client.ops();
+      try {
+        client.awaitOps(opsAtHandoff + OPS_EACH_SIDE, Duration.ofSeconds(120));
+      } catch (IOException stalled) {
+        throw new IOException(stalled.getMessage() + " after the migration (" + report.getError()
+            + "); the client saw: " + client.stop(Duration.ofSeconds(150)), stalled);
+      }
+      return new Through(report, opsAtHandoff, client.stop(Duration.ofMinutes(5)));
+    }
   }
 
   private static Path progressFile(Path stop) {

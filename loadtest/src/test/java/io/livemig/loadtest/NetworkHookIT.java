@@ -1,0 +1,61 @@
+package io.livemig.loadtest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.livemig.loadtest.bench.BenchCluster;
+import io.livemig.loadtest.clients.ClientRun;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The network handoff through operators' tooling: both agents run deploy/network-hook-example.sh
+ * for each step instead of moving the address themselves, and a redis client keeps its
+ * connection through the migration all the same.
+ */
+class NetworkHookIT {
+  @TempDir
+  Path dir;
+
+  @Test
+  void aHookOnEachAgentMovesTheServiceAddress() throws Exception {
+    String hook = Repo.root().resolve("deploy/network-hook-example.sh").toString();
+    try (ThreeHosts hosts = ThreeHosts.create("nhit");
+        BenchCluster cluster = BenchCluster.start(hosts, dir.resolve("cluster"),
+            dir.resolve("cluster-tmp"), true,
+            new BenchCluster.Extras(List.of("--network-hook", hook),
+                Map.of("LIVEMIG_HOOK_DEVICE", ThreeHosts.device(hosts.hostB()))),
+            new BenchCluster.Extras(List.of("--network-hook", hook), Map.of()));
+        Workload server = Workload.redis(hosts.hostA(), dir.resolve("redis"),
+            hosts.serviceAddress(), 6379)) {
+      ThreeHosts.awaitListening(hosts.client(), hosts.serviceAddress(), 6379,
+          Duration.ofSeconds(30));
+      ClientRun.Through t = ClientRun.through(hosts.client(), dir.resolve("client"), "redis",
+          hosts.serviceAddress(), 6379, Duration.ofMillis(5), () -> cluster.migrate(
+              server.pid(), "--tcp-established", "--service-address", hosts.serviceAddress()));
+      int restored = t.report().getRestoredRootPid();
+      try {
+        assertTrue(t.report().getSuccess(), t.report().getError());
+        System.out.println("hook: the client saw " + t.seen());
+        assertEquals(0, t.seen().number("failures"), t.seen().toString());
+        assertFalse(t.seen().connectionLost(), t.seen().toString());
+        assertEquals(0, t.seen().number("lost"), t.seen().toString());
+        for (Host h : List.of(hosts.hostA(), hosts.hostB())) {
+          String addrs = ThreeHosts.output(h.command(List.of("ip", "-o", "-4", "addr", "show"))
+              .toArray(String[]::new));
+          assertEquals(h == hosts.hostB(), addrs.contains(" " + hosts.serviceAddress() + "/32"),
+              h.name() + ": " + addrs);
+          assertFalse(ThreeHosts.output(h.command(List.of("nft", "list", "tables"))
+              .toArray(String[]::new)).contains("hook-"), "the hook's holds are gone");
+        }
+      } finally {
+        Workload.kill(restored);
+      }
+    }
+  }
+}
