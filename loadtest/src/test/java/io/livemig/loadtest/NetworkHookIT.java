@@ -33,11 +33,8 @@ class NetworkHookIT {
             new BenchCluster.Extras(List.of("--network-hook", hook), Map.of()));
         Workload server = Workload.redis(hosts.hostA(), dir.resolve("redis"),
             hosts.serviceAddress(), 6379)) {
-      ThreeHosts.awaitListening(hosts.client(), hosts.serviceAddress(), 6379,
-          Duration.ofSeconds(30));
-      ClientRun.Through t = ClientRun.through(hosts.client(), dir.resolve("client"), "redis",
-          hosts.serviceAddress(), 6379, Duration.ofMillis(5), () -> cluster.migrate(
-              server.pid(), "--tcp-established", "--service-address", hosts.serviceAddress()));
+      ClientRun.Through t = cluster.migrateUnderLoad(server.pid(), dir.resolve("client"),
+          "redis", 6379, Duration.ofMillis(5));
       int restored = t.report().getRestoredRootPid();
       try {
         assertTrue(t.report().getSuccess(), t.report().getError());

@@ -32,11 +32,8 @@ class NetworkRollbackIT {
             BenchCluster.Extras.NONE);
         Workload server = Workload.redis(hosts.hostA(), dir.resolve("redis"),
             hosts.serviceAddress(), 6379)) {
-      ThreeHosts.awaitListening(hosts.client(), hosts.serviceAddress(), 6379,
-          Duration.ofSeconds(30));
-      ClientRun.Through t = ClientRun.through(hosts.client(), dir.resolve("client"), "redis",
-          hosts.serviceAddress(), 6379, Duration.ofMillis(5), () -> cluster.migrate(
-              server.pid(), "--tcp-established", "--service-address", hosts.serviceAddress()));
+      ClientRun.Through t = cluster.migrateUnderLoad(server.pid(), dir.resolve("client"),
+          "redis", 6379, Duration.ofMillis(5));
       MigrationReport report = t.report();
       assertFalse(report.getSuccess());
       assertTrue(report.getError().contains(FailingCriu.ERROR), report.getError());

@@ -96,11 +96,8 @@ class NetworkServicesIT {
     Path wdir = dir.resolve(protocol);
     int restored = -1;
     try (Workload server = Workload.program(hosts.hostA(), wdir, command)) {
-      ThreeHosts.awaitListening(hosts.client(), hosts.serviceAddress(), port,
-          Duration.ofSeconds(30));
-      ClientRun.Through t = ClientRun.through(hosts.client(), wdir, protocol,
-          hosts.serviceAddress(), port, INTERVAL, () -> cluster.migrate(server.pid(),
-              "--tcp-established", "--service-address", hosts.serviceAddress()));
+      ClientRun.Through t = cluster.migrateUnderLoad(server.pid(), wdir, protocol, port,
+          INTERVAL);
       MigrationReport report = t.report();
       assertTrue(report.getSuccess(), report.getError());
       restored = report.getRestoredRootPid();

@@ -5,10 +5,12 @@ import io.livemig.loadtest.LocalCluster;
 import io.livemig.loadtest.Pki;
 import io.livemig.loadtest.Repo;
 import io.livemig.loadtest.ThreeHosts;
+import io.livemig.loadtest.clients.ClientRun;
 import io.livemig.proto.MigrationReport;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -137,6 +139,19 @@ public final class BenchCluster implements AutoCloseable {
     MigrationReport report = LocalCluster.readReport(json);
     Files.delete(json);
     return report;
+  }
+
+  /**
+   * Migrates a server that listens at the hosts' service address on port, with its TCP
+   * connections and its address, while a client of protocol on the client host works through
+   * it (one operation per interval).
+   */
+  public ClientRun.Through migrateUnderLoad(int serverPid, Path clientDir, String protocol,
+      int port, Duration interval) throws IOException, InterruptedException {
+    String svc = hosts.serviceAddress();
+    ThreeHosts.awaitListening(hosts.client(), svc, port, Duration.ofSeconds(30));
+    return ClientRun.through(hosts.client(), clientDir, protocol, svc, port, interval,
+        () -> migrate(serverPid, "--tcp-established", "--service-address", svc));
   }
 
   @Override

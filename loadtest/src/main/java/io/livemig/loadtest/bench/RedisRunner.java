@@ -27,9 +27,8 @@ final class RedisRunner {
       ThreeHosts.run(hosts.client().command(List.of("redis-cli", "-h", svc, "-p",
           String.valueOf(PORT), "DEBUG", "POPULATE", String.valueOf(c.dataMib() * 1024L),
           "bench", "1024")).toArray(String[]::new));
-      ClientRun.Through t = ClientRun.through(hosts.client(), dir, "redis", svc, PORT,
-          CLIENT_INTERVAL, () -> cluster.migrate(redis.pid(), "--tcp-established",
-              "--service-address", svc));
+      ClientRun.Through t = cluster.migrateUnderLoad(redis.pid(), dir, "redis", PORT,
+          CLIENT_INTERVAL);
       if (t.report().getSuccess()) {
         restored = t.report().getRestoredRootPid();
       }

@@ -12,7 +12,6 @@ import io.livemig.common.os.ProcessTree;
 import io.livemig.common.security.Peer;
 import io.livemig.proto.Accepted;
 import io.livemig.proto.CriuOptions;
-import io.livemig.proto.ImageFileChunk;
 import io.livemig.proto.MigrationFrame;
 import io.livemig.proto.MigrationHeader;
 import io.livemig.proto.PageChunk;
