@@ -86,6 +86,7 @@ public final class MutualTls implements TransportSecurity {
   private static void reloadOnChange(Path ca, Path cert, Path key, AdvancedTlsX509KeyManager keys,
       AdvancedTlsX509TrustManager trust, List<Object> loaded, Duration period) {
     AtomicReference<List<Object>> current = new AtomicReference<>(loaded);
+    AtomicReference<List<Object>> failedOn = new AtomicReference<>();
     RELOADER.scheduleWithFixedDelay(() -> {
       List<Object> now = versions(ca, cert, key);
       if (now.equals(current.get())) {
@@ -97,7 +98,10 @@ public final class MutualTls implements TransportSecurity {
         current.set(now);
         LOG.info("reloaded TLS files " + cert + ", " + key + ", " + ca);
       } catch (Exception e) { // anything escaping would end the reloading for good
-        LOG.warning("could not reload TLS files (" + e + "); still using the previous ones");
+        // Once per version of the files, not every period while they stay broken.
+        if (!now.equals(failedOn.getAndSet(now))) {
+          LOG.warning("could not reload TLS files (" + e + "); still using the previous ones");
+        }
       }
     }, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
   }
