@@ -1,0 +1,109 @@
+package io.livemig.dump.shmem;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.sun.jna.Pointer;
+import io.livemig.common.images.PageOwner;
+import io.livemig.common.os.LibC;
+import io.livemig.common.os.ProcessTree;
+import io.livemig.dump.memory.MapsParser;
+import io.livemig.dump.memory.Vma;
+import io.livemig.dump.tracking.PageHash;
+import io.livemig.dump.tracking.PageLedger;
+import io.livemig.dump.transfer.PageSender;
+import io.livemig.dump.transfer.RecordingXfer;
+import io.livemig.proto.PageKind;
+import io.livemig.proto.SharedKind;
+import java.io.IOException;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Real shared memory of this JVM: an 8 MiB anonymous MAP_SHARED mapping of which only the first
+ * half was ever written, plus a second mapping of its upper half (through map_files) at another
+ * address and offset.
+ */
+class ShmemCopierTest {
+  static final int MIB = 1 << 20;
+  static final int PAGE = 4096;
+  static final int SELF = (int) ProcessHandle.current().pid();
+
+  Pointer whole;
+  Pointer upperHalf;
+
+  @BeforeEach
+  void mapSharedMemory() {
+    whole = LibC.mmap(null, 8L * MIB, LibC.PROT_READ | LibC.PROT_WRITE,
+        LibC.MAP_SHARED | LibC.MAP_ANONYMOUS, -1, 0);
+    for (int p = 0; p < 4 * MIB / PAGE; p++) {
+      whole.setByte((long) p * PAGE, (byte) (p % 8 == 0 ? 0 : 1 + p % 100));
+    }
+    long start = Pointer.nativeValue(whole);
+    int fd = LibC.open(String.format("/proc/self/map_files/%x-%x", start, start + 8L * MIB),
+        LibC.O_RDONLY);
+    try {
+      upperHalf = LibC.mmap(null, 4L * MIB, LibC.PROT_READ, LibC.MAP_SHARED, fd, 4L * MIB);
+    } finally {
+      LibC.close(fd);
+    }
+  }
+
+  @AfterEach
+  void unmap() {
+    LibC.munmap(upperHalf, 4L * MIB);
+    LibC.munmap(whole, 8L * MIB);
+  }
+
+  Vma area(Pointer p) throws IOException {
+    long start = Pointer.nativeValue(p);
+    return MapsParser.read(SELF).stream().filter(v -> v.start() == start).findFirst()
+        .orElseThrow();
+  }
+
+  @Test
+  void findsTheObjectOnceAndMeasuresOnlyItsWrittenPages() throws IOException {
+    long shmid = area(whole).inode();
+    List<ShmemObject> objects = SharedObjects.of(ProcessTree.of(SELF, 4096)).measure();
+    List<ShmemObject> ours = objects.stream().filter(o -> o.shmid() == shmid).toList();
+    assertEquals(1, ours.size(), "two mappings, one object: " + objects);
+    assertEquals(SharedKind.SHARED_ANONYMOUS, ours.get(0).kind());
+    assertEquals(8L * MIB, ours.get(0).sizeBytes());
+    assertEquals(4L * MIB, ours.get(0).dataBytes(), "the unwritten half is a hole");
+  }
+
+  @Test
+  void copiesTheWholeObjectByOffsetThroughAPartialMappingThenOnlyWhatChanged()
+      throws IOException {
+    Vma partial = area(upperHalf);
+    assertEquals(4L * MIB, partial.offset());
+    SharedMapping m = new SharedMapping(SELF, partial, SharedKind.SHARED_ANONYMOUS);
+    PageOwner owner = PageOwner.shmem(m.shmid());
+    PageHash hash = new PageHash(5);
+    PageLedger ledger = new PageLedger();
+    ShmemCopier copier = new ShmemCopier(MIB);
+
+    RecordingXfer round0 = new RecordingXfer();
+    PageSender s0 = new PageSender(round0, hash, false);
+    assertEquals(4 * MIB / PAGE, copier.copy(m, ledger, s0));
+    assertTrue(round0.chunks.stream().allMatch(c -> c.owner().equals(owner)));
+    assertEquals(new RecordingXfer.Chunk(owner, 0, 1, PageKind.ZERO, null), round0.chunks.get(0),
+        "offsets in the object, not addresses");
+    assertEquals(PAGE, round0.chunks.get(1).vaddr());
+    assertEquals(2, round0.chunks.get(1).payload()[0], "page 1 as written");
+    RecordingXfer.Chunk last = round0.chunks.get(round0.chunks.size() - 1);
+    assertEquals(4L * MIB, last.vaddr() + (long) last.nrPages() * PAGE, "nothing of the hole");
+    assertEquals(4 * MIB / PAGE / 8, s0.stats().getPagesZero());
+
+    whole.setByte(5L * PAGE + 7, (byte) 99);
+    RecordingXfer round1 = new RecordingXfer();
+    PageSender s1 = new PageSender(round1, hash, false);
+    copier.copy(m, ledger, s1);
+    assertEquals(List.of(new RecordingXfer.Chunk(owner, 5L * PAGE, 1, PageKind.PRESENT, null)),
+        round1.chunks.stream().map(c -> new RecordingXfer.Chunk(c.owner(), c.vaddr(),
+            c.nrPages(), c.kind(), null)).toList());
+    assertEquals(99, round1.chunks.get(0).payload()[7]);
+  }
+}
