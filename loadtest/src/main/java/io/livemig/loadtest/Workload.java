@@ -60,6 +60,18 @@ public final class Workload implements AutoCloseable {
   }
 
   /**
+   * shmload: the namespace's init and its child sharing an anonymous MAP_SHARED mapping and a
+   * memfd, both writing to them at dirtyMibPerSec in all (see src/main/c/shmload.c).
+   */
+  public static Workload shmload(Path binary, Path dir, int sharedMib, int memfdMib,
+      double dirtyMibPerSec) throws IOException, InterruptedException {
+    return launch(Host.local(), dir, String.join(" ", "exec", binary.toString(), "--shared-mib",
+        String.valueOf(sharedMib), "--memfd-mib", String.valueOf(memfdMib),
+        "--dirty-mib-per-sec", String.valueOf(dirtyMibPerSec), "--status",
+        dir.resolve("status-0").toString()), 1);
+  }
+
+  /**
    * memcached (Debian's package) holding about {@code mib} MiB of 1 KiB items, and its client
    * mcload as the tree's root, setting random items at {@code writeMibPerSec}. They talk over a
    * unix socket in {@code dir}, which CRIU carries over with the tree. memcached refuses to
