@@ -10,7 +10,8 @@ public record PageOwner(Kind kind, long id) {
   public enum Kind { TASK, SHMEM }
 
   public PageOwner {
-    if (id <= 0 || (kind == Kind.TASK && id > Integer.MAX_VALUE)) {
+    // A SysV segment's id, CRIU's shmid for it, may be 0; a task's vpid never is.
+    if (id < 0 || (kind == Kind.TASK && (id == 0 || id > Integer.MAX_VALUE))) {
       throw new IllegalArgumentException(kind + " id " + id + " is out of range");
     }
   }

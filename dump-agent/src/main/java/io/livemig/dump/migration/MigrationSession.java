@@ -50,7 +50,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -117,10 +116,11 @@ public final class MigrationSession {
       try (ProcessVmReader reader = new ProcessVmReader(settings.bufferBytes())) {
         // Pre-copy leaves the destination's byte budget room for the final round.
         StopRule rule = settings.stopRule().withByteCap(accepted.getMaxBytes() - 2 * rss);
-        Set<Long> declared = shared.stream().map(ShmemObject::shmid).collect(Collectors.toSet());
+        Map<Long, Long> declared = shared.stream()
+            .collect(Collectors.toMap(ShmemObject::shmid, ShmemObject::sizeBytes));
         PrecopyRounds precopy = new PrecopyRounds(xfer, tracker, new MemoryCopier(reader),
-            new ShmemPrecopy(new ShmemCopier(settings.bufferBytes()), declared), hash, ledgers,
-            rule, settings.model(), tracer, scope);
+            new ShmemPrecopy(new ShmemCopier(reader, settings.bufferBytes()), declared), hash,
+            ledgers, rule, settings.model(), tracer, scope);
         rounds = precopy.run(tree, r -> {
           report.addRoundReports(r);
           progress.round(r);

@@ -25,7 +25,14 @@ public record SharedMapping(int pid, Vma vma, SharedKind kind) {
 
   /** The object a maps line shows, if it is one CRIU dumps as shared memory. */
   public static Optional<SharedKind> kindOf(Vma v) {
-    if (v.isPrivate() || v.inode() <= 0) {
+    if (v.isPrivate()) {
+      return Optional.empty();
+    }
+    // A SysV segment's inode number is its id, which may be 0; shmem files' inodes never are.
+    if (v.path().startsWith(SYSV) && v.path().endsWith(" (deleted)")) {
+      return Optional.of(SharedKind.SYSV_SHM);
+    }
+    if (v.inode() <= 0) {
       return Optional.empty();
     }
     if (v.path().equals(ANONYMOUS)) {
@@ -33,9 +40,6 @@ public record SharedMapping(int pid, Vma vma, SharedKind kind) {
     }
     if (v.path().startsWith(MEMFD) && v.path().endsWith(" (deleted)")) {
       return Optional.of(SharedKind.MEMFD);
-    }
-    if (v.path().startsWith(SYSV) && v.path().endsWith(" (deleted)")) {
-      return Optional.of(SharedKind.SYSV_SHM);
     }
     return Optional.empty();
   }

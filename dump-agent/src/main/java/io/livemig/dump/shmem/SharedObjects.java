@@ -3,10 +3,12 @@ package io.livemig.dump.shmem;
 import io.livemig.common.os.ProcessTree;
 import io.livemig.dump.memory.MapsParser;
 import io.livemig.dump.memory.Vma;
+import io.livemig.proto.SharedKind;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -18,6 +20,8 @@ import java.util.TreeMap;
  */
 public final class SharedObjects {
   private final Map<Long, SharedMapping> byShmid = new TreeMap<>();
+  /** The end of the furthest mapped part of each object: a SysV segment's size as CRIU sees it. */
+  private final Map<Long, Long> mappedEnd = new HashMap<>();
 
   /** The objects the tree's tasks map now; a task other than the root may exit meanwhile. */
   public static SharedObjects of(ProcessTree tree) throws IOException {
@@ -37,8 +41,10 @@ public final class SharedObjects {
   /** Adds the shared mappings among a task's areas; the first mapping of an object is kept. */
   public void add(int pid, List<Vma> vmas) {
     for (Vma v : vmas) {
-      SharedMapping.kindOf(v).ifPresent(
-          k -> byShmid.putIfAbsent(v.inode(), new SharedMapping(pid, v, k)));
+      SharedMapping.kindOf(v).ifPresent(k -> {
+        byShmid.putIfAbsent(v.inode(), new SharedMapping(pid, v, k));
+        mappedEnd.merge(v.inode(), v.offset() + (v.end() - v.start()), Math::max);
+      });
     }
   }
 
@@ -47,10 +53,20 @@ public final class SharedObjects {
     return byShmid.values();
   }
 
-  /** The objects found, sized and measured now; objects whose mapping vanished are left out. */
+  /**
+   * The objects found, sized and measured now; objects whose mapping vanished are left out. A
+   * SysV segment's file can be neither read nor searched for holes through map_files (its file
+   * operations have neither), and CRIU dumps every page of it: its size is the furthest end
+   * mapped, all of it data.
+   */
   public List<ShmemObject> measure() throws IOException {
     List<ShmemObject> out = new ArrayList<>();
     for (SharedMapping m : byShmid.values()) {
+      if (m.kind() == SharedKind.SYSV_SHM) {
+        long size = mappedEnd.get(m.shmid());
+        out.add(new ShmemObject(m.shmid(), m.kind(), size, size, m));
+        continue;
+      }
       try (ShmemFile f = ShmemFile.open(m)) {
         if (f != null) {
           out.add(new ShmemObject(m.shmid(), m.kind(), f.size(), f.dataBytes(f.pageSpan()), m));

@@ -5,7 +5,6 @@ import io.livemig.dump.tracking.PageLedger;
 import io.livemig.dump.transfer.PageSender;
 import java.io.IOException;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The shared memory part of a pre-copy round: each object the header declared and a task still
@@ -14,10 +13,10 @@ import java.util.Set;
  */
 public final class ShmemPrecopy {
   private final ShmemCopier copier;
-  private final Set<Long> declared;
+  private final Map<Long, Long> declared;
 
-  /** @param declared the shmids the migration's header declared */
-  public ShmemPrecopy(ShmemCopier copier, Set<Long> declared) {
+  /** @param declared the sizes of the objects the migration's header declared, by shmid */
+  public ShmemPrecopy(ShmemCopier copier, Map<Long, Long> declared) {
     this.copier = copier;
     this.declared = declared;
   }
@@ -31,12 +30,13 @@ public final class ShmemPrecopy {
       PageSender sender) throws IOException {
     long held = 0;
     for (SharedMapping m : found.mappings()) {
-      if (!declared.contains(m.shmid())) {
+      Long size = declared.get(m.shmid());
+      if (size == null) {
         continue;
       }
       PageLedger ledger = ledgers.computeIfAbsent(PageOwner.shmem(m.shmid()),
           o -> new PageLedger());
-      copier.copy(m, ledger, sender);
+      copier.copy(m, size, ledger, sender);
       held += ledger.heldPages();
     }
     return held;

@@ -3,11 +3,13 @@ package io.livemig.dump.shmem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.sun.jna.Function;
 import com.sun.jna.Pointer;
 import io.livemig.common.images.PageOwner;
 import io.livemig.common.os.LibC;
 import io.livemig.common.os.ProcessTree;
 import io.livemig.dump.memory.MapsParser;
+import io.livemig.dump.memory.ProcessVmReader;
 import io.livemig.dump.memory.Vma;
 import io.livemig.dump.tracking.PageHash;
 import io.livemig.dump.tracking.PageLedger;
@@ -83,11 +85,11 @@ class ShmemCopierTest {
     PageOwner owner = PageOwner.shmem(m.shmid());
     PageHash hash = new PageHash(5);
     PageLedger ledger = new PageLedger();
-    ShmemCopier copier = new ShmemCopier(MIB);
+    ShmemCopier copier = new ShmemCopier(null, MIB);
 
     RecordingXfer round0 = new RecordingXfer();
     PageSender s0 = new PageSender(round0, hash, false);
-    assertEquals(4 * MIB / PAGE, copier.copy(m, ledger, s0));
+    assertEquals(4 * MIB / PAGE, copier.copy(m, 8L * MIB, ledger, s0));
     assertTrue(round0.chunks.stream().allMatch(c -> c.owner().equals(owner)));
     assertEquals(new RecordingXfer.Chunk(owner, 0, 1, PageKind.ZERO, null), round0.chunks.get(0),
         "offsets in the object, not addresses");
@@ -100,10 +102,54 @@ class ShmemCopierTest {
     whole.setByte(5L * PAGE + 7, (byte) 99);
     RecordingXfer round1 = new RecordingXfer();
     PageSender s1 = new PageSender(round1, hash, false);
-    copier.copy(m, ledger, s1);
+    copier.copy(m, 8L * MIB, ledger, s1);
     assertEquals(List.of(new RecordingXfer.Chunk(owner, 5L * PAGE, 1, PageKind.PRESENT, null)),
         round1.chunks.stream().map(c -> new RecordingXfer.Chunk(c.owner(), c.vaddr(),
             c.nrPages(), c.kind(), null)).toList());
     assertEquals(99, round1.chunks.get(0).payload()[7]);
+  }
+
+  @Test
+  void copiesNoFurtherThanTheSizeTheDestinationWasTold() throws IOException {
+    SharedMapping m = new SharedMapping(SELF, area(whole), SharedKind.SHARED_ANONYMOUS);
+    RecordingXfer xfer = new RecordingXfer();
+    PageSender s = new PageSender(xfer, new PageHash(5), false);
+    assertEquals(3, new ShmemCopier(null, MIB).copy(m, 2L * PAGE + 1, new PageLedger(), s));
+    RecordingXfer.Chunk last = xfer.chunks.get(xfer.chunks.size() - 1);
+    assertEquals(3L * PAGE, last.vaddr() + (long) last.nrPages() * PAGE);
+  }
+
+  @Test
+  void readsASysvSegmentThroughItsAttachmentWithEveryPage() throws IOException {
+    Function shmget = Function.getFunction("c", "shmget");
+    Function shmat = Function.getFunction("c", "shmat");
+    Function shmdt = Function.getFunction("c", "shmdt");
+    Function shmctl = Function.getFunction("c", "shmctl");
+    int id = shmget.invokeInt(new Object[] {0, 4 * PAGE, 0600 | 01000}); // IPC_PRIVATE, IPC_CREAT
+    assertTrue(id >= 0, "shmget");
+    Pointer seg = shmat.invokePointer(new Object[] {id, null, 0});
+    try {
+      seg.setByte(2L * PAGE, (byte) 42);
+      ShmemObject o = SharedObjects.of(ProcessTree.of(SELF, 4096)).measure().stream()
+          .filter(x -> x.kind() == SharedKind.SYSV_SHM && x.shmid() == id).findFirst()
+          .orElseThrow();
+      assertEquals(4L * PAGE, o.dataBytes(), "CRIU dumps every page of a segment");
+      RecordingXfer xfer = new RecordingXfer();
+      PageSender s = new PageSender(xfer, new PageHash(5), false);
+      try (ProcessVmReader reader = new ProcessVmReader(MIB)) {
+        assertEquals(4, new ShmemCopier(reader, MIB).copy(o.mapping(), o.sizeBytes(),
+            new PageLedger(), s));
+      }
+      PageOwner owner = PageOwner.shmem(id);
+      assertEquals(List.of(new RecordingXfer.Chunk(owner, 0, 2, PageKind.ZERO, null),
+          new RecordingXfer.Chunk(owner, 2L * PAGE, 1, PageKind.PRESENT, null),
+          new RecordingXfer.Chunk(owner, 3L * PAGE, 1, PageKind.ZERO, null)),
+          xfer.chunks.stream().map(c -> new RecordingXfer.Chunk(c.owner(), c.vaddr(),
+              c.nrPages(), c.kind(), null)).toList());
+      assertEquals(42, xfer.chunks.get(1).payload()[0]);
+    } finally {
+      shmdt.invokeInt(new Object[] {seg});
+      shmctl.invokeInt(new Object[] {id, 0, null}); // IPC_RMID
+    }
   }
 }

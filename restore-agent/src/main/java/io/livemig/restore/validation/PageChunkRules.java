@@ -51,10 +51,10 @@ final class PageChunkRules {
           + " shared memory objects; this agent takes at most " + MAX_SHARED_OBJECTS);
     }
     for (SharedObject o : objects) {
-      if (o.getShmid() <= 0 || o.getSizeBytes() <= 0
+      if (o.getShmid() < 0 || o.getSizeBytes() <= 0
           || Long.compareUnsigned(o.getSizeBytes(), USER_END) > 0) {
         throw new InvalidFrameException(String.format("shared object %s of %s bytes: shmid must"
-            + " be positive and the size in 1..2^56", Long.toUnsignedString(o.getShmid()),
+            + " be below 2^63 and the size in 1..2^56", Long.toUnsignedString(o.getShmid()),
             Long.toUnsignedString(o.getSizeBytes())));
       }
       if (declaredSizes.put(o.getShmid(), o.getSizeBytes()) != null) {
@@ -76,8 +76,8 @@ final class PageChunkRules {
   PageOwner check(PageChunk c, boolean finalRound, Function<PageOwner, PageRunSet> held)
       throws InvalidFrameException {
     fields(c, finalRound);
-    PageOwner owner = c.getVpid() != 0 ? PageOwner.task(c.getVpid())
-        : PageOwner.shmem(c.getShmid());
+    PageOwner owner = c.hasShmid() ? PageOwner.shmem(c.getShmid())
+        : PageOwner.task(c.getVpid());
     long start = c.getVaddr();
     long end = start + (long) c.getNrPages() * PAGE_SIZE;
     Long prevEnd = lastEnd.get(owner);
@@ -134,7 +134,8 @@ final class PageChunkRules {
 
   /**
    * Pre-copy sends the objects the header declared, inside their size; the final dump may also
-   * hold objects created since (CRIU sizes those itself), up to the migration's object limit.
+   * hold objects created or grown since (CRIU sizes them itself), up to the migration's object
+   * limit.
    */
   private void shared(PageChunk c, long end, boolean finalRound) throws InvalidFrameException {
     long shmid = c.getShmid();
@@ -144,7 +145,7 @@ final class PageChunkRules {
       throw new InvalidFrameException("chunk for " + name + ", which the header does not"
           + " declare");
     }
-    if (size != null && Long.compareUnsigned(end, roundUpToPage(size)) > 0) {
+    if (!finalRound && size != null && Long.compareUnsigned(end, roundUpToPage(size)) > 0) {
       throw new InvalidFrameException(String.format("chunk of %s at offset 0x%x (%d pages)"
           + " ends beyond its declared size of %d bytes", name, c.getVaddr(), c.getNrPages(),
           size));
@@ -167,9 +168,9 @@ final class PageChunkRules {
     // Built only on failure: this runs for every chunk.
     Supplier<String> where = () -> String.format("chunk vpid %d shmid %s at 0x%x (%d pages)",
         c.getVpid(), Long.toUnsignedString(c.getShmid()), c.getVaddr(), c.getNrPages());
-    if ((c.getVpid() == 0) == (c.getShmid() == 0) || c.getVpid() < 0 || c.getShmid() < 0) {
+    if ((c.getVpid() == 0) != c.hasShmid() || c.getVpid() < 0 || c.getShmid() < 0) {
       throw new InvalidFrameException(where.get() + ": exactly one of vpid and shmid must be"
-          + " set, and positive");
+          + " set, a vpid positive, a shmid below 2^63");
     }
     if (c.getVaddr() % PAGE_SIZE != 0) {
       throw new InvalidFrameException(where.get() + ": address is not page aligned");
