@@ -5,7 +5,7 @@
  * Build:  gcc -O2 -Wall -Wextra -o shmload shmload.c workload.c
  *
  * Usage:  shmload --status FILE [--shared-mib N] [--memfd-mib M]
- *                 [--dirty-mib-per-sec R]
+ *                 [--sysv-mib S] [--dirty-mib-per-sec R]
  *
  * Memory
  *   An anonymous MAP_SHARED mapping of N MiB (default 64) and a memfd of
@@ -13,9 +13,12 @@
  *   shared by the root (the pid namespace's init) and its one child. The
  *   child maps the second half of the memfd a second time, at another
  *   address and file offset, and writes its memfd pages through that view.
+ *   With --sysv-mib S (default 0), also a SysV segment of S MiB, attached
+ *   before fork() (the tree then needs its own IPC namespace for CRIU).
  *   The first META pages of the anonymous mapping hold the control block and
  *   a version table (uint32 per data page); the data pages follow, then the
- *   memfd's pages. The last eighth of the memfd is never written: a hole.
+ *   SysV segment's, then the memfd's. The last eighth of the memfd is never
+ *   written: a hole.
  *   Data page g written at version v holds C(g, v) (memload's content
  *   function, seed 7); v = 0 is the initial fill. Even pages are written by
  *   the root, odd pages by the child, each at R/2 MiB/s, uniformly.
@@ -40,6 +43,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/shm.h>
 #include <unistd.h>
 
 #define PAGE_SZ        4096u
@@ -57,9 +61,11 @@ struct control {
 
 static uint64_t g_meta_pages;
 static uint64_t g_anon_pages;      /* data pages in the anonymous mapping */
+static uint64_t g_sysv_pages;
 static uint64_t g_memfd_pages;
 static uint64_t g_written_pages;   /* anon data + memfd pages before the hole */
 static unsigned char *g_anon;
+static unsigned char *g_sysv;
 static unsigned char *g_memfd;
 static unsigned char *g_memfd_view; /* the child's view of the memfd's second half */
 static struct control *g_ctl;
@@ -72,12 +78,14 @@ static inline uint64_t content_word(uint64_t g, uint64_t v, uint64_t w)
     return splitmix64(SEED_MIX ^ (g << 24) ^ (v << 1) ^ (w * 0xD1B54A32D192ED03ull));
 }
 
-/* Page g: anonymous data pages, then memfd pages; page 0 of the memfd holds the ping word. */
+/* Page g: anonymous data pages, SysV pages, then memfd pages (page 0 holds the ping word). */
 static uint64_t *page_ptr(uint64_t g, int child_view)
 {
     if (g < g_anon_pages)
         return (uint64_t *)(void *)(g_anon + (g_meta_pages + g) * PAGE_SZ);
-    uint64_t m = g - g_anon_pages;
+    if (g < g_anon_pages + g_sysv_pages)
+        return (uint64_t *)(void *)(g_sysv + (g - g_anon_pages) * PAGE_SZ);
+    uint64_t m = g - g_anon_pages - g_sysv_pages;
     if (child_view && m >= g_memfd_pages / 2)
         return (uint64_t *)(void *)(g_memfd_view + (m - g_memfd_pages / 2) * PAGE_SZ);
     return (uint64_t *)(void *)(g_memfd + m * PAGE_SZ);
@@ -86,7 +94,7 @@ static uint64_t *page_ptr(uint64_t g, int child_view)
 /* Word 0 of memfd page 0 is the ping word, so data content starts at word 1 there. */
 static inline uint64_t first_word(uint64_t g)
 {
-    return g == g_anon_pages ? 1 : 0;
+    return g == g_anon_pages + g_sysv_pages ? 1 : 0;
 }
 
 static void write_page(uint64_t g, uint64_t v, int child_view)
@@ -95,6 +103,11 @@ static void write_page(uint64_t g, uint64_t v, int child_view)
     for (uint64_t w = first_word(g); w < WORDS_PER_PAGE; w++)
         pg[w] = content_word(g, v, w);
     __atomic_store_n(&g_version[g], (uint32_t)v, __ATOMIC_RELEASE);
+}
+
+static uint64_t total_pages(void)
+{
+    return g_anon_pages + g_sysv_pages + g_memfd_pages;
 }
 
 static int check_page(uint64_t g)
@@ -182,8 +195,7 @@ static int verify_all(void)
         if ((g & 0x3FF) == 0x3FF)
             wl_heartbeat_if_due(&last_hb);
     }
-    for (uint64_t g = g_written_pages; g < g_anon_pages + g_memfd_pages && bad == UINT64_MAX;
-         g++) {
+    for (uint64_t g = g_written_pages; g < total_pages() && bad == UINT64_MAX; g++) {
         const uint64_t *pg = page_ptr(g, 0);
         for (uint64_t w = 0; w < WORDS_PER_PAGE; w++)
             if (pg[w] != 0)
@@ -203,7 +215,7 @@ static int verify_all(void)
                  g_ctl->pong == nonce ? "the memfd's nonce" : "the nonce");
     else
         snprintf(line, sizeof line, "verify OK pages=%llu steps=%llu+%llu shared=yes\n",
-                 (unsigned long long)(g_anon_pages + g_memfd_pages),
+                 (unsigned long long)total_pages(),
                  (unsigned long long)wl_step, (unsigned long long)g_ctl->child_steps);
     wl_verify_result(line);
     return 0;
@@ -212,18 +224,19 @@ static int verify_all(void)
 static void usage(void)
 {
     fprintf(stderr, "usage: shmload --status FILE [--shared-mib N] [--memfd-mib M]"
-                    " [--dirty-mib-per-sec R]\n");
+                    " [--sysv-mib S] [--dirty-mib-per-sec R]\n");
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
-    uint64_t shared_mib = 64, memfd_mib = 16;
+    uint64_t shared_mib = 64, memfd_mib = 16, sysv_mib = 0;
     double rate = 0.0;
     const char *status_path = NULL;
     static const struct option opts[] = {
         { "shared-mib",        required_argument, NULL, 'a' },
         { "memfd-mib",         required_argument, NULL, 'f' },
+        { "sysv-mib",          required_argument, NULL, 'v' },
         { "dirty-mib-per-sec", required_argument, NULL, 'r' },
         { "status",            required_argument, NULL, 's' },
         { NULL, 0, NULL, 0 }
@@ -233,31 +246,42 @@ int main(int argc, char **argv)
         switch (c) {
         case 'a': shared_mib = wl_parse_u64(optarg, "shared-mib"); break;
         case 'f': memfd_mib = wl_parse_u64(optarg, "memfd-mib"); break;
+        case 'v': sysv_mib = wl_parse_u64(optarg, "sysv-mib"); break;
         case 'r': rate = wl_parse_rate(optarg, "dirty-mib-per-sec"); break;
         case 's': status_path = optarg; break;
         default: usage();
         }
     }
     if (optind != argc || !status_path || shared_mib == 0 || memfd_mib == 0
-        || shared_mib > 4096 || memfd_mib > 4096)
+        || shared_mib > 4096 || memfd_mib > 4096 || sysv_mib > 4096)
         usage();
 
     wl_init("shmload", status_path);
     g_memfd_pages = memfd_mib * (1048576u / PAGE_SZ);
+    g_sysv_pages = sysv_mib * (1048576u / PAGE_SZ);
     uint64_t anon_total = shared_mib * (1048576u / PAGE_SZ);
-    /* Control block + version table (4 bytes per page of both objects), rounded to pages. */
-    uint64_t pages = anon_total + g_memfd_pages;
+    /* Control block + version table (4 bytes per page of all objects), rounded to pages. */
+    uint64_t pages = anon_total + g_sysv_pages + g_memfd_pages;
     g_meta_pages = (sizeof(struct control) + 4 * pages + PAGE_SZ - 1) / PAGE_SZ;
     if (g_meta_pages >= anon_total)
         wl_fatal_msg("--shared-mib too small");
     g_anon_pages = anon_total - g_meta_pages;
-    g_written_pages = g_anon_pages + g_memfd_pages - g_memfd_pages / 8;
+    g_written_pages = g_anon_pages + g_sysv_pages + g_memfd_pages - g_memfd_pages / 8;
     g_rate_pages = rate * 256.0;
 
     g_anon = mmap(NULL, anon_total * PAGE_SZ, PROT_READ | PROT_WRITE,
                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (g_anon == MAP_FAILED)
         wl_fatal("mmap shared");
+    if (g_sysv_pages > 0) {
+        int id = shmget(IPC_PRIVATE, g_sysv_pages * PAGE_SZ, IPC_CREAT | 0600);
+        if (id < 0)
+            wl_fatal("shmget");
+        g_sysv = shmat(id, NULL, 0);
+        if (g_sysv == (void *)-1)
+            wl_fatal("shmat");
+        /* Not removed here: it goes with the tree's own IPC namespace. */
+    }
     int fd = memfd_create("shmload", 0);
     if (fd < 0)
         wl_fatal("memfd_create");

@@ -30,7 +30,7 @@ class SharedMemoryIT {
   void sharedPagesGoInPrecopyAndTheRestoredProcessesStillShareThem() throws Exception {
     int restored = -1;
     try (LocalCluster cluster = LocalCluster.start(dir);
-        Workload tree = Workload.shmload(Repo.shmload(), dir.resolve("w"), 64, 16, 4)) {
+        Workload tree = Workload.shmload(Repo.shmload(), dir.resolve("w"), 64, 16, 0, 4)) {
       assertEquals(1, Workload.children(tree.pid()).size(), "init plus the writing child");
       LocalCluster.CliRun run = cluster.migrate(tree.pid());
       System.out.print(run.output());
@@ -74,6 +74,33 @@ class SharedMemoryIT {
     while (tree.steps() <= before) {
       assertTrue(Instant.now().isBefore(deadline), "restored copy made no progress");
       Thread.sleep(20);
+    }
+  }
+
+  @Test
+  void sysvSegmentMovesInPrecopyWithTheTreesOwnIpcNamespace() throws Exception {
+    int restored = -1;
+    try (LocalCluster cluster = LocalCluster.start(dir);
+        Workload tree = Workload.shmload(Repo.shmload(), dir.resolve("w"), 8, 4, 16, 4)) {
+      LocalCluster.CliRun run = cluster.migrate(tree.pid());
+      System.out.print(run.output());
+      assertEquals(0, run.exitCode(), run.output());
+      MigrationReport r = run.report();
+      restored = r.getRestoredRootPid();
+      long data = 8 * MIB + 16 * MIB + 7 * MIB / 2;
+      assertTrue(r.getRoundReports(0).getSharedPageBytes() >= data - MIB,
+          "round 0: " + r.getRoundReports(0));
+      assertTrue(r.getFinalPagesParent() * 4096 > data - 8 * MIB,
+          "segment pages left in the chain: " + r.getFinalPagesParent());
+      assertTrue(r.getFinalImageBytes() < MIB, "other images " + r.getFinalImageBytes());
+      awaitProgress(tree, Duration.ofSeconds(10));
+      String verdict = Workload.verify(restored, Duration.ofMinutes(1));
+      assertTrue(verdict.startsWith("verify OK pages=") && verdict.endsWith("shared=yes"),
+          verdict);
+    } finally {
+      if (restored > 0) {
+        Workload.kill(restored);
+      }
     }
   }
 }
