@@ -50,8 +50,8 @@ public final class PageServer implements AutoCloseable {
   private final Thread thread;
   private volatile Throwable failure;
   private int nextShmemPagesId = 1;
-  /** The shared object whose pagemap is open, until a page of it arrives. */
-  private long emptyShmid;
+  /** The shared object whose pagemap is open, until a page of it arrives; -1: none. */
+  private long emptyShmid = -1;
 
   /**
    * @param criuVersion CRIU 4.2 widened the header's page count to 64 bits
@@ -141,9 +141,7 @@ public final class PageServer implements AutoCloseable {
   private void open(long dstId) throws IOException {
     finishEmptyShmem();
     owner(dstId);
-    if ((dstId & 0xFF) == TYPE_SHMEM) {
-      emptyShmid = dstId >>> 8;
-    }
+    emptyShmid = (dstId & 0xFF) == TYPE_SHMEM ? dstId >>> 8 : -1;
   }
 
   private static PageOwner owner(long dstId) throws IOException {
@@ -165,7 +163,7 @@ public final class PageServer implements AutoCloseable {
           + " (flags " + flags + ") in a full dump");
     }
     PageOwner owner = owner(dstId);
-    emptyShmid = 0;
+    emptyShmid = -1;
     int perBuffer = data.capacity() / PAGE;
     for (long done = 0; done < nrPages; ) {
       int n = (int) Math.min(perBuffer, nrPages - done);
@@ -179,14 +177,14 @@ public final class PageServer implements AutoCloseable {
 
   /** The pagemap of an object without data, and its empty pages file, as CRIU writes them. */
   private void finishEmptyShmem() throws IOException {
-    if (emptyShmid == 0) {
+    if (emptyShmid < 0) {
       return;
     }
     int pagesId = nextShmemPagesId++;
     Files.createFile(imageDir.resolve(Pagemap.pagesFileName(pagesId)));
     new Pagemap.Writer(imageDir.resolve(PageOwner.shmem(emptyShmid).pagemapFileName()), pagesId)
         .close();
-    emptyShmid = 0;
+    emptyShmid = -1;
   }
 
   private static boolean readFully(SocketChannel sk, ByteBuffer b, boolean eofAllowedAtStart)

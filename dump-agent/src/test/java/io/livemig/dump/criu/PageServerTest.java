@@ -93,7 +93,7 @@ class PageServerTest {
       assertEquals(0, criu.reply(1));
       criu.send(PageServer.ADD_F, PageFlags.PRESENT, 2, 0, shm);
       criu.pages(2, 50);
-      long empty = 43L << 8 | PageServer.TYPE_SHMEM;
+      long empty = PageServer.TYPE_SHMEM; // SysV segment 0, which holds no data
       criu.send(PageServer.OPEN2, 0, 0, 0, empty);
       assertEquals(0, criu.reply(1));
       criu.send(PageServer.CLOSE, 0, 0, 0, 0);
@@ -106,7 +106,7 @@ class PageServerTest {
         (byte) 12), new Got(PageOwner.shmem(42), 0, 2, (byte) 50)), got);
     assertFalse(Files.exists(dir.resolve("pagemap-shmem-42.img")), "sent as pages instead");
     // The object without data: an empty pagemap and pages file, for CRIU's restore to open.
-    Pagemap empty = Pagemap.read(dir.resolve("pagemap-shmem-43.img"));
+    Pagemap empty = Pagemap.read(dir.resolve("pagemap-shmem-0.img"));
     assertEquals(List.of(), empty.entries());
     assertEquals(0, Files.size(dir.resolve(Pagemap.pagesFileName(empty.pagesId()))));
   }
