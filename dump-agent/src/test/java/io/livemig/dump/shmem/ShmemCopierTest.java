@@ -18,7 +18,10 @@ import io.livemig.dump.transfer.RecordingXfer;
 import io.livemig.proto.PageKind;
 import io.livemig.proto.SharedKind;
 import java.io.IOException;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -151,5 +154,21 @@ class ShmemCopierTest {
       shmdt.invokeInt(new Object[] {seg});
       shmctl.invokeInt(new Object[] {id, 0, null}); // IPC_RMID
     }
+  }
+
+  @Test
+  void precopyCopiesOnlyDeclaredObjectsEachIntoItsOwnLedger() throws IOException {
+    Vma mapped = area(whole);
+    SharedObjects found = new SharedObjects();
+    found.add(SELF, List.of(mapped, new Vma(0x1000, 0x2000, "rw-s", 0, "00:01", 1,
+        "/memfd:undeclared (deleted)")));
+    Map<PageOwner, PageLedger> ledgers = new HashMap<>();
+    RecordingXfer xfer = new RecordingXfer();
+    ShmemPrecopy precopy = new ShmemPrecopy(new ShmemCopier(null, MIB),
+        Map.of(mapped.inode(), 8L * MIB));
+    assertEquals(4 * MIB / PAGE, precopy.round(found, ledgers,
+        new PageSender(xfer, new PageHash(5), false)));
+    assertEquals(Set.of(PageOwner.shmem(mapped.inode())), ledgers.keySet());
+    assertTrue(xfer.chunks.stream().allMatch(c -> c.owner().id() == mapped.inode()));
   }
 }
