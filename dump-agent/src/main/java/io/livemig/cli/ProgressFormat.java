@@ -37,8 +37,9 @@ final class ProgressFormat {
     b.append(String.format("  pre-copy rounds:  %d (%s of pages)%n", r.getRounds(),
         bytes(r.getPrecopyPageBytes())));
     b.append(String.format("  final handoff:    %s of pages + %s of other images,"
-            + " %d pages left in parent; tree RSS %s%n", bytes(r.getFinalPageBytes()),
-        bytes(r.getFinalImageBytes()), r.getFinalPagesParent(), bytes(r.getRssBytes())));
+            + " %d pages left in parent; tree RSS %s%s%n", bytes(r.getFinalPageBytes()),
+        bytes(r.getFinalImageBytes()), r.getFinalPagesParent(), bytes(r.getRssBytes()),
+        r.getSharedBytes() == 0 ? "" : " (" + bytes(r.getSharedBytes()) + " of it shared)"));
     b.append(String.format("  bytes sent:       %s%n", bytes(r.getTotalBytes())));
     b.append(String.format("  total time:       %.3f s%n", r.getTotalTimeUs() / 1e6));
     if (r.getSuccess()) {

@@ -25,6 +25,10 @@ public final class Repo {
     return built("mcload");
   }
 
+  public static Path shmload() {
+    return built("shmload");
+  }
+
   private static Path built(String name) {
     Path p = root().resolve("loadtest/target/" + name);
     if (!Files.isExecutable(p)) {

@@ -60,6 +60,21 @@ public final class Workload implements AutoCloseable {
   }
 
   /**
+   * shmload: the namespace's init and its child sharing an anonymous MAP_SHARED mapping, a memfd
+   * and, with sysvMib > 0, a SysV segment, both writing to them at dirtyMibPerSec in all (see
+   * src/main/c/shmload.c). With a SysV segment the tree gets its own IPC namespace too, without
+   * which CRIU refuses to dump it.
+   */
+  public static Workload shmload(Path binary, Path dir, int sharedMib, int memfdMib,
+      int sysvMib, double dirtyMibPerSec) throws IOException, InterruptedException {
+    String line = String.join(" ", "exec", binary.toString(), "--shared-mib",
+        String.valueOf(sharedMib), "--memfd-mib", String.valueOf(memfdMib), "--sysv-mib",
+        String.valueOf(sysvMib), "--dirty-mib-per-sec", String.valueOf(dirtyMibPerSec),
+        "--status", dir.resolve("status-0").toString());
+    return launch(Host.local(), dir, line, 1, sysvMib > 0 ? List.of("--ipc") : List.of());
+  }
+
+  /**
    * memcached (Debian's package) holding about {@code mib} MiB of 1 KiB items, and its client
    * mcload as the tree's root, setting random items at {@code writeMibPerSec}. They talk over a
    * unix socket in {@code dir}, which CRIU carries over with the tree. memcached refuses to
@@ -101,13 +116,21 @@ public final class Workload implements AutoCloseable {
 
   private static Workload launch(Host host, Path dir, String shellLine, int statusFiles)
       throws IOException, InterruptedException {
+    return launch(host, dir, shellLine, statusFiles, List.of());
+  }
+
+  /** @param namespaces unshare's flags for namespaces beyond the pid namespace */
+  private static Workload launch(Host host, Path dir, String shellLine, int statusFiles,
+      List<String> namespaces) throws IOException, InterruptedException {
     Files.createDirectories(dir);
     for (int i = 0; i < statusFiles; i++) {
       Files.deleteIfExists(dir.resolve("status-" + i));
     }
     // stdio must not be pipes to this JVM: CRIU cannot dump a pipe to a process outside the tree.
-    Process p = new ProcessBuilder(host.command(List.of("unshare", "--pid", "--fork", "setsid",
-        "sh", "-c", shellLine)))
+    List<String> unshare = new ArrayList<>(List.of("unshare", "--pid", "--fork"));
+    unshare.addAll(namespaces);
+    unshare.addAll(List.of("setsid", "sh", "-c", shellLine));
+    Process p = new ProcessBuilder(host.command(unshare))
         .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
         .redirectOutput(dir.resolve("workload.out").toFile())
         .redirectErrorStream(true).start();

@@ -172,7 +172,8 @@ class ActionableErrorsIT {
       System.out.print(run.output());
       assertEquals(0, run.exitCode(), run.output());
       for (String check : List.of("options:", "source scope:", "pid namespace:", "session leader:",
-          "terminals:", "source criu:", "destination:", "destination criu:")) {
+          "terminals:", "shared memory:", "source criu:", "destination:",
+          "destination criu:")) {
         assertTrue(run.output().matches("(?s).*PASSED +" + check + ".*"), check + "\n"
             + run.output());
       }

@@ -27,12 +27,28 @@ public final class LibC {
 
   public static native int mkfifo(String path, int mode) throws LastErrorException;
 
+  public static native int open(String path, int flags) throws LastErrorException;
+
+  public static native int close(int fd) throws LastErrorException;
+
+  public static native long lseek(int fd, long offset, int whence) throws LastErrorException;
+
+  public static native long pread(int fd, Pointer buf, long count, long offset)
+      throws LastErrorException;
+
   public static final int SIGKILL = 9;
   public static final int SIGCONT = 18;
   public static final int PROT_READ = 1;
   public static final int PROT_WRITE = 2;
+  public static final int MAP_SHARED = 0x01;
   public static final int MAP_PRIVATE = 0x02;
   public static final int MAP_ANONYMOUS = 0x20;
+  public static final int O_RDONLY = 0;
+  public static final int O_CLOEXEC = 0x80000;
+  public static final int SEEK_END = 2;
+  public static final int SEEK_DATA = 3;
+  public static final int SEEK_HOLE = 4;
+  public static final int ENXIO = 6;
 
   /** Agents need root: CRIU does, and so do pagemap PFNs and process_vm_readv on any tree. */
   public static void requireRoot(String what) {

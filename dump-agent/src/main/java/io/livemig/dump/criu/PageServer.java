@@ -1,6 +1,7 @@
 package io.livemig.dump.criu;
 
 import io.livemig.common.images.PageFlags;
+import io.livemig.common.images.PageOwner;
 import io.livemig.common.images.Pagemap;
 import java.io.EOFException;
 import java.io.IOException;
@@ -8,21 +9,20 @@ import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * CRIU's page server protocol (criu/page-xfer.c), served inside the dump agent on loopback:
  * {@code criu dump --page-server} streams the frozen tree's pages here instead of writing them
  * to a local pages file, and each page goes straight on to the destination, compared with what
- * it already holds. Shared anonymous memory (shmem pagemaps) is written locally as CRIU's own
- * page server would, and travels with the other image files.
+ * it already holds: task pages (dst_id type 1, by vpid) and shared memory objects' pages (type 2,
+ * by shmid, addressed by offset in the object) alike. An object CRIU opens but sends no page of
+ * (it holds no data) still needs its empty pagemap on restore: that one is written locally, as
+ * CRIU's own page server would, and travels with the other image files.
  */
 public final class PageServer implements AutoCloseable {
   static final int ADD = 1;
@@ -36,31 +36,32 @@ public final class PageServer implements AutoCloseable {
   static final int TYPE_SHMEM = 2;
   private static final int PAGE = Pagemap.PAGE_SIZE;
 
-  /** Where a task's pages go; pages [0, nrPages) of buf start at vaddr. */
-  public interface TaskPages {
-    void pages(int vpid, long vaddr, int nrPages, ByteBuffer buf) throws IOException;
+  /** Where pages go; pages [0, nrPages) of buf start at vaddr of a task or object. */
+  public interface Pages {
+    void pages(PageOwner owner, long vaddr, int nrPages, ByteBuffer buf) throws IOException;
   }
 
   private final ServerSocketChannel server;
   private final boolean wideHeader;
-  private final TaskPages sink;
-  private final Path shmemDir;
+  private final Pages sink;
+  private final Path imageDir;
   private final ByteBuffer header;
   private final ByteBuffer data;
   private final Thread thread;
   private volatile Throwable failure;
   private int nextShmemPagesId = 1;
-  private ShmemImage shmem;
+  /** The shared object whose pagemap is open, until a page of it arrives; -1: none. */
+  private long emptyShmid = -1;
 
   /**
    * @param criuVersion CRIU 4.2 widened the header's page count to 64 bits
    * @param bufferBytes pages handed to the sink at once (a multiple of 4096)
    */
-  public PageServer(String criuVersion, TaskPages sink, Path shmemDir, int bufferBytes)
+  public PageServer(String criuVersion, Pages sink, Path imageDir, int bufferBytes)
       throws IOException {
     this.wideHeader = compareVersion(criuVersion, "4.2") >= 0;
     this.sink = sink;
-    this.shmemDir = shmemDir;
+    this.imageDir = imageDir;
     this.header = ByteBuffer.allocate(wideHeader ? 32 : 24).order(ByteOrder.nativeOrder());
     this.data = ByteBuffer.allocateDirect(bufferBytes).order(ByteOrder.LITTLE_ENDIAN);
     server = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0), 1);
@@ -124,7 +125,7 @@ public final class PageServer implements AutoCloseable {
             add(sk, dstId, vaddr, nrPages, f);
           }
           case CLOSE, FORCE_CLOSE -> {
-            finishShmem();
+            finishEmptyShmem();
             write(sk, ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(0, 0));
             return;
           }
@@ -138,12 +139,17 @@ public final class PageServer implements AutoCloseable {
   }
 
   private void open(long dstId) throws IOException {
-    finishShmem();
-    if ((dstId & 0xFF) == TYPE_SHMEM) {
-      shmem = new ShmemImage(shmemDir, dstId >>> 8, nextShmemPagesId++);
-    } else if ((dstId & 0xFF) != TYPE_PID) {
-      throw new IOException("page server: unknown pagemap type " + (dstId & 0xFF));
-    }
+    finishEmptyShmem();
+    owner(dstId);
+    emptyShmid = (dstId & 0xFF) == TYPE_SHMEM ? dstId >>> 8 : -1;
+  }
+
+  private static PageOwner owner(long dstId) throws IOException {
+    return switch ((int) (dstId & 0xFF)) {
+      case TYPE_PID -> PageOwner.task((int) (dstId >>> 8));
+      case TYPE_SHMEM -> PageOwner.shmem(dstId >>> 8);
+      default -> throw new IOException("page server: unknown pagemap type " + (dstId & 0xFF));
+    };
   }
 
   private void add(SocketChannel sk, long dstId, long vaddr, long nrPages, int flags)
@@ -152,37 +158,33 @@ public final class PageServer implements AutoCloseable {
       throw new IOException("page server: bad run of " + nrPages + " pages at 0x"
           + Long.toHexString(vaddr));
     }
-    boolean shm = (dstId & 0xFF) == TYPE_SHMEM;
-    if (shm) {
-      shmem.entry(vaddr, nrPages, flags);
-    } else if (!PageFlags.isPresent(flags)) {
+    if (!PageFlags.isPresent(flags)) {
       throw new IOException("page server: non-present run at 0x" + Long.toHexString(vaddr)
           + " (flags " + flags + ") in a full dump");
     }
-    if (!PageFlags.isPresent(flags)) {
-      return;
-    }
-    int vpid = (int) (dstId >>> 8);
+    PageOwner owner = owner(dstId);
+    emptyShmid = -1;
     int perBuffer = data.capacity() / PAGE;
     for (long done = 0; done < nrPages; ) {
       int n = (int) Math.min(perBuffer, nrPages - done);
       data.clear().limit(n * PAGE);
       readFully(sk, data, false);
       data.flip();
-      if (shm) {
-        shmem.data(data);
-      } else {
-        sink.pages(vpid, vaddr + done * PAGE, n, data);
-      }
+      sink.pages(owner, vaddr + done * PAGE, n, data);
       done += n;
     }
   }
 
-  private void finishShmem() throws IOException {
-    if (shmem != null) {
-      shmem.close();
-      shmem = null;
+  /** The pagemap of an object without data, and its empty pages file, as CRIU writes them. */
+  private void finishEmptyShmem() throws IOException {
+    if (emptyShmid < 0) {
+      return;
     }
+    int pagesId = nextShmemPagesId++;
+    Files.createFile(imageDir.resolve(Pagemap.pagesFileName(pagesId)));
+    new Pagemap.Writer(imageDir.resolve(PageOwner.shmem(emptyShmid).pagemapFileName()), pagesId)
+        .close();
+    emptyShmid = -1;
   }
 
   private static boolean readFully(SocketChannel sk, ByteBuffer b, boolean eofAllowedAtStart)
@@ -223,39 +225,5 @@ public final class PageServer implements AutoCloseable {
   public void close() throws IOException {
     server.close();
     thread.interrupt();
-  }
-
-  /** pagemap-shmem-ID.img and its pages file, written as CRIU's page server writes them. */
-  private static final class ShmemImage {
-    private final Path pagemap;
-    private final int pagesId;
-    private final FileChannel pages;
-    private final List<Pagemap.Entry> entries = new ArrayList<>();
-
-    ShmemImage(Path dir, long shmid, int pagesId) throws IOException {
-      this.pagemap = dir.resolve("pagemap-shmem-" + shmid + ".img");
-      this.pagesId = pagesId;
-      this.pages = FileChannel.open(dir.resolve(Pagemap.pagesFileName(pagesId)),
-          StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-    }
-
-    void entry(long vaddr, long nrPages, int flags) {
-      entries.add(new Pagemap.Entry(vaddr, nrPages, flags));
-    }
-
-    void data(ByteBuffer b) throws IOException {
-      while (b.hasRemaining()) {
-        pages.write(b);
-      }
-    }
-
-    void close() throws IOException {
-      pages.close();
-      try (Pagemap.Writer w = new Pagemap.Writer(pagemap, pagesId)) {
-        for (Pagemap.Entry e : entries) {
-          w.write(e);
-        }
-      }
-    }
   }
 }

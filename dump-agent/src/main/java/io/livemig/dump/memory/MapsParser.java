@@ -46,7 +46,7 @@ public final class MapsParser {
     long offset = Long.parseUnsignedLong(f[2], 16);
     long inode = Long.parseLong(f[4]);
     String path = f.length == 6 ? f[5].strip() : "";
-    return new Vma(start, end, f[1], offset, inode, path);
+    return new Vma(start, end, f[1], offset, f[3], inode, path);
   }
 
   private static boolean isHex(String s, int from, int to) {

@@ -1,7 +1,8 @@
 package io.livemig.dump.memory;
 
-/** One line of /proc/PID/maps. */
-public record Vma(long start, long end, String perms, long offset, long inode, String path) {
+/** One line of /proc/PID/maps; dev is the file's device, "major:minor" in hex. */
+public record Vma(long start, long end, String perms, long offset, String dev, long inode,
+    String path) {
 
   public long pages() {
     return (end - start) / PageSize.BYTES;

@@ -1,6 +1,7 @@
 package io.livemig.dump.migration;
 
 import io.livemig.common.criu.CriuException;
+import io.livemig.common.images.PageOwner;
 import io.livemig.common.network.HandoffException;
 import io.livemig.common.network.HandoffStep;
 import io.livemig.common.network.NftTables;
@@ -20,6 +21,10 @@ import io.livemig.dump.policy.DeclaredCreds;
 import io.livemig.dump.policy.SourceScope;
 import io.livemig.dump.precopy.MemoryCopier;
 import io.livemig.dump.precopy.PrecopyRounds;
+import io.livemig.dump.shmem.SharedObjects;
+import io.livemig.dump.shmem.ShmemCopier;
+import io.livemig.dump.shmem.ShmemObject;
+import io.livemig.dump.shmem.ShmemPrecopy;
 import io.livemig.dump.tracking.DirtyTracker;
 import io.livemig.dump.tracking.PageHash;
 import io.livemig.dump.tracking.PageLedger;
@@ -45,6 +50,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * One migration on the source host, start to end: pre-copy rounds, freeze and final dump, final
@@ -101,15 +107,19 @@ public final class MigrationSession {
     Path dumpDir = settings.workDir().resolve(id);
     boolean sourceKilled = false;
     try {
-      long rss = TreeRss.of(tree);
-      Accepted accepted = xfer.header(header(tree, rss));
-      Map<Integer, PageLedger> ledgers = new HashMap<>();
+      List<ShmemObject> shared = SharedObjects.of(tree).measure();
+      long rss = TreeRss.of(tree, shared.stream().mapToLong(ShmemObject::dataBytes).sum());
+      Accepted accepted = xfer.header(header(tree, rss, shared));
+      Map<PageOwner, PageLedger> ledgers = new HashMap<>();
       PageHash hash = new PageHash(new SecureRandom().nextLong());
       List<RoundResult> rounds;
       try (ProcessVmReader reader = new ProcessVmReader(settings.bufferBytes())) {
         // Pre-copy leaves the destination's byte budget room for the final round.
         StopRule rule = settings.stopRule().withByteCap(accepted.getMaxBytes() - 2 * rss);
-        PrecopyRounds precopy = new PrecopyRounds(xfer, tracker, new MemoryCopier(reader), hash,
+        Map<Long, Long> declared = shared.stream()
+            .collect(Collectors.toMap(ShmemObject::shmid, ShmemObject::sizeBytes));
+        PrecopyRounds precopy = new PrecopyRounds(xfer, tracker, new MemoryCopier(reader),
+            new ShmemPrecopy(new ShmemCopier(reader, settings.bufferBytes()), declared), hash,
             ledgers, rule, settings.model(), tracer, scope);
         rounds = precopy.run(tree, r -> {
           report.addRoundReports(r);
@@ -226,16 +236,17 @@ public final class MigrationSession {
    * the ledger as it arrives and sent on (or left in the parent chain); no pages touch the disk.
    * Returns once CRIU holds the dumped tree frozen at its post-dump handshake.
    */
-  private void dumpThroughPageServer(Path dumpDir, Map<Integer, PageLedger> ledgers,
+  private void dumpThroughPageServer(Path dumpDir, Map<PageOwner, PageLedger> ledgers,
       PageSender sender) throws IOException, CriuException {
-    long[] pages = new long[1];
-    PageServer.TaskPages sink = (vpid, vaddr, nrPages, buf) -> {
-      PageLedger ledger = ledgers.computeIfAbsent(vpid, v -> new PageLedger());
+    long[] pages = new long[2]; // all, shared objects'
+    PageServer.Pages sink = (owner, vaddr, nrPages, buf) -> {
+      PageLedger ledger = ledgers.computeIfAbsent(owner, o -> new PageLedger());
       for (int p = 0; p < nrPages; p++) {
-        sender.page(vpid, ledger, vaddr + (long) p * PageSize.BYTES, buf, p * PageSize.BYTES);
+        sender.page(owner, ledger, vaddr + (long) p * PageSize.BYTES, buf, p * PageSize.BYTES);
       }
       sender.flush();
       pages[0] += nrPages;
+      pages[1] += owner.isTask() ? 0 : nrPages;
     };
     try (PageServer server = new PageServer(dumper.version(), sink, dumpDir,
         settings.bufferBytes())) {
@@ -262,7 +273,7 @@ public final class MigrationSession {
     }
     RoundStats stats = sender.stats().build();
     report.setFinalPageBytes(sender.payloadBytes()).setFinalPagesParent(stats.getPagesParent())
-        .setRssBytes(pages[0] * PageSize.BYTES);
+        .setRssBytes(pages[0] * PageSize.BYTES).setSharedBytes(pages[1] * PageSize.BYTES);
   }
 
   /** Holds the service address's traffic on this host, if the migration moves one. */
@@ -308,7 +319,8 @@ public final class MigrationSession {
     }
   }
 
-  private MigrationHeader header(ProcessTree tree, long rss) throws IOException {
+  private MigrationHeader header(ProcessTree tree, long rss, List<ShmemObject> shared)
+      throws IOException {
     MigrationHeader.Builder h = MigrationHeader.newBuilder().setMigrationId(id)
         .setSourceHost(InetAddress.getLocalHost().getHostName()).setPageSize(4096)
         .setCriuVersion(dumper.version()).setRssBytes(rss).setCriu(settings.criu());
@@ -316,6 +328,7 @@ public final class MigrationSession {
     for (ProcessTree.Task t : tree.tasks()) {
       h.addTasks(DeclaredCreds.task(t.pid(), t.vpid()));
     }
+    shared.forEach(o -> h.addSharedObjects(o.declaration()));
     return h.build();
   }
 

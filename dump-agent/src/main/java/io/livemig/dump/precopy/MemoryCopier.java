@@ -1,5 +1,6 @@
 package io.livemig.dump.precopy;
 
+import io.livemig.common.images.PageOwner;
 import io.livemig.dump.memory.PageRun;
 import io.livemig.dump.memory.PageSize;
 import io.livemig.dump.memory.ProcessVmReader;
@@ -22,6 +23,7 @@ public final class MemoryCopier {
   /** Copies runs (sorted) of task pid / vpid. */
   public void copy(int pid, int vpid, List<PageRun> runs, PageLedger ledger,
       PageSender sender) throws IOException {
+    PageOwner owner = PageOwner.task(vpid);
     reader.readRuns(pid, runs, (batch, buf, readable) -> {
       int offset = 0;
       for (int i = 0; i < batch.size(); i++) {
@@ -32,7 +34,7 @@ public final class MemoryCopier {
           continue;
         }
         for (int p = 0; p < run.nrPages(); p++) {
-          sender.page(vpid, ledger, run.vaddr() + ((long) p << PageSize.SHIFT), buf, offset);
+          sender.page(owner, ledger, run.vaddr() + ((long) p << PageSize.SHIFT), buf, offset);
           offset += PageSize.BYTES;
         }
       }

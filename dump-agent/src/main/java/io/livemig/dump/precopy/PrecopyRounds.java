@@ -1,5 +1,6 @@
 package io.livemig.dump.precopy;
 
+import io.livemig.common.images.PageOwner;
 import io.livemig.common.os.ProcessTree;
 import io.livemig.dump.convergence.DowntimeModel;
 import io.livemig.dump.convergence.RoundResult;
@@ -11,6 +12,8 @@ import io.livemig.dump.memory.TaskGoneException;
 import io.livemig.dump.memory.Vma;
 import io.livemig.dump.policy.ScopeViolationException;
 import io.livemig.dump.policy.SourceScope;
+import io.livemig.dump.shmem.SharedObjects;
+import io.livemig.dump.shmem.ShmemPrecopy;
 import io.livemig.dump.tracking.DirtyTracker;
 import io.livemig.dump.tracking.PageHash;
 import io.livemig.dump.tracking.PageLedger;
@@ -32,13 +35,15 @@ import java.util.function.Consumer;
 /**
  * Pre-copy: rounds over the running tree until the {@link StopRule} says stop. Round 0 sends every
  * page; each later round sends the pages the tracker reports and the ledger confirms changed.
+ * Shared memory objects are copied once per round each, after the tasks' private pages.
  */
 public final class PrecopyRounds {
   private final PageXfer xfer;
   private final DirtyTracker tracker;
   private final MemoryCopier copier;
+  private final ShmemPrecopy shared;
   private final PageHash hash;
-  private final Map<Integer, PageLedger> ledgers;
+  private final Map<PageOwner, PageLedger> ledgers;
   private final StopRule stopRule;
   private final DowntimeModel model;
   private final Tracer tracer;
@@ -47,12 +52,13 @@ public final class PrecopyRounds {
   private long totalPayload;
 
   /** @param scope checked again before every round: the tree changes while it runs */
-  public PrecopyRounds(PageXfer xfer, DirtyTracker tracker, MemoryCopier copier, PageHash hash,
-      Map<Integer, PageLedger> ledgers, StopRule stopRule, DowntimeModel model, Tracer tracer,
-      SourceScope scope) {
+  public PrecopyRounds(PageXfer xfer, DirtyTracker tracker, MemoryCopier copier,
+      ShmemPrecopy shared, PageHash hash, Map<PageOwner, PageLedger> ledgers, StopRule stopRule,
+      DowntimeModel model, Tracer tracer, SourceScope scope) {
     this.xfer = xfer;
     this.tracker = tracker;
     this.copier = copier;
+    this.shared = shared;
     this.hash = hash;
     this.ledgers = ledgers;
     this.stopRule = stopRule;
@@ -89,6 +95,7 @@ public final class PrecopyRounds {
           .setPagesSent(r.pagesSent()).setPagesZero(r.pagesZero()).setPageBytes(r.payloadBytes())
           .setDirtyPages(r.dirtyPages()).setDirtyRatePagesPerS(r.dirtyRatePagesPerSecond())
           .setTransferRateBytesPerS(r.transferRateBytesPerSecond())
+          .setSharedPageBytes(r.sharedPayloadBytes())
           .setDurationUs(r.durationNanos() / 1000).setPredictedDowntimeUs(predicted / 1000)
           .setDecision((d.stop() ? "final dump: " : "another round: ") + d.reason()).build());
       if (d.stop()) {
@@ -129,13 +136,17 @@ public final class PrecopyRounds {
       throw new IOException("the tree left this agent's scope during pre-copy: "
           + e.getMessage(), e);
     }
+    SharedObjects found = new SharedObjects();
     for (ProcessTree.Task task : now.tasks()) {
       if (!announced.contains(task.vpid())) {
         continue;
       }
-      PageLedger ledger = ledgers.computeIfAbsent(task.vpid(), v -> new PageLedger());
+      PageLedger ledger = ledgers.computeIfAbsent(PageOwner.task(task.vpid()),
+          o -> new PageLedger());
       try {
-        List<Vma> vmas = MapsParser.read(task.pid()).stream().filter(Vma::isPrecopied).toList();
+        List<Vma> all = MapsParser.read(task.pid());
+        found.add(task.pid(), all);
+        List<Vma> vmas = all.stream().filter(Vma::isPrecopied).toList();
         List<PageRun> runs;
         try (ProcPagemap pagemap = new ProcPagemap(task.pid())) {
           runs = tracker.candidates(task.pid(), pagemap, vmas, round);
@@ -151,12 +162,18 @@ public final class PrecopyRounds {
       }
       resident += ledger.heldPages();
     }
-    long dirty = round == 0 ? 0 : tracker.reportsWrites() ? candidates : sender.changedPages();
+    long taskChanges = sender.changedPages();
+    resident += shared.round(found, ledgers, sender);
+    // Shared objects are always compared by content: their changes count as found.
+    long sharedChanges = sender.changedPages() - taskChanges;
+    long dirty = round == 0 ? 0
+        : tracker.reportsWrites() ? candidates + sharedChanges : sender.changedPages();
     xfer.roundEnd(round, sender.stats().setDirtyPages(dirty)
         .setDurationUs((System.nanoTime() - start) / 1000).build());
     var stats = sender.stats().build();
     return new RoundResult(round, stats.getPagesScanned(),
         stats.getPagesPresent() + stats.getPagesZero(), stats.getPagesZero(),
-        sender.payloadBytes(), dirty, System.nanoTime() - start, sinceLast, resident);
+        sender.payloadBytes(), dirty, System.nanoTime() - start, sinceLast, resident,
+        sender.sharedPayloadBytes());
   }
 }

@@ -21,7 +21,7 @@ public interface TreeCheck {
   Optional<String> problem(ProcessTree tree) throws IOException;
 
   static List<TreeCheck> all() {
-    return List.of(new SessionCheck(), new TerminalCheck());
+    return List.of(new SessionCheck(), new TerminalCheck(), new SharedMemoryCheck());
   }
 
   /** The first problem of any check. */

@@ -6,6 +6,7 @@ import io.grpc.Channel;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import io.livemig.common.images.PageOwner;
 import io.livemig.common.wire.PayloadChecksum;
 import io.livemig.proto.Abort;
 import io.livemig.proto.Accepted;
@@ -130,10 +131,15 @@ public final class GrpcPageXfer implements PageXfer {
   }
 
   @Override
-  public void pages(int vpid, long vaddr, int nrPages, PageKind kind, ByteBuffer payload)
+  public void pages(PageOwner owner, long vaddr, int nrPages, PageKind kind, ByteBuffer payload)
       throws IOException {
-    PageChunk.Builder b = PageChunk.newBuilder().setVpid(vpid).setVaddr(vaddr)
-        .setNrPages(nrPages).setKind(kind);
+    PageChunk.Builder b = PageChunk.newBuilder().setVaddr(vaddr).setNrPages(nrPages)
+        .setKind(kind);
+    if (owner.isTask()) {
+      b.setVpid((int) owner.id());
+    } else {
+      b.setShmid(owner.id());
+    }
     if (payload != null) {
       b.setPayload(UnsafeByteOperations.unsafeWrap(payload.duplicate()));
       b.setCrc32C(PayloadChecksum.of(payload));

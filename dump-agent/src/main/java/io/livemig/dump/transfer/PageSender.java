@@ -1,5 +1,6 @@
 package io.livemig.dump.transfer;
 
+import io.livemig.common.images.PageOwner;
 import io.livemig.dump.memory.PageSize;
 import io.livemig.dump.tracking.PageHash;
 import io.livemig.dump.tracking.PageLedger;
@@ -26,7 +27,7 @@ public final class PageSender {
   private final long zeroLow;
   private final long zeroHigh;
 
-  private int vpid;
+  private PageOwner owner;
   private PageKind kind;
   private long chunkAddr;
   private int chunkPages;
@@ -34,6 +35,7 @@ public final class PageSender {
   private int chunkOffset;
 
   private long present;
+  private long sharedPresent;
   private long zero;
   private long parent;
   private long scanned;
@@ -53,8 +55,11 @@ public final class PageSender {
     zeroHigh = hash.high();
   }
 
-  /** One page at buf[offset..offset+4096) of task vpid, at addr in its address space. */
-  public void page(int vpid, PageLedger ledger, long addr, ByteBuffer buf, int offset)
+  /**
+   * One page at buf[offset..offset+4096) of a task (at addr in its address space) or a shared
+   * object (at offset addr in it); ledger is that owner's.
+   */
+  public void page(PageOwner owner, PageLedger ledger, long addr, ByteBuffer buf, int offset)
       throws IOException {
     scanned++;
     boolean isZero = PageHash.isZero(buf, offset, PageSize.BYTES);
@@ -67,7 +72,7 @@ public final class PageSender {
     }
     if (ledger.holds(addr, low, high)) {
       if (finalRound) {
-        add(vpid, PageKind.PARENT, addr, null, 0);
+        add(owner, PageKind.PARENT, addr, null, 0);
         parent++;
       } else {
         flush();
@@ -77,24 +82,27 @@ public final class PageSender {
     changed++;
     ledger.record(addr, low, high);
     if (isZero) {
-      add(vpid, PageKind.ZERO, addr, null, 0);
+      add(owner, PageKind.ZERO, addr, null, 0);
       zero++;
     } else {
-      add(vpid, PageKind.PRESENT, addr, buf, offset);
+      add(owner, PageKind.PRESENT, addr, buf, offset);
       present++;
+      if (!owner.isTask()) {
+        sharedPresent++;
+      }
     }
   }
 
-  private void add(int vpid, PageKind k, long addr, ByteBuffer buf, int offset)
+  private void add(PageOwner owner, PageKind k, long addr, ByteBuffer buf, int offset)
       throws IOException {
-    boolean extends_ = chunkPages > 0 && this.vpid == vpid && kind == k
+    boolean extends_ = chunkPages > 0 && owner.equals(this.owner) && kind == k
         && addr == chunkAddr + ((long) chunkPages << PageSize.SHIFT)
         && chunkPages < MAX_CHUNK_PAGES
         && (k != PageKind.PRESENT
             || (buf == chunkBuf && offset == chunkOffset + chunkPages * PageSize.BYTES));
     if (!extends_) {
       flush();
-      this.vpid = vpid;
+      this.owner = owner;
       kind = k;
       chunkAddr = addr;
       chunkBuf = buf;
@@ -113,7 +121,7 @@ public final class PageSender {
       payload = chunkBuf.duplicate();
       payload.limit(chunkOffset + chunkPages * PageSize.BYTES).position(chunkOffset);
     }
-    xfer.pages(vpid, chunkAddr, chunkPages, kind, payload);
+    xfer.pages(owner, chunkAddr, chunkPages, kind, payload);
     chunkPages = 0;
     chunkBuf = null;
   }
@@ -124,6 +132,11 @@ public final class PageSender {
 
   public long payloadBytes() {
     return present * PageSize.BYTES;
+  }
+
+  /** Of payloadBytes: shared memory objects' pages. */
+  public long sharedPayloadBytes() {
+    return sharedPresent * PageSize.BYTES;
   }
 
   public RoundStats.Builder stats() {

@@ -1,5 +1,6 @@
 package io.livemig.dump.transfer;
 
+import io.livemig.common.images.PageOwner;
 import io.livemig.proto.Accepted;
 import io.livemig.proto.MigrationHeader;
 import io.livemig.proto.PageKind;
@@ -27,8 +28,11 @@ public interface PageXfer extends AutoCloseable {
 
   void roundStart(int round, boolean fin) throws IOException;
 
-  /** payload: nrPages pages for PRESENT, null otherwise; only read during the call. */
-  void pages(int vpid, long vaddr, int nrPages, PageKind kind, ByteBuffer payload)
+  /**
+   * Pages of a task or a shared object (vaddr is then an offset in it). payload: nrPages pages
+   * for PRESENT, null otherwise; only read during the call.
+   */
+  void pages(PageOwner owner, long vaddr, int nrPages, PageKind kind, ByteBuffer payload)
       throws IOException;
 
   /** A piece of an image file of the final dump; data is only read during the call. */

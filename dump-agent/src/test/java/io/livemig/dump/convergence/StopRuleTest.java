@@ -12,7 +12,7 @@ class StopRuleTest {
   static final long S = 1_000_000_000L;
 
   static RoundResult round(int n, long dirty) {
-    return new RoundResult(n, 1000, dirty, 0, dirty * 4096, dirty, S, S, 65536);
+    return new RoundResult(n, 1000, dirty, 0, dirty * 4096, dirty, S, S, 65536, 0);
   }
 
   static List<RoundResult> rounds(long... dirty) {

@@ -1,10 +1,12 @@
 package io.livemig.dump.criu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.livemig.common.images.PageFlags;
+import io.livemig.common.images.PageOwner;
 import io.livemig.common.images.Pagemap;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -74,12 +76,12 @@ class PageServerTest {
     }
   }
 
-  record Got(int vpid, long vaddr, int nrPages, byte firstByte) {}
+  record Got(PageOwner owner, long vaddr, int nrPages, byte firstByte) {}
 
   void servesOneDump(String version, boolean wide) throws Exception {
     List<Got> got = new ArrayList<>();
-    try (PageServer server = new PageServer(version, (vpid, vaddr, nr, buf) -> got.add(
-        new Got(vpid, vaddr, nr, buf.get(0))), dir, 2 * 4096);
+    try (PageServer server = new PageServer(version, (owner, vaddr, nr, buf) -> got.add(
+        new Got(owner, vaddr, nr, buf.get(0))), dir, 2 * 4096);
         FakeCriu criu = new FakeCriu(server.port(), wide)) {
       long task = 7L << 8 | PageServer.TYPE_PID;
       criu.send(PageServer.OPEN2, 0, 0, 0, task);
@@ -91,18 +93,22 @@ class PageServerTest {
       assertEquals(0, criu.reply(1));
       criu.send(PageServer.ADD_F, PageFlags.PRESENT, 2, 0, shm);
       criu.pages(2, 50);
+      long empty = PageServer.TYPE_SHMEM; // SysV segment 0, which holds no data
+      criu.send(PageServer.OPEN2, 0, 0, 0, empty);
+      assertEquals(0, criu.reply(1));
       criu.send(PageServer.CLOSE, 0, 0, 0, 0);
       assertEquals(0, criu.reply(4));
       server.await(Duration.ofSeconds(10));
     }
-    // Three pages through a two-page buffer: handed on as 2 + 1.
-    assertEquals(List.of(new Got(7, 0x10000, 2, (byte) 10), new Got(7, 0x12000, 1, (byte) 12)),
-        got);
-    Pagemap shmem = Pagemap.read(dir.resolve("pagemap-shmem-42.img"));
-    assertEquals(List.of(new Pagemap.Entry(0, 2, PageFlags.PRESENT)), shmem.entries());
-    byte[] data = Files.readAllBytes(dir.resolve(Pagemap.pagesFileName(shmem.pagesId())));
-    assertEquals(2 * 4096, data.length);
-    assertEquals(51, data[4096]);
+    // Three pages through a two-page buffer: handed on as 2 + 1; the object's pages by offset.
+    PageOwner task = PageOwner.task(7);
+    assertEquals(List.of(new Got(task, 0x10000, 2, (byte) 10), new Got(task, 0x12000, 1,
+        (byte) 12), new Got(PageOwner.shmem(42), 0, 2, (byte) 50)), got);
+    assertFalse(Files.exists(dir.resolve("pagemap-shmem-42.img")), "sent as pages instead");
+    // The object without data: an empty pagemap and pages file, for CRIU's restore to open.
+    Pagemap empty = Pagemap.read(dir.resolve("pagemap-shmem-0.img"));
+    assertEquals(List.of(), empty.entries());
+    assertEquals(0, Files.size(dir.resolve(Pagemap.pagesFileName(empty.pagesId()))));
   }
 
   @Test
@@ -117,7 +123,7 @@ class PageServerTest {
 
   @Test
   void streamCutBeforeCloseIsAnError() throws Exception {
-    try (PageServer server = new PageServer("4.1", (vpid, vaddr, nr, buf) -> { }, dir, 4096)) {
+    try (PageServer server = new PageServer("4.1", (owner, vaddr, nr, buf) -> { }, dir, 4096)) {
       try (FakeCriu criu = new FakeCriu(server.port(), false)) {
         criu.send(PageServer.OPEN2, 0, 0, 0, 1L << 8 | PageServer.TYPE_PID);
         criu.reply(1);

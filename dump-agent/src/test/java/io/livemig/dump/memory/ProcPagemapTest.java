@@ -21,7 +21,7 @@ class ProcPagemapTest {
       for (int page : new int[] {0, 1, 2, 10, 63}) {
         p.setByte(page * 4096L, (byte) 1);
       }
-      Vma vma = new Vma(base, base + len, "rw-p", 0, 0, "");
+      Vma vma = new Vma(base, base + len, "rw-p", 0, "00:00", 0, "");
       List<PageRun> runs = new PageScanner().scan(pagemap, List.of(vma),
           (v, e) -> (e & PagemapBits.PRESENT) != 0);
       assertEquals(List.of(new PageRun(base, 3), new PageRun(base + 10 * 4096, 1),

@@ -14,8 +14,9 @@ import org.junit.jupiter.api.Test;
 class SoftDirtyTrackerTest {
   static final long ZERO_PFN = 0x1234;
   static final long BASE = 0x7f0000000000L;
-  static final Vma ANON = new Vma(BASE, BASE + 16 * 4096, "rw-p", 0, 0, "");
-  static final Vma FILE = new Vma(BASE + 32 * 4096, BASE + 36 * 4096, "rw-p", 0, 99, "/lib/x.so");
+  static final Vma ANON = new Vma(BASE, BASE + 16 * 4096, "rw-p", 0, "00:00", 0, "");
+  static final Vma FILE = new Vma(BASE + 32 * 4096, BASE + 36 * 4096, "rw-p", 0, "fe:00", 99,
+      "/lib/x.so");
 
   static long present(long pfn) {
     return PagemapBits.PRESENT | pfn;
@@ -72,7 +73,7 @@ class SoftDirtyTrackerTest {
   @Test
   void largeAreasAreReadInWindowsNotPageByPage() throws IOException {
     RecordedPagemap pm = new RecordedPagemap();
-    Vma big = new Vma(BASE, BASE + (200_000L << 12), "rw-p", 0, 0, "");
+    Vma big = new Vma(BASE, BASE + (200_000L << 12), "rw-p", 0, "00:00", 0, "");
     pm.set(BASE, present(1)).set(BASE + (199_999L << 12), present(2));
     List<PageRun> runs = new ContentHashTracker(-1).candidates(1, pm, List.of(big), 0);
     assertEquals(List.of(new PageRun(BASE, 1), new PageRun(BASE + (199_999L << 12), 1)), runs);

@@ -3,6 +3,7 @@ package io.livemig.dump.transfer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.livemig.common.images.PageOwner;
 import io.livemig.dump.tracking.PageHash;
 import io.livemig.dump.tracking.PageLedger;
 import io.livemig.proto.PageKind;
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.Test;
 
 class PageSenderTest {
   static final long BASE = 0x10000;
+  static final PageOwner TASK = PageOwner.task(5);
 
   /** pages[i] filled with byte value fill[i] (0 = all-zero page). */
   static ByteBuffer pages(int... fill) {
@@ -29,7 +31,7 @@ class PageSenderTest {
 
   static void sendAll(PageSender s, PageLedger ledger, ByteBuffer buf) throws IOException {
     for (int i = 0; i < buf.capacity() / 4096; i++) {
-      s.page(5, ledger, BASE + i * 4096L, buf, i * 4096);
+      s.page(TASK, ledger, BASE + i * 4096L, buf, i * 4096);
     }
     s.flush();
   }
@@ -47,7 +49,7 @@ class PageSenderTest {
     Arrays.fill(expected, 0, 4096, (byte) 1);
     Arrays.fill(expected, 4096, 8192, (byte) 2);
     assertArrayEquals(expected, c0.payload());
-    assertEquals(new RecordingXfer.Chunk(5, BASE + 8192, 2, PageKind.ZERO, null),
+    assertEquals(new RecordingXfer.Chunk(TASK, BASE + 8192, 2, PageKind.ZERO, null),
         xfer.chunks.get(1));
     assertEquals(BASE + 4 * 4096, xfer.chunks.get(2).vaddr());
     assertEquals(5, s.changedPages());
@@ -92,5 +94,23 @@ class PageSenderTest {
     sendAll(s, new PageLedger(), pages(fill));
     assertEquals(List.of(PageSender.MAX_CHUNK_PAGES, 3),
         xfer.chunks.stream().map(RecordingXfer.Chunk::nrPages).toList());
+  }
+
+  @Test
+  void pagesOfATaskAndASharedObjectAtTheSameAddressesAreSeparateRunsAndLedgers()
+      throws IOException {
+    RecordingXfer xfer = new RecordingXfer();
+    PageSender s = new PageSender(xfer, new PageHash(3), false);
+    PageOwner shm = PageOwner.shmem(4323);
+    ByteBuffer buf = pages(1, 1);
+    PageLedger taskLedger = new PageLedger();
+    PageLedger shmLedger = new PageLedger();
+    s.page(TASK, taskLedger, BASE, buf, 0);
+    s.page(shm, shmLedger, BASE + 4096, buf, 4096);
+    s.flush();
+    assertEquals(List.of(TASK, shm), xfer.chunks.stream().map(RecordingXfer.Chunk::owner)
+        .toList());
+    assertEquals(4096, s.sharedPayloadBytes());
+    assertEquals(2 * 4096, s.payloadBytes());
   }
 }

@@ -1,5 +1,6 @@
 package io.livemig.dump.transfer;
 
+import io.livemig.common.images.PageOwner;
 import io.livemig.proto.Accepted;
 import io.livemig.proto.MigrationHeader;
 import io.livemig.proto.PageKind;
@@ -12,7 +13,7 @@ import java.util.List;
 
 /** Records what a sender hands to the transport, copying payloads as a transport would. */
 public final class RecordingXfer implements PageXfer {
-  public record Chunk(int vpid, long vaddr, int nrPages, PageKind kind, byte[] payload) {}
+  public record Chunk(PageOwner owner, long vaddr, int nrPages, PageKind kind, byte[] payload) {}
 
   public final List<Chunk> chunks = new ArrayList<>();
   public final List<String> images = new ArrayList<>();
@@ -32,13 +33,14 @@ public final class RecordingXfer implements PageXfer {
   public void roundStart(int round, boolean fin) {}
 
   @Override
-  public void pages(int vpid, long vaddr, int nrPages, PageKind kind, ByteBuffer payload) {
+  public void pages(PageOwner owner, long vaddr, int nrPages, PageKind kind,
+      ByteBuffer payload) {
     byte[] bytes = null;
     if (payload != null) {
       bytes = new byte[payload.remaining()];
       payload.duplicate().get(bytes);
     }
-    chunks.add(new Chunk(vpid, vaddr, nrPages, kind, bytes));
+    chunks.add(new Chunk(owner, vaddr, nrPages, kind, bytes));
   }
 
   @Override

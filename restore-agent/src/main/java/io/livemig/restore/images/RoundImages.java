@@ -2,6 +2,7 @@ package io.livemig.restore.images;
 
 import com.google.protobuf.ByteString;
 import io.livemig.common.images.PageFlags;
+import io.livemig.common.images.PageOwner;
 import io.livemig.common.images.Pagemap;
 import io.livemig.restore.validation.MigrationValidator;
 import java.io.IOException;
@@ -18,7 +19,9 @@ import java.util.Map;
  * each folder has a {@code parent} link to the previous one, and each round's pagemap lists the
  * pages it carries as PRESENT and every page still valid from earlier rounds as PARENT, because
  * CRIU resolves a PARENT entry only through the parent's own pagemap. The final folder lists
- * exactly the entries of CRIU's final dump, PARENT where the chain already has the page.
+ * exactly the entries of CRIU's final dump, PARENT where the chain already has the page. Shared
+ * memory objects get the same treatment in pagemap-shmem-SHMID.img, which CRIU's restore also
+ * reads through the parent chain (open_page_read with PR_SHMEM).
  */
 public final class RoundImages {
   /** Our pages files' ids start above any id CRIU's own dump gives its files (1, 2, ...). */
@@ -26,8 +29,8 @@ public final class RoundImages {
 
   private final Path dir;
   private final boolean finalRound;
-  private final Map<Integer, TaskPagesWriter> tasks = new LinkedHashMap<>();
-  private final Map<Integer, Integer> pagesIds = new LinkedHashMap<>();
+  private final Map<PageOwner, PagesWriter> owners = new LinkedHashMap<>();
+  private final Map<PageOwner, Integer> pagesIds = new LinkedHashMap<>();
   private long entryCount;
 
   public RoundImages(Path dir, String parentName, boolean finalRound) throws IOException {
@@ -43,16 +46,17 @@ public final class RoundImages {
     return dir;
   }
 
-  public void present(int vpid, long vaddr, int nrPages, ByteString payload) throws IOException {
-    entryCount += task(vpid).present(vaddr, nrPages, payload);
+  public void present(PageOwner owner, long vaddr, int nrPages, ByteString payload)
+      throws IOException {
+    entryCount += writer(owner).present(vaddr, nrPages, payload);
   }
 
-  public void zero(int vpid, long vaddr, int nrPages) throws IOException {
-    entryCount += task(vpid).zero(vaddr, nrPages);
+  public void zero(PageOwner owner, long vaddr, int nrPages) throws IOException {
+    entryCount += writer(owner).zero(vaddr, nrPages);
   }
 
-  public void parent(int vpid, long vaddr, int nrPages) throws IOException {
-    entryCount += task(vpid).parent(vaddr, nrPages);
+  public void parent(PageOwner owner, long vaddr, int nrPages) throws IOException {
+    entryCount += writer(owner).parent(vaddr, nrPages);
   }
 
   /** Pagemap runs this round holds so far: what its bookkeeping costs in heap. */
@@ -60,19 +64,19 @@ public final class RoundImages {
     return entryCount;
   }
 
-  private TaskPagesWriter task(int vpid) throws IOException {
-    TaskPagesWriter w = tasks.get(vpid);
+  private PagesWriter writer(PageOwner owner) throws IOException {
+    PagesWriter w = owners.get(owner);
     if (w == null) {
       int id = FIRST_PAGES_ID + pagesIds.size();
-      pagesIds.put(vpid, id);
-      w = new TaskPagesWriter(dir.resolve(Pagemap.pagesFileName(id)));
-      tasks.put(vpid, w);
+      pagesIds.put(owner, id);
+      w = new PagesWriter(dir.resolve(Pagemap.pagesFileName(id)));
+      owners.put(owner, w);
     }
     return w;
   }
 
   /**
-   * Writes every task's pagemap; the folder is then a valid parent for the next round. Nothing is
+   * Writes every task's and object's pagemap; the folder is then a valid parent for the next round. Nothing is
    * fsynced: CRIU restores from the page cache moments later, and the source tree lives until the
    * restore is confirmed, so a destination crash loses nothing that fsync would have saved. (It
    * would cost about 0.2 s per 256 MiB round, measured, while the sender waits for the commit.)
@@ -80,28 +84,28 @@ public final class RoundImages {
    *
    * @return page payload bytes written in this round
    */
-  public long commit(Map<Integer, PageRunSet> held) throws IOException {
+  public long commit(Map<PageOwner, PageRunSet> held) throws IOException {
     if (!finalRound) {
-      for (Integer vpid : held.keySet()) {
-        task(vpid);
+      for (PageOwner owner : held.keySet()) {
+        writer(owner);
       }
     }
     long payload = 0;
-    for (Map.Entry<Integer, TaskPagesWriter> t : tasks.entrySet()) {
-      int vpid = t.getKey();
-      TaskPagesWriter w = t.getValue();
+    for (Map.Entry<PageOwner, PagesWriter> t : owners.entrySet()) {
+      PageOwner owner = t.getKey();
+      PagesWriter w = t.getValue();
       w.finish();
       payload += w.payloadBytes();
       List<Pagemap.Entry> entries = w.entries();
       if (!finalRound) {
-        PageRunSet set = held.computeIfAbsent(vpid, v -> new PageRunSet());
+        PageRunSet set = held.computeIfAbsent(owner, o -> new PageRunSet());
         entries = withParents(entries, set);
         for (Pagemap.Entry e : w.entries()) {
           set.add(e.vaddr(), e.end());
         }
       }
-      try (Pagemap.Writer pm = new Pagemap.Writer(dir.resolve(Pagemap.fileName(vpid)),
-          pagesIds.get(vpid))) {
+      try (Pagemap.Writer pm = new Pagemap.Writer(dir.resolve(owner.pagemapFileName()),
+          pagesIds.get(owner))) {
         for (Pagemap.Entry e : entries) {
           pm.write(e);
         }
@@ -144,6 +148,6 @@ public final class RoundImages {
 
   /** Closes what is open without committing; the caller removes the folder. */
   public void abandon() {
-    tasks.values().forEach(TaskPagesWriter::abandon);
+    owners.values().forEach(PagesWriter::abandon);
   }
 }

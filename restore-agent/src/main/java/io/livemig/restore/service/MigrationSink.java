@@ -2,6 +2,7 @@ package io.livemig.restore.service;
 
 import io.livemig.common.agent.EventLog;
 import io.livemig.common.criu.CriuException;
+import io.livemig.common.images.PageOwner;
 import io.livemig.common.images.ImageFormatException;
 import io.livemig.common.network.HandoffException;
 import io.livemig.common.network.HandoffStep;
@@ -60,7 +61,7 @@ final class MigrationSink {
   private final Peer peer;
   private final NetworkHandoff network;
   private final Map<String, String> mountPaths;
-  private final Map<Integer, PageRunSet> held = new HashMap<>();
+  private final Map<PageOwner, PageRunSet> held = new HashMap<>();
 
   private Path migrationDir;
   private RoundImages round;
@@ -182,12 +183,13 @@ final class MigrationSink {
   }
 
   private void pages(PageChunk c) throws InvalidFrameException, IOException {
-    validator.pages(c, held.get(c.getVpid()), heldRuns + (round == null ? 0 : round.entryCount()));
+    PageOwner owner = validator.pages(c, held::get,
+        heldRuns + (round == null ? 0 : round.entryCount()));
     long start = c.getVaddr();
     switch (c.getKind()) {
-      case PRESENT -> round.present(c.getVpid(), start, c.getNrPages(), c.getPayload());
-      case ZERO -> round.zero(c.getVpid(), start, c.getNrPages());
-      case PARENT -> round.parent(c.getVpid(), start, c.getNrPages());
+      case PRESENT -> round.present(owner, start, c.getNrPages(), c.getPayload());
+      case ZERO -> round.zero(owner, start, c.getNrPages());
+      case PARENT -> round.parent(owner, start, c.getNrPages());
       default -> throw new IllegalStateException("validated kind " + c.getKind());
     }
   }

@@ -5,6 +5,7 @@ import static io.livemig.restore.validation.InvalidFrameException.Kind.OVER_LIMI
 
 import io.livemig.common.agent.MigrationIds;
 import io.livemig.common.criu.CriuFlags;
+import io.livemig.common.images.PageOwner;
 import io.livemig.common.images.Pagemap;
 import io.livemig.common.network.ServiceAddress;
 import io.livemig.common.wire.PayloadChecksum;
@@ -13,7 +14,6 @@ import io.livemig.proto.ExternalMount;
 import io.livemig.proto.ImageFileChunk;
 import io.livemig.proto.MigrationHeader;
 import io.livemig.proto.PageChunk;
-import io.livemig.proto.PageKind;
 import io.livemig.proto.Task;
 import io.livemig.restore.RestoreLimits;
 import io.livemig.restore.images.DumpedTree;
@@ -23,7 +23,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Supplier;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
@@ -50,8 +50,7 @@ public final class MigrationValidator {
 
   private final RestoreLimits limits;
   private final RestorePolicy policy;
-  private final Set<Integer> headerVpids = new HashSet<>();
-  private final Map<Integer, Long> lastEnd = new HashMap<>();
+  private final PageChunkRules chunks = new PageChunkRules();
   private final Map<String, Long> imageSizes = new HashMap<>();
   private final Set<String> completeImages = new HashSet<>();
 
@@ -111,9 +110,10 @@ public final class MigrationValidator {
     }
     for (Task t : h.getTasksList()) {
       declared(t);
-      headerVpids.add(t.getVpid());
+      chunks.declareTask(t.getVpid());
     }
     criuOptionsAndService(h);
+    chunks.declareShared(h.getSharedObjectsList());
     budget = limits.budget(h.getRssBytes());
     stage = Stage.EXPECT_ROUND;
   }
@@ -164,40 +164,20 @@ public final class MigrationValidator {
       throw new InvalidFrameException("the final round needs at least one pre-copy round before it");
     }
     finalRound = fin;
-    lastEnd.clear();
+    chunks.roundStart();
     roundPages = 0;
     stage = Stage.IN_ROUND;
   }
 
   /**
-   * @param held the pages earlier rounds gave this chunk's task, which PARENT chunks may name
+   * @param held the pages earlier rounds gave a task or object, which PARENT chunks may name
    * @param pagemapEntries the runs the migration's pagemaps hold so far, this round included
+   * @return whose pages the chunk carries
    */
-  public void pages(PageChunk c, PageRunSet held, long pagemapEntries)
+  public PageOwner pages(PageChunk c, Function<PageOwner, PageRunSet> held, long pagemapEntries)
       throws InvalidFrameException {
     expect(Stage.IN_ROUND, "pages");
-    chunkFields(c, finalRound);
-    // Pre-copy covers the tree the header announced; the final dump may also hold processes
-    // forked since, but every task costs an open file, so their number is capped.
-    if (!finalRound && !headerVpids.contains(c.getVpid())) {
-      throw new InvalidFrameException("chunk for vpid " + c.getVpid() + ", which the header's"
-          + " task list does not name");
-    }
-    if (!lastEnd.containsKey(c.getVpid()) && lastEnd.size() >= MAX_TASKS) {
-      throw new InvalidFrameException("more than " + MAX_TASKS + " tasks in one round");
-    }
-    long start = c.getVaddr();
-    long end = start + (long) c.getNrPages() * PAGE_SIZE;
-    Long prevEnd = lastEnd.get(c.getVpid());
-    if (prevEnd != null && Long.compareUnsigned(start, prevEnd) < 0) {
-      throw new InvalidFrameException(String.format("chunk vpid %d at 0x%x overlaps or precedes"
-          + " the previous chunk ending at 0x%x; runs must be sorted", c.getVpid(), start,
-          prevEnd));
-    }
-    if (c.getKind() == PageKind.PARENT && (held == null || !held.covers(start, end))) {
-      throw new InvalidFrameException(String.format("PARENT chunk vpid %d at 0x%x (%d pages)"
-          + " refers to pages no earlier round sent", c.getVpid(), start, c.getNrPages()));
-    }
+    PageOwner owner = chunks.check(c, finalRound, held);
     // Zero and parent runs write no bytes, so the byte budget alone would not end a stream
     // that names pages forever: no round may name more pages than the budget holds.
     roundPages += c.getNrPages();
@@ -212,44 +192,7 @@ public final class MigrationValidator {
           + " needs a larger --max-pagemap-entries");
     }
     written(c.getPayload().size());
-    lastEnd.put(c.getVpid(), end);
-  }
-
-  private static void chunkFields(PageChunk c, boolean finalRound) throws InvalidFrameException {
-    // Built only on failure: this runs for every chunk.
-    Supplier<String> where = () -> String.format(
-        "chunk vpid %d at 0x%x (%d pages)", c.getVpid(), c.getVaddr(), c.getNrPages());
-    if (c.getVpid() <= 0) {
-      throw new InvalidFrameException(where.get() + ": vpid must be positive");
-    }
-    if (c.getVaddr() % PAGE_SIZE != 0) {
-      throw new InvalidFrameException(where.get() + ": address is not page aligned");
-    }
-    if (c.getNrPages() <= 0 || c.getNrPages() > RestoreLimits.MAX_CHUNK_PAGES) {
-      throw new InvalidFrameException(where.get() + ": nr_pages must be 1.."
-          + RestoreLimits.MAX_CHUNK_PAGES);
-    }
-    if (Long.compareUnsigned(c.getVaddr(), USER_END - (long) c.getNrPages() * PAGE_SIZE) > 0) {
-      throw new InvalidFrameException(where.get() + ": run ends beyond user address space");
-    }
-    int expected = c.getKind() == PageKind.PRESENT ? c.getNrPages() * PAGE_SIZE : 0;
-    switch (c.getKind()) {
-      case PRESENT, ZERO -> { }
-      case PARENT -> {
-        if (!finalRound) {
-          throw new InvalidFrameException(where.get() + ": PARENT pages are only valid in the"
-              + " final round");
-        }
-      }
-      default -> throw new InvalidFrameException(where.get() + ": unknown page kind " + c.getKind());
-    }
-    if (c.getPayload().size() != expected) {
-      throw new InvalidFrameException(where.get() + ": " + c.getKind() + " payload has "
-          + c.getPayload().size() + " bytes, expected " + expected);
-    }
-    if (expected > 0 && PayloadChecksum.of(c.getPayload()) != c.getCrc32C()) {
-      throw new InvalidFrameException(where.get() + ": payload checksum mismatch");
-    }
+    return owner;
   }
 
   public void image(ImageFileChunk c) throws InvalidFrameException {
@@ -266,6 +209,7 @@ public final class MigrationValidator {
       throw new InvalidFrameException("image file name " + name + " is reserved for the files"
           + " this agent writes itself");
     }
+    chunks.imageNamed(name);
     if (c.getData().size() > RestoreLimits.MAX_IMAGE_PIECE) {
       throw new InvalidFrameException("image " + name + " piece of " + c.getData().size()
           + " bytes is over " + RestoreLimits.MAX_IMAGE_PIECE);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import io.livemig.common.images.PageFlags;
+import io.livemig.common.images.PageOwner;
 import io.livemig.common.images.Pagemap;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class RoundImagesTest {
   static final int P = 4096;
+  static final PageOwner TASK_1 = PageOwner.task(1);
 
   @TempDir
   Path dir;
@@ -49,15 +51,15 @@ class RoundImagesTest {
 
   @Test
   void roundsFormAChainWhoseEveryPagemapListsAllHeldPages() throws IOException {
-    Map<Integer, PageRunSet> held = new HashMap<>();
+    Map<PageOwner, PageRunSet> held = new HashMap<>();
     RoundImages r0 = new RoundImages(dir.resolve("round-0"), null, false);
-    r0.present(1, 0x10000, 2, page(1, 2));
-    r0.zero(1, 0x12000, 1);
-    r0.present(1, 0x13000, 1, page(3, 1));
+    r0.present(TASK_1, 0x10000, 2, page(1, 2));
+    r0.zero(TASK_1, 0x12000, 1);
+    r0.present(TASK_1, 0x13000, 1, page(3, 1));
     assertEquals(3 * P, r0.commit(held));
 
     RoundImages r1 = new RoundImages(dir.resolve("round-1"), "round-0", false);
-    r1.present(1, 0x11000, 1, page(9, 1));
+    r1.present(TASK_1, 0x11000, 1, page(9, 1));
     r1.commit(held);
 
     assertEquals(Path.of("..", "round-0"), Files.readSymbolicLink(dir.resolve("round-1/parent")));
@@ -78,16 +80,45 @@ class RoundImagesTest {
 
   @Test
   void finalRoundListsExactlyWhatWasSent() throws IOException {
-    Map<Integer, PageRunSet> held = new HashMap<>();
+    Map<PageOwner, PageRunSet> held = new HashMap<>();
     RoundImages r0 = new RoundImages(dir.resolve("round-0"), null, false);
-    r0.present(1, 0x10000, 4, page(1, 4));
+    r0.present(TASK_1, 0x10000, 4, page(1, 4));
     r0.commit(held);
     RoundImages fin = new RoundImages(dir.resolve("final"), "round-0", true);
-    fin.parent(1, 0x10000, 1);
-    fin.parent(1, 0x11000, 1);
-    fin.present(1, 0x12000, 1, page(5, 1));
+    fin.parent(TASK_1, 0x10000, 1);
+    fin.parent(TASK_1, 0x11000, 1);
+    fin.present(TASK_1, 0x12000, 1, page(5, 1));
     fin.commit(held);
     assertEquals(List.of(parent(0x10000, 2), present(0x12000, 1)),
         Pagemap.read(dir.resolve("final/pagemap-1.img")).entries());
+  }
+
+  @Test
+  void sharedObjectPagesGoToTheirOwnPagemapChainedLikeATasks() throws IOException {
+    Map<PageOwner, PageRunSet> held = new HashMap<>();
+    PageOwner shm = PageOwner.shmem(4323);
+    RoundImages r0 = new RoundImages(dir.resolve("round-0"), null, false);
+    r0.present(TASK_1, 0x10000, 1, page(1, 1));
+    r0.present(shm, 0, 2, page(7, 2));
+    r0.commit(held);
+    RoundImages r1 = new RoundImages(dir.resolve("round-1"), "round-0", false);
+    r1.present(shm, P, 1, page(8, 1));
+    r1.commit(held);
+    RoundImages fin = new RoundImages(dir.resolve("final"), "round-1", true);
+    fin.parent(shm, 0, 2);
+    fin.commit(held);
+
+    Pagemap s0 = Pagemap.read(dir.resolve("round-0/pagemap-shmem-4323.img"));
+    assertEquals(List.of(present(0, 2)), s0.entries());
+    assertEquals(7, Files.readAllBytes(dir.resolve("round-0")
+        .resolve(Pagemap.pagesFileName(s0.pagesId())))[P]);
+    assertEquals(List.of(parent(0, 1), present(P, 1)),
+        Pagemap.read(dir.resolve("round-1/pagemap-shmem-4323.img")).entries());
+    // The task, untouched in round 1, is still listed there: the chain must reach its page.
+    assertEquals(List.of(parent(0x10000, 1)),
+        Pagemap.read(dir.resolve("round-1/pagemap-1.img")).entries());
+    assertEquals(List.of(parent(0, 2)),
+        Pagemap.read(dir.resolve("final/pagemap-shmem-4323.img")).entries());
+    assertFalse(Files.exists(dir.resolve("final/pagemap-1.img")));
   }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
+import io.livemig.common.images.PageOwner;
 import io.livemig.common.wire.PayloadChecksum;
 import io.livemig.proto.CriuOption;
 import io.livemig.proto.CriuOptions;
@@ -17,6 +18,8 @@ import io.livemig.proto.PageChunk;
 import io.livemig.proto.PageKind;
 import io.livemig.proto.RestoreAgentPolicy;
 import io.livemig.proto.ServiceRoute;
+import io.livemig.proto.SharedKind;
+import io.livemig.proto.SharedObject;
 import io.livemig.proto.Task;
 import io.livemig.restore.RestoreLimits;
 import io.livemig.restore.images.DumpedTree;
@@ -81,7 +84,7 @@ class MigrationValidatorTest {
   }
 
   void pages(PageChunk c) throws InvalidFrameException {
-    v.pages(c, null, 0);
+    v.pages(c, o -> null, 0);
   }
 
   /** Header for vpids 1 and 2, then pre-copy round 0 runs. */
@@ -95,6 +98,17 @@ class MigrationValidatorTest {
     inPrecopy();
     v.roundEnd(0);
     v.roundStart(1, true);
+  }
+
+  /** A validator with the default limits, for vpid 1, in its final round. */
+  static MigrationValidator roomyInFinalRound() throws InvalidFrameException {
+    MigrationValidator roomy = new MigrationValidator(RestoreLimits.defaults(),
+        RestorePolicy.of(RestoreAgentPolicy.getDefaultInstance(), Optional.empty()));
+    roomy.header(header(1).setRssBytes(64L << 20).build());
+    roomy.roundStart(0, false);
+    roomy.roundEnd(0);
+    roomy.roundStart(1, true);
+    return roomy;
   }
 
   /** The refusal's message, after checking it is of kind and mentions text. */
@@ -137,7 +151,7 @@ class MigrationValidatorTest {
     v.roundStart(1, true);
     PageRunSet held = new PageRunSet();
     held.add(0x10000, 0x12000);
-    v.pages(parent(1, 0x10000, 2), held, 1);
+    v.pages(parent(1, 0x10000, 2), o -> held, 1);
     v.image(piece("core-1.img", 0, 100, true));
     v.roundEnd(1);
     assertEquals(Stage.EXPECT_RESTORE, v.stage());
@@ -161,8 +175,9 @@ class MigrationValidatorTest {
     @Test
     void vpidMustBePositive() throws InvalidFrameException {
       inPrecopy();
-      malformed("vpid must be positive", () -> pages(zero(0, 0x10000, 1)));
-      malformed("vpid must be positive", () -> pages(zero(Integer.MIN_VALUE, 0x10000, 1)));
+      malformed("exactly one of vpid and shmid", () -> pages(zero(0, 0x10000, 1)));
+      malformed("exactly one of vpid and shmid",
+          () -> pages(zero(Integer.MIN_VALUE, 0x10000, 1)));
     }
 
     @Test
@@ -480,18 +495,13 @@ class MigrationValidatorTest {
 
     @Test
     void tasksPerRoundAreLimited() throws InvalidFrameException {
-      MigrationValidator roomy = new MigrationValidator(RestoreLimits.defaults(),
-          RestorePolicy.of(RestoreAgentPolicy.getDefaultInstance(), Optional.empty()));
-      roomy.header(header(1).setRssBytes(64L << 20).build());
-      roomy.roundStart(0, false);
-      roomy.roundEnd(0);
-      roomy.roundStart(1, true);
+      MigrationValidator roomy = roomyInFinalRound();
       for (int vpid = 1; vpid <= MigrationValidator.MAX_TASKS; vpid++) {
-        roomy.pages(zero(vpid, 0x10000, 1), null, 0);
+        roomy.pages(zero(vpid, 0x10000, 1), o -> null, 0);
       }
-      roomy.pages(zero(1, 0x11000, 1), null, 0); // a known task is no new one
+      roomy.pages(zero(1, 0x11000, 1), o -> null, 0); // a known task is no new one
       malformed("more than " + MigrationValidator.MAX_TASKS + " tasks in one round",
-          () -> roomy.pages(zero(MigrationValidator.MAX_TASKS + 1, 0x10000, 1), null, 0));
+          () -> roomy.pages(zero(MigrationValidator.MAX_TASKS + 1, 0x10000, 1), o -> null, 0));
     }
 
     @Test
@@ -499,11 +509,11 @@ class MigrationValidatorTest {
       inFinalRound();
       PageRunSet held = new PageRunSet();
       held.add(0x10000, 0x12000);
-      v.pages(parent(1, 0x10000, 2), held, 0);
+      v.pages(parent(1, 0x10000, 2), o -> held, 0);
       malformed("refers to pages no earlier round sent",
-          () -> v.pages(parent(1, 0x12000, 1), held, 0));
+          () -> v.pages(parent(1, 0x12000, 1), o -> held, 0));
       malformed("refers to pages no earlier round sent",
-          () -> v.pages(parent(2, 0x10000, 1), null, 0));
+          () -> v.pages(parent(2, 0x10000, 1), o -> null, 0));
     }
 
     @Test
@@ -512,7 +522,7 @@ class MigrationValidatorTest {
       PageRunSet held = new PageRunSet();
       held.add(0x10000, 0x12000);
       malformed("refers to pages no earlier round sent",
-          () -> v.pages(parent(1, 0x11000, 2), held, 0));
+          () -> v.pages(parent(1, 0x11000, 2), o -> held, 0));
     }
   }
 
@@ -557,9 +567,9 @@ class MigrationValidatorTest {
     @Test
     void pagemapRunsOverTheLimitAreOverLimit() throws InvalidFrameException {
       inPrecopy();
-      v.pages(zero(1, 0x10000, 1), null, MAX_PAGEMAP_ENTRIES - 1);
+      v.pages(zero(1, 0x10000, 1), o -> null, MAX_PAGEMAP_ENTRIES - 1);
       refused(Kind.OVER_LIMIT, "reached " + MAX_PAGEMAP_ENTRIES + " runs",
-          () -> v.pages(zero(1, 0x20000, 1), null, MAX_PAGEMAP_ENTRIES));
+          () -> v.pages(zero(1, 0x20000, 1), o -> null, MAX_PAGEMAP_ENTRIES));
     }
   }
 
@@ -694,6 +704,131 @@ class MigrationValidatorTest {
     void imagesWithAUserNamespaceAreForbidden() {
       refused(Kind.FORBIDDEN, "user namespace",
           () -> v.restoredTasks(tree(1000, 1000, List.of(), false), true));
+    }
+  }
+
+  @Nested
+  class SharedObjects {
+    static final long SHMID = 4323;
+
+    static PageChunk shared(long shmid, long offset, int nrPages, PageKind kind) {
+      return PageChunk.newBuilder().setShmid(shmid).setVaddr(offset).setNrPages(nrPages)
+          .setKind(kind).build();
+    }
+
+    static SharedObject object(long shmid, long bytes) {
+      return SharedObject.newBuilder().setShmid(shmid).setSizeBytes(bytes)
+          .setKind(SharedKind.MEMFD).build();
+    }
+
+    /** Header for vpid 1 and an object of 8 pages, then pre-copy round 0 runs. */
+    void inPrecopyWithObject() throws InvalidFrameException {
+      v.header(header(1).addSharedObjects(object(SHMID, 8L * PAGE)).build());
+      v.roundStart(0, false);
+    }
+
+    @Test
+    void chunksOfADeclaredObjectAreItsPagesNotATasks() throws InvalidFrameException {
+      inPrecopyWithObject();
+      assertEquals(PageOwner.task(1), v.pages(zero(1, 0, 2), o -> null, 0));
+      // The same offsets in the object do not overlap the task's run: separate pagemaps.
+      assertEquals(PageOwner.shmem(SHMID), v.pages(shared(SHMID, 0, 8, PageKind.ZERO),
+          o -> null, 0));
+    }
+
+    @Test
+    void sysvSegmentZeroIsAnObjectNotAnUnsetField() throws InvalidFrameException {
+      v.header(header(1).addSharedObjects(object(0, PAGE)).build());
+      v.roundStart(0, false);
+      assertEquals(PageOwner.shmem(0), v.pages(shared(0, 0, 1, PageKind.ZERO), o -> null, 0));
+    }
+
+    @Test
+    void chunkOfAnUndeclaredObjectIsRefusedInPrecopy() throws InvalidFrameException {
+      inPrecopyWithObject();
+      malformed("shared object 77, which the header does not declare",
+          () -> pages(shared(77, 0, 1, PageKind.ZERO)));
+    }
+
+    @Test
+    void chunkReachingPastTheObjectsSizeIsRefused() throws InvalidFrameException {
+      inPrecopyWithObject();
+      malformed("ends beyond its declared size of 32768 bytes",
+          () -> pages(shared(SHMID, 7L * PAGE, 2, PageKind.ZERO)));
+    }
+
+    @Test
+    void overlappingChunksOfOneObjectAreRefused() throws InvalidFrameException {
+      inPrecopyWithObject();
+      pages(shared(SHMID, 2L * PAGE, 2, PageKind.ZERO));
+      malformed("chunk of shmem 4323 at 0x3000 overlaps or precedes",
+          () -> pages(shared(SHMID, 3L * PAGE, 1, PageKind.ZERO)));
+    }
+
+    @Test
+    void chunkNamingBothATaskAndAnObjectIsRefused() throws InvalidFrameException {
+      inPrecopyWithObject();
+      malformed("exactly one of vpid and shmid",
+          () -> pages(shared(SHMID, 0, 1, PageKind.ZERO).toBuilder().setVpid(1).build()));
+      malformed("exactly one of vpid and shmid", () -> pages(shared(-1, 0, 1, PageKind.ZERO)));
+    }
+
+    @Test
+    void finalDumpMayAddOrGrowObjectsButParentNeedsThatObjectsEarlierPages()
+        throws InvalidFrameException {
+      inPrecopyWithObject();
+      pages(shared(SHMID, 0, 2, PageKind.ZERO));
+      v.roundEnd(0);
+      v.roundStart(1, true);
+      PageRunSet taskPages = new PageRunSet();
+      taskPages.add(0, 2L * PAGE);
+      pages(shared(99, 0, 1, PageKind.ZERO)); // created after the header: CRIU dumped it
+      malformed("PARENT chunk of shmem 4323 at 0x0 (2 pages) refers to pages no earlier round",
+          () -> v.pages(shared(SHMID, 0, 2, PageKind.PARENT),
+              o -> o.isTask() ? taskPages : null, 0));
+      pages(shared(SHMID, 8L * PAGE, 1, PageKind.ZERO)); // grown since: CRIU sizes it now
+    }
+
+    @Test
+    void tooManyObjectsAreOverLimit() throws InvalidFrameException {
+      MigrationHeader.Builder h = header(1);
+      for (long id = 1; id <= PageChunkRules.MAX_SHARED_OBJECTS + 1; id++) {
+        h.addSharedObjects(object(id, PAGE));
+      }
+      refused(Kind.OVER_LIMIT, "shared memory objects; this agent takes at most",
+          () -> v.header(h.build()));
+    }
+
+    @Test
+    void objectsAddedByTheFinalDumpCountTowardsTheLimit() throws InvalidFrameException {
+      MigrationValidator roomy = roomyInFinalRound();
+      for (long id = 1; id <= PageChunkRules.MAX_SHARED_OBJECTS; id++) {
+        roomy.pages(shared(id, 0, 1, PageKind.ZERO), o -> null, 0);
+      }
+      refused(Kind.OVER_LIMIT, "more than " + PageChunkRules.MAX_SHARED_OBJECTS + " shared",
+          () -> roomy.pages(shared(5000, 0, 1, PageKind.ZERO), o -> null, 0));
+    }
+
+    @Test
+    void headerDeclaringAnObjectTwiceOrWithoutSizeIsRefused() {
+      malformed("lists shared object 4323 twice", () -> v.header(header(1)
+          .addSharedObjects(object(SHMID, PAGE)).addSharedObjects(object(SHMID, PAGE)).build()));
+      malformed("size in 1..2^56", () -> new MigrationValidator(LIMITS, POLICY)
+          .header(header(1).addSharedObjects(object(SHMID, 0)).build()));
+    }
+
+    @Test
+    void anObjectsPagemapComesAsChunksOrAsAnImageNeverBoth() throws InvalidFrameException {
+      inPrecopyWithObject();
+      pages(shared(SHMID, 0, 1, PageKind.ZERO));
+      v.roundEnd(0);
+      v.roundStart(1, true);
+      malformed("names a shared object whose pages came as chunks",
+          () -> v.image(piece("pagemap-shmem-4323.img", 0, 8, true)));
+      // An object CRIU found without data: its empty pagemap travels as an image file.
+      v.image(piece("pagemap-shmem-55.img", 0, 8, true));
+      malformed("after its pagemap came as an image file",
+          () -> pages(shared(55, 0, 1, PageKind.ZERO)));
     }
   }
 }

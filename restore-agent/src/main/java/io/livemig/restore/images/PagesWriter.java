@@ -12,18 +12,19 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One task's pages within one image folder: payloads go straight to pages-ID.img, all-zero runs
- * become holes in that file (they read back as zeros and take no disk blocks), and the runs are
- * remembered, merged when adjacent, to write the pagemap at the end.
+ * One task's or shared object's pages within one image folder: payloads go straight to
+ * pages-ID.img, all-zero runs become holes in that file (they read back as zeros and take no
+ * disk blocks), and the runs are remembered, merged when adjacent, to write the pagemap at the
+ * end.
  */
-final class TaskPagesWriter {
+final class PagesWriter {
   private final RandomAccessFile file;
   private final FileChannel channel;
   private final List<Pagemap.Entry> entries = new ArrayList<>();
   private long position;
   private long payloadBytes;
 
-  TaskPagesWriter(Path pagesFile) throws IOException {
+  PagesWriter(Path pagesFile) throws IOException {
     file = new RandomAccessFile(pagesFile.toFile(), "rw");
     channel = file.getChannel();
   }
