@@ -23,6 +23,13 @@ public final class HookHandoff implements NetworkHandoff {
   }
 
   @Override
+  public List<String> reclaimCommand(String migrationId, ServiceAddress address) {
+    return List.of("env", "LIVEMIG_MIGRATION_ID=" + migrationId,
+        "LIVEMIG_SERVICE_ADDRESS=" + address.literal(), executable.toString(),
+        HandoffStep.RECLAIM.argument());
+  }
+
+  @Override
   public void run(HandoffStep step, String migrationId, ServiceAddress address)
       throws HandoffException {
     try {

@@ -102,6 +102,13 @@ public final class ManagedAddress implements NetworkHandoff {
     }
   }
 
+  /** Only the hold goes: the address never left, and the tree's neighbours still know it. */
+  @Override
+  public List<String> reclaimCommand(String migrationId, ServiceAddress address) {
+    return List.of("nft", "delete", "table", "inet",
+        tablePrefix(HandoffStep.Side.SOURCE) + migrationId);
+  }
+
   @Override
   public void removeLeftovers(HandoffStep.Side side) {
     try {

@@ -1,5 +1,7 @@
 package io.livemig.common.network;
 
+import java.util.List;
+
 /**
  * Moves a service address with a migrated tree. Each agent runs its side's steps (see
  * {@link HandoffStep}); implementations differ in who does the work: the agent itself
@@ -14,6 +16,12 @@ public interface NetworkHandoff {
    */
   void run(HandoffStep step, String migrationId, ServiceAddress address)
       throws HandoffException;
+
+  /**
+   * A command that does {@link HandoffStep#RECLAIM} for a migration without this agent: the
+   * source's CRIU runs it if the agent dies while the tree is frozen and traffic held.
+   */
+  List<String> reclaimCommand(String migrationId, ServiceAddress address);
 
   /**
    * Called when an agent starts and when it stops: takes down what this side of a migration

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.livemig.common.os.Command;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -30,6 +31,16 @@ class HookHandoffTest {
     h.run(HandoffStep.HOLD, "m-1", ServiceAddress.parse("198.18.7.10"));
     h.run(HandoffStep.RELEASE, "m-1", ServiceAddress.parse("198.18.7.10"));
     assertEquals("hold m-1 198.18.7.10\nrelease m-1 198.18.7.10\n", Files.readString(seen));
+  }
+
+  @Test
+  void itsReclaimCommandRunsTheHookWithoutTheAgent() throws Exception {
+    Path seen = dir.resolve("seen");
+    HookHandoff h = new HookHandoff(hook("echo \"$1 $LIVEMIG_MIGRATION_ID"
+        + " $LIVEMIG_SERVICE_ADDRESS\" >> " + seen), Duration.ofSeconds(10));
+    Command.run(h.reclaimCommand("m-2", ServiceAddress.parse("198.18.7.11")),
+        Duration.ofSeconds(10));
+    assertEquals("reclaim m-2 198.18.7.11\n", Files.readString(seen));
   }
 
   @Test

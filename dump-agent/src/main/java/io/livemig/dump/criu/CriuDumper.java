@@ -74,14 +74,19 @@ public final class CriuDumper {
    * Starts the dump of tree rootPid: pages to the page server on loopback port pageServerPort,
    * every other image into dir. CRIU resumes the tree itself if the dump fails.
    */
-  public FrozenDump start(int rootPid, Path dir, int pageServerPort, CriuOptions options)
-      throws CriuException {
+  /**
+   * @param onAbandon run if this agent dies before its verdict, e.g. to let the tree's held
+   *     traffic through again; empty for nothing
+   */
+  public FrozenDump start(int rootPid, Path dir, int pageServerPort, CriuOptions options,
+      List<String> onAbandon) throws CriuException {
     List<String> args = new ArrayList<>(List.of("-t", String.valueOf(rootPid), "-D",
         dir.toString(), "--page-server", "--address", "127.0.0.1", "--port",
         String.valueOf(pageServerPort)));
     args.addAll(CriuFlags.dump(options));
     return FrozenDump.start(criu, args, workDir.resolve(ACTION_SCRIPT), dir, dir.resolveSibling(dir.getFileName() + "-dump.log"),
-        dir.resolveSibling(dir.getFileName() + "-handoff"), verdictTimeout);
+        dir.resolveSibling(dir.getFileName() + "-handoff"), verdictTimeout, onAbandon,
+        ProcessHandle.current().pid());
   }
 
   public String version() {

@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,20 +65,27 @@ public final class FrozenDump implements AutoCloseable {
   /**
    * Starts criu dump with the action script; handoffDir (new, in the agent's own folder) gets
    * the two FIFOs the script talks through.
+   *
+   * @param onAbandon what the script runs if agentPid dies or gives no verdict in time, before
+   *     CRIU rolls back; empty for nothing
    */
   static FrozenDump start(Criu criu, List<String> args, Path script, Path workDir, Path log,
-      Path handoffDir, Duration verdictTimeout) throws CriuException {
+      Path handoffDir, Duration verdictTimeout, List<String> onAbandon, long agentPid)
+      throws CriuException {
     FileChannel dumped = null;
     FileChannel verdict = null;
     try {
       Files.createDirectory(handoffDir);
       dumped = fifo(handoffDir.resolve("dumped"));
       verdict = fifo(handoffDir.resolve("verdict"));
+      if (!onAbandon.isEmpty()) {
+        writeOnAbandon(handoffDir.resolve("on-abandon"), onAbandon);
+      }
       List<String> all = new ArrayList<>(args);
       all.addAll(List.of("--action-script", script.toString()));
       CriuRun run = criu.start("dump", all, workDir, log, Map.of(
           "LIVEMIG_HANDOFF_DIR", handoffDir.toString(),
-          "LIVEMIG_AGENT_PID", String.valueOf(ProcessHandle.current().pid()),
+          "LIVEMIG_AGENT_PID", String.valueOf(agentPid),
           "LIVEMIG_VERDICT_TIMEOUT_S", String.valueOf(Math.max(1, verdictTimeout.toSeconds()))));
       FrozenDump d = new FrozenDump(run, handoffDir, dumped, verdict);
       OPEN.add(d);
@@ -93,6 +101,16 @@ public final class FrozenDump implements AutoCloseable {
       throw new CriuException("cannot set up the post-dump handshake in " + handoffDir + ": "
           + e.getMessage(), e);
     }
+  }
+
+  /** A script that runs cmd, every argument quoted, so that no value is read as shell. */
+  private static void writeOnAbandon(Path file, List<String> cmd) throws IOException {
+    StringBuilder b = new StringBuilder("#!/bin/sh\nexec");
+    for (String arg : cmd) {
+      b.append(" '").append(arg.replace("'", "'\\''")).append('\'');
+    }
+    Files.writeString(file, b.append('\n').toString());
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwx------"));
   }
 
   private static FileChannel fifo(Path p) throws IOException {
@@ -228,6 +246,7 @@ public final class FrozenDump implements AutoCloseable {
     try {
       Files.deleteIfExists(dir.resolve("dumped"));
       Files.deleteIfExists(dir.resolve("verdict"));
+      Files.deleteIfExists(dir.resolve("on-abandon"));
       Files.deleteIfExists(dir);
     } catch (IOException e) {
       // a leftover empty folder in the agent's own work dir costs nothing

@@ -250,7 +250,8 @@ public final class MigrationSession {
     };
     try (PageServer server = new PageServer(dumper.version(), sink, dumpDir,
         settings.bufferBytes())) {
-      finalDump = dumper.start(rootPid, dumpDir, server.port(), settings.criu());
+      finalDump = dumper.start(rootPid, dumpDir, server.port(), settings.criu(),
+          held ? settings.network().reclaimCommand(id, settings.service().get()) : List.of());
       try {
         finalDump.awaitDumped(settings.dumpTimeout());
       } catch (CriuException e) {

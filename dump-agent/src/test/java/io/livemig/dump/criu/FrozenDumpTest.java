@@ -23,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class FrozenDumpTest {
   private static final Duration WAIT = Duration.ofSeconds(20);
+  private static final long AGENT = ProcessHandle.current().pid();
   @TempDir
   Path dir;
   private Criu criu;
@@ -61,7 +62,7 @@ class FrozenDumpTest {
   private FrozenDump start(String name) throws Exception {
     Path images = Files.createDirectory(dir.resolve(name));
     return FrozenDump.start(criu, List.of("-D", images.toString()), script, images,
-        dir.resolve(name + ".log"), dir.resolve(name + "-handoff"), WAIT);
+        dir.resolve(name + ".log"), dir.resolve(name + "-handoff"), WAIT, List.of(), AGENT);
   }
 
   private String status(String name) throws Exception {
@@ -103,7 +104,7 @@ class FrozenDumpTest {
     Files.writeString(dir.resolve("f").resolve("fail-early"), "");
     Path images = dir.resolve("f");
     try (FrozenDump d = FrozenDump.start(criu, List.of("-D", images.toString()), script, images,
-        dir.resolve("f.log"), dir.resolve("f-handoff"), WAIT)) {
+        dir.resolve("f.log"), dir.resolve("f-handoff"), WAIT, List.of(), AGENT)) {
       CriuException e = assertThrows(CriuException.class, () -> d.awaitDumped(WAIT));
       assertTrue(e.getMessage().contains("the dump failed on purpose"), e.getMessage());
       assertEquals(FrozenDump.Rollback.RESUMED, d.rollback(WAIT), "nothing left to undo");
@@ -111,10 +112,31 @@ class FrozenDumpTest {
   }
 
   @Test
+  void whenTheAgentIsGoneTheScriptRunsItsOnAbandonCommandAndRollsBack() throws Exception {
+    Process gone = new ProcessBuilder("true").start();
+    gone.waitFor();
+    Path images = Files.createDirectory(dir.resolve("g"));
+    Path marker = dir.resolve("it's reclaimed");
+    try (FrozenDump d = FrozenDump.start(criu, List.of("-D", images.toString()), script, images,
+        dir.resolve("g.log"), dir.resolve("g-handoff"), WAIT, List.of("touch", marker.toString()),
+        gone.pid())) {
+      d.awaitDumped(WAIT);
+      long deadline = System.nanoTime() + WAIT.toNanos();
+      while (!d.decided() && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertTrue(d.decided(), "CRIU ended without a verdict");
+    }
+    assertEquals("4", status("g"), "the script noticed the agent was gone");
+    assertTrue(Files.exists(marker), "the on-abandon command ran, quoted");
+  }
+
+  @Test
   void withoutAVerdictInTimeTheScriptRollsBackByItself() throws Exception {
     Path images = Files.createDirectory(dir.resolve("t"));
     try (FrozenDump d = FrozenDump.start(criu, List.of("-D", images.toString()), script, images,
-        dir.resolve("t.log"), dir.resolve("t-handoff"), Duration.ofSeconds(1))) {
+        dir.resolve("t.log"), dir.resolve("t-handoff"), Duration.ofSeconds(1), List.of(),
+        AGENT)) {
       d.awaitDumped(WAIT);
       long deadline = System.nanoTime() + WAIT.toNanos();
       while (!d.decided() && System.nanoTime() < deadline) {
