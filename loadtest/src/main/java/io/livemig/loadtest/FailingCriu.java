@@ -5,6 +5,7 @@ import io.livemig.common.criu.CriuException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -18,15 +19,20 @@ public record FailingCriu(Path executable, String realCriu) {
   public static final String ERROR = "restore refused on purpose";
 
   public static FailingCriu in(Path dir) throws IOException, CriuException {
+    return in(dir, Duration.ZERO);
+  }
+
+  /** One whose restores take this long before they fail: time for tests to act meanwhile. */
+  public static FailingCriu in(Path dir, Duration delay) throws IOException, CriuException {
     Path fake = dir.resolve("criu-that-cannot-restore");
     Files.createDirectories(dir);
     Files.writeString(fake, """
         #!/bin/sh
         case "$1" in
-          restore) echo "Error (test): %s" >&2; exit 1 ;;
+          restore) sleep %d; echo "Error (test): %s" >&2; exit 1 ;;
           *) exec "$LIVEMIG_REAL_CRIU" "$@" ;;
         esac
-        """.formatted(ERROR));
+        """.formatted(delay.toSeconds(), ERROR));
     fake.toFile().setExecutable(true);
     return new FailingCriu(fake, Criu.locate(null).executable().toString());
   }

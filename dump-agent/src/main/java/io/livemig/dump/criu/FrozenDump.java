@@ -66,8 +66,8 @@ public final class FrozenDump implements AutoCloseable {
    * Starts criu dump with the action script; handoffDir (new, in the agent's own folder) gets
    * the two FIFOs the script talks through.
    *
-   * @param onAbandon what the script runs if agentPid dies or gives no verdict in time, before
-   *     CRIU rolls back; empty for nothing
+   * @param onAbandon what the script's watcher runs if agentPid dies before the migration ends
+   *     without a commit; empty for nothing
    */
   static FrozenDump start(Criu criu, List<String> args, Path script, Path workDir, Path log,
       Path handoffDir, Duration verdictTimeout, List<String> onAbandon, long agentPid)
@@ -247,6 +247,7 @@ public final class FrozenDump implements AutoCloseable {
       Files.deleteIfExists(dir.resolve("dumped"));
       Files.deleteIfExists(dir.resolve("verdict"));
       Files.deleteIfExists(dir.resolve("on-abandon"));
+      Files.deleteIfExists(dir.resolve("committed"));
       Files.deleteIfExists(dir);
     } catch (IOException e) {
       // a leftover empty folder in the agent's own work dir costs nothing

@@ -4,23 +4,41 @@
 # tells the agent so through the FIFO "dumped", then waits for its verdict on the FIFO "verdict":
 # exit 0 (commit) lets CRIU end the tree, whose copy is restored on the destination; anything
 # else makes CRIU unlock the network and resume the tree as it was. It gives up, which rolls
-# back, when the agent is gone or no verdict came within LIVEMIG_VERDICT_TIMEOUT_S; then it
-# also runs the agent's "on-abandon" command, if any, which lets the tree's held service
-# traffic through again, as the agent would have.
-[ "$CRTOOLS_SCRIPT_ACTION" = post-dump ] || exit 0
+# back, when the agent is gone or no verdict came within LIVEMIG_VERDICT_TIMEOUT_S.
+#
+# At pre-dump it starts a watcher beside CRIU that outlives it: if the agent dies before the
+# migration ends (the agent then removes the handoff folder) and no commit was given, the
+# watcher runs the agent's "on-abandon" command, which lets the tree's held service traffic
+# through again, as the agent would have. It covers a death during the dump too, after which
+# CRIU resumes the tree on its own.
 dir=$LIVEMIG_HANDOFF_DIR
+case "$CRTOOLS_SCRIPT_ACTION" in
+  pre-dump)
+    [ -x "$dir/on-abandon" ] || exit 0
+    setsid bash -c '
+      while [ -d "$0" ]; do
+        if ! kill -0 "$1" 2>/dev/null; then
+          [ -e "$0/committed" ] || "$0/on-abandon"
+          exit
+        fi
+        sleep 1
+      done' "$dir" "$LIVEMIG_AGENT_PID" </dev/null >/dev/null 2>&1 &
+    exit 0 ;;
+  post-dump) ;;
+  *) exit 0 ;;
+esac
 # Read-write opens of a FIFO never block, whether or not the agent still has its end open.
 exec 3<>"$dir/verdict" 4<>"$dir/dumped" || exit 2
 echo dumped >&4
 deadline=$((SECONDS + LIVEMIG_VERDICT_TIMEOUT_S))
 while ((SECONDS < deadline)); do
   if read -r -t 1 verdict <&3; then
-    [ "$verdict" = commit ] && exit 0
+    if [ "$verdict" = commit ]; then
+      : > "$dir/committed"
+      exit 0
+    fi
     exit 3
   fi
-  kill -0 "$LIVEMIG_AGENT_PID" 2>/dev/null && continue
-  [ -x "$dir/on-abandon" ] && "$dir/on-abandon" </dev/null >/dev/null 2>&1
-  exit 4
+  kill -0 "$LIVEMIG_AGENT_PID" 2>/dev/null || exit 4
 done
-[ -x "$dir/on-abandon" ] && "$dir/on-abandon" </dev/null >/dev/null 2>&1
 exit 5

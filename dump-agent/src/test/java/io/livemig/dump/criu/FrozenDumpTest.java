@@ -128,7 +128,32 @@ class FrozenDumpTest {
       assertTrue(d.decided(), "CRIU ended without a verdict");
     }
     assertEquals("4", status("g"), "the script noticed the agent was gone");
-    assertTrue(Files.exists(marker), "the on-abandon command ran, quoted");
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (!Files.exists(marker) && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertTrue(Files.exists(marker), "the watcher ran the on-abandon command, quoted");
+  }
+
+  @Test
+  void aCommittedMigrationNeverRunsTheOnAbandonCommand() throws Exception {
+    Path images = Files.createDirectory(dir.resolve("k"));
+    Path marker = dir.resolve("reclaimed");
+    Process agent = new ProcessBuilder("sleep", "60").start();
+    try (FrozenDump d = FrozenDump.start(criu, List.of("-D", images.toString()), script, images,
+        dir.resolve("k.log"), dir.resolve("k-handoff"), WAIT, List.of("touch", marker.toString()),
+        agent.pid())) {
+      d.awaitDumped(WAIT);
+      d.commit(WAIT);
+      // The agent dies after its commit, before it removed the handoff folder.
+      agent.destroyForcibly().waitFor();
+      // Nothing to wait for when nothing must happen: the watcher looks every second, so two
+      // and a half seconds see it look at least twice.
+      Thread.sleep(2500);
+    } finally {
+      agent.destroyForcibly();
+    }
+    assertFalse(Files.exists(marker), "a committed source must not take its traffic back");
   }
 
   @Test
