@@ -2,15 +2,11 @@ package io.livemig.dump.migration;
 
 import io.livemig.common.criu.CriuException;
 import io.livemig.common.images.PageOwner;
-import io.livemig.common.network.HandoffException;
-import io.livemig.common.network.HandoffStep;
-import io.livemig.common.network.NftTables;
 import io.livemig.common.os.Dirs;
 import io.livemig.common.os.ProcessTree;
 import io.livemig.dump.convergence.RoundResult;
 import io.livemig.dump.convergence.StopRule;
 import io.livemig.dump.criu.CriuDumper;
-import io.livemig.dump.criu.CriuNetworkLock;
 import io.livemig.dump.criu.FinalDump;
 import io.livemig.dump.criu.FrozenDump;
 import io.livemig.dump.criu.PageServer;
@@ -74,8 +70,7 @@ public final class MigrationSession {
   private final long started = System.nanoTime();
   /** The frozen tree held by CRIU, from the final dump's start until the verdict. */
   private FrozenDump finalDump;
-  /** Whether the service address's traffic is held on this host and must flow again on failure. */
-  private boolean held;
+  private final SourceAddress address;
 
   /**
    * @param tree the tree as the scope admitted it
@@ -94,6 +89,7 @@ public final class MigrationSession {
     this.xfer = xfer;
     this.tracer = tracer;
     this.progress = progress;
+    this.address = new SourceAddress(id, settings, this::phase);
   }
 
   /** For the agent's shutdown hook: no tree stays frozen because its agent went away. */
@@ -132,7 +128,7 @@ public final class MigrationSession {
       long freeze = System.nanoTime();
       // From here clients see the pause: their traffic is held first, so that no connection or
       // request arrives that the dump would miss.
-      hold();
+      address.hold();
       xfer.deadline(freeze + settings.frozenDeadline().toNanos(), "frozen-phase deadline of "
           + settings.frozenDeadline().toMillis() + " ms");
       phase("freeze", "criu dump of pid " + rootPid);
@@ -176,11 +172,9 @@ public final class MigrationSession {
         source.awaitGone(SOURCE_EXIT_TIMEOUT);
       }
       phase("kill-source", "source tree of pid " + rootPid + " killed and gone");
-      if (settings.criu().getTcpEstablished()) {
-        NftTables.deleteIfPresent(CriuNetworkLock.table(dumpDir));
-      }
+      address.removeCriuLock(dumpDir);
       // Before the copy runs: this host must no longer answer for the address.
-      release();
+      address.release();
       phaseSpan("resume", () -> {
         xfer.resume();
         return null;
@@ -216,7 +210,7 @@ public final class MigrationSession {
               + " connections of pid " + rootPid + " locked: check them";
         };
       }
-      msg += reclaim();
+      msg += address.reclaim();
       report.setSuccess(false).setError(msg);
       phase("failed", msg);
     } finally {
@@ -251,7 +245,7 @@ public final class MigrationSession {
     try (PageServer server = new PageServer(dumper.version(), sink, dumpDir,
         settings.bufferBytes())) {
       finalDump = dumper.start(rootPid, dumpDir, server.port(), settings.criu(),
-          held ? settings.network().reclaimCommand(id, settings.service().get()) : List.of());
+          address.reclaimCommand());
       try {
         finalDump.awaitDumped(settings.dumpTimeout());
       } catch (CriuException e) {
@@ -277,49 +271,6 @@ public final class MigrationSession {
         .setRssBytes(pages[0] * PageSize.BYTES).setSharedBytes(pages[1] * PageSize.BYTES);
   }
 
-  /** Holds the service address's traffic on this host, if the migration moves one. */
-  private void hold() throws HandoffException {
-    if (settings.service().isPresent()) {
-      settings.network().run(HandoffStep.HOLD, id, settings.service().get());
-      held = true;
-      phase("hold-traffic", "traffic to service address " + settings.service().get()
-          + " held");
-    }
-  }
-
-  /**
-   * The source is gone: the address leaves this host. A failure here cannot stop the migration
-   * any more; it is reported, and the copy is resumed all the same.
-   */
-  private void release() {
-    if (!held) {
-      return;
-    }
-    held = false;
-    try {
-      settings.network().run(HandoffStep.RELEASE, id, settings.service().get());
-      phase("release-address", "service address " + settings.service().get()
-          + " released from this host");
-    } catch (HandoffException e) {
-      phase("release-address", e.getMessage() + ": remove the address from this host by hand,"
-          + " or clients may still be sent here");
-    }
-  }
-
-  /** After a failure: the held traffic flows to the resumed tree again; what to add to the error. */
-  private String reclaim() {
-    if (!held) {
-      return "";
-    }
-    try {
-      settings.network().run(HandoffStep.RECLAIM, id, settings.service().get());
-      return "; traffic to service address " + settings.service().get() + " flows again";
-    } catch (HandoffException e) {
-      return "; " + e.getMessage() + ": clients cannot reach the tree until an operator lets"
-          + " its traffic through on this host";
-    }
-  }
-
   private MigrationHeader header(ProcessTree tree, long rss, List<ShmemObject> shared)
       throws IOException {
     MigrationHeader.Builder h = MigrationHeader.newBuilder().setMigrationId(id)
@@ -334,15 +285,14 @@ public final class MigrationSession {
   }
 
   private interface Step<T> {
-    T run() throws IOException, CriuException, HandoffException;
+    T run() throws IOException, CriuException;
   }
 
-  private <T> T phaseSpan(String name, Step<T> step)
-      throws IOException, CriuException, HandoffException {
+  private <T> T phaseSpan(String name, Step<T> step) throws IOException, CriuException {
     Span span = tracer.spanBuilder(name).startSpan();
     try (Scope ignored = span.makeCurrent()) {
       return step.run();
-    } catch (IOException | CriuException | HandoffException | RuntimeException e) {
+    } catch (IOException | CriuException | RuntimeException e) {
       span.recordException(e);
       span.setStatus(StatusCode.ERROR, e.getMessage());
       throw e;
