@@ -48,6 +48,9 @@ final class ProgressFormat {
           r.getFinalTransferUs() / 1e6, r.getRestoreUs() / 1e6));
       b.append(String.format("  restored as:      pid %d on the destination%n",
           r.getRestoredRootPid()));
+    } else if (frozen && r.getDowntimeUs() > 0) {
+      b.append(String.format("  downtime:         %.3f s, while the source was frozen%n",
+          r.getDowntimeUs() / 1e6));
     }
     return b.toString();
   }

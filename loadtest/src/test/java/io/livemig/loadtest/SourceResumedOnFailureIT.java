@@ -63,6 +63,8 @@ class SourceResumedOnFailureIT {
       }
       assertTrue(run.output().contains("freeze"), "the source was frozen: " + run.output());
       assertTrue(run.report().getSourceResumed());
+      assertTrue(run.report().getDowntimeUs() >= run.report().getFreezeDumpUs(),
+          "the report counts the time the source was frozen: " + run.report());
       assertSourceRunsIntact(workload);
     }
   }

@@ -15,6 +15,8 @@ import java.util.List;
 public record ProcStat(String comm, List<String> fields) {
   /** include/linux/sched.h: the task is a kernel thread. */
   static final long PF_KTHREAD = 0x00200000;
+  /** include/linux/sched.h: the task is being torn down (its memory may be gone already). */
+  static final long PF_EXITING = 0x00000004;
 
   public static ProcStat read(int pid) throws IOException {
     return parse(Files.readString(Path.of("/proc", String.valueOf(pid), "stat")));
@@ -55,5 +57,13 @@ public record ProcStat(String comm, List<String> fields) {
   /** Dead, or a zombie waiting for its parent: it holds no memory, sockets or locks any more. */
   public boolean exited() {
     return state() == 'Z' || state() == 'X';
+  }
+
+  /**
+   * Exited, or on its way out (killed, say) while the kernel still tears it down: it will not
+   * run again, though it may still hold what it had.
+   */
+  public boolean exiting() {
+    return exited() || (flags() & PF_EXITING) != 0;
   }
 }

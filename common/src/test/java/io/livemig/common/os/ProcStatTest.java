@@ -46,4 +46,16 @@ class ProcStatTest {
     ProcStat self = ProcStat.read((int) ProcessHandle.current().pid());
     assertEquals(self.startTime(), ProcStat.read((int) ProcessHandle.current().pid()).startTime());
   }
+
+  @Test
+  void aKilledProcessIsExitingBeforeItIsAZombie() {
+    // state R, flags PF_EXITING | PF_SIGNALED (0x404): SIGKILLed, its memory being torn down.
+    ProcStat dying = ProcStat.parse("9 (x) R 1 9 9 0 -1 1028 0 0 0 0 0 0 0 0 20 0 1 0 77");
+    assertFalse(dying.exited(), "it may still hold its sockets and locks");
+    assertTrue(dying.exiting(), "it will not run again");
+    assertFalse(ProcStat.parse("9 (x) S 1 9 9 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 77")
+        .exiting());
+    assertTrue(ProcStat.parse("9 (x) Z 1 9 9 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 77")
+        .exiting());
+  }
 }

@@ -102,6 +102,7 @@ public final class MigrationSession {
     report.setMigrationId(id).setTracker(tracker.name());
     Path dumpDir = settings.workDir().resolve(id);
     boolean sourceKilled = false;
+    long freeze = 0;
     try {
       List<ShmemObject> shared = SharedObjects.of(tree).measure();
       long rss = TreeRss.of(tree, shared.stream().mapToLong(ShmemObject::dataBytes).sum());
@@ -125,7 +126,7 @@ public final class MigrationSession {
       }
 
       scope.check(rootPid);
-      long freeze = System.nanoTime();
+      freeze = System.nanoTime();
       // From here clients see the pause: their traffic is held first, so that no connection or
       // request arrives that the dump would miss.
       address.hold();
@@ -211,6 +212,10 @@ public final class MigrationSession {
         };
       }
       msg += address.reclaim();
+      if (finalDump != null) {
+        // The clients' pause: until the source was given back, or until now, if it is gone.
+        report.setDowntimeUs(micros(System.nanoTime() - freeze));
+      }
       report.setSuccess(false).setError(msg);
       phase("failed", msg);
     } finally {

@@ -19,10 +19,10 @@ final class SourceTree {
     this.tasks = tasks;
   }
 
-  /** Whether the process rootPid has exited (gone, or a zombie waiting for its parent). */
+  /** Whether the process rootPid has exited or is exiting: it will never run again. */
   static boolean exited(int rootPid) {
     try {
-      return ProcStat.read(rootPid).exited();
+      return ProcStat.read(rootPid).exiting();
     } catch (IOException gone) {
       return true;
     }
