@@ -104,12 +104,26 @@ public final class Criu {
     if (!m.find()) {
       throw new CriuException(executable + " --version printed no version: " + out.strip());
     }
-    int major = Integer.parseInt(m.group(1));
-    if (major < 4 || major == 4 && Integer.parseInt(m.group(2)) < 2) {
-      throw new CriuException(executable + " is CRIU " + m.group(1) + "." + m.group(2)
+    String version = m.group(1) + "." + m.group(2);
+    if (compareVersions(version, "4.2") < 0) {
+      throw new CriuException(executable + " is CRIU " + version
           + "; version 4.2 or newer is needed (run deploy/install-criu.sh)");
     }
-    return new Criu(executable, m.group(1) + "." + m.group(2));
+    return new Criu(executable, version);
+  }
+
+  /** Orders CRIU versions ("4.2", "4.10") by their numbers, not as text. */
+  public static int compareVersions(String a, String b) {
+    String[] x = a.split("\\.");
+    String[] y = b.split("\\.");
+    for (int i = 0; i < Math.max(x.length, y.length); i++) {
+      int c = Integer.compare(i < x.length ? Integer.parseInt(x[i]) : 0,
+          i < y.length ? Integer.parseInt(y[i]) : 0);
+      if (c != 0) {
+        return c;
+      }
+    }
+    return 0;
   }
 
   public Path executable() {

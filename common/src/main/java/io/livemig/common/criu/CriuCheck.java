@@ -36,19 +36,6 @@ public record CriuCheck(String version, boolean passed, String summary) {
 
   /** Whether images of CRIU version {@code dumped} ("4.2") can be restored by {@code restorer}. */
   public static boolean canRestore(String restorer, String dumped) {
-    return compare(restorer, dumped) >= 0;
-  }
-
-  private static int compare(String a, String b) {
-    String[] x = a.split("\\.");
-    String[] y = b.split("\\.");
-    for (int i = 0; i < Math.max(x.length, y.length); i++) {
-      int c = Integer.compare(i < x.length ? Integer.parseInt(x[i]) : 0,
-          i < y.length ? Integer.parseInt(y[i]) : 0);
-      if (c != 0) {
-        return c;
-      }
-    }
-    return 0;
+    return Criu.compareVersions(restorer, dumped) >= 0;
   }
 }

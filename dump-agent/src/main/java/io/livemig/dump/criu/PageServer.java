@@ -1,5 +1,6 @@
 package io.livemig.dump.criu;
 
+import io.livemig.common.criu.Criu;
 import io.livemig.common.images.PageFlags;
 import io.livemig.common.images.PageOwner;
 import io.livemig.common.images.Pagemap;
@@ -59,7 +60,7 @@ public final class PageServer implements AutoCloseable {
    */
   public PageServer(String criuVersion, Pages sink, Path imageDir, int bufferBytes)
       throws IOException {
-    this.wideHeader = compareVersion(criuVersion, "4.2") >= 0;
+    this.wideHeader = Criu.compareVersions(criuVersion, "4.2") >= 0;
     this.sink = sink;
     this.imageDir = imageDir;
     this.header = ByteBuffer.allocate(wideHeader ? 32 : 24).order(ByteOrder.nativeOrder());
@@ -206,19 +207,6 @@ public final class PageServer implements AutoCloseable {
     while (b.hasRemaining()) {
       sk.write(b);
     }
-  }
-
-  static int compareVersion(String a, String b) {
-    String[] x = a.split("\\.");
-    String[] y = b.split("\\.");
-    for (int i = 0; i < Math.max(x.length, y.length); i++) {
-      int p = i < x.length ? Integer.parseInt(x[i]) : 0;
-      int q = i < y.length ? Integer.parseInt(y[i]) : 0;
-      if (p != q) {
-        return Integer.compare(p, q);
-      }
-    }
-    return 0;
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.livemig.dump.preflight;
 
+import io.livemig.common.os.ProcStat;
 import io.livemig.common.os.ProcessTree;
 import io.livemig.dump.memory.MapsParser;
 import io.livemig.dump.memory.Vma;
@@ -61,11 +62,10 @@ final class SharedMemoryCheck implements TreeCheck {
         continue;
       }
       Optional<SharedKind> kind = SharedMapping.kindOf(v);
-      String who = TreeCheck.who(tree, pid, Files.readString(proc.resolve("comm")).strip());
       if (kind.equals(Optional.of(SharedKind.SYSV_SHM))
           && Files.readSymbolicLink(proc.resolve("ns/ipc")).toString().equals(hostIpc)) {
-        return Optional.of(who + " maps SysV shared memory segment " + v.inode() + " but"
-            + " shares this host's IPC namespace; CRIU dumps SysV memory only with the"
+        return Optional.of(who(tree, pid) + " maps SysV shared memory segment " + v.inode()
+            + " but shares this host's IPC namespace; CRIU dumps SysV memory only with the"
             + " tree's own IPC namespace: start the workload as `unshare --ipc --pid --fork"
             + " setsid CMD`");
       }
@@ -74,15 +74,20 @@ final class SharedMemoryCheck implements TreeCheck {
           tmpfs = tmpfsDevices(proc.resolve("mountinfo"));
         }
         if (tmpfs.contains(decimalDev(v.dev()))) {
-          return Optional.of(who + " maps " + v.path() + " shared, a file on tmpfs whose"
-              + " content CRIU does not dump (only its name and size): the copy would map the"
-              + " destination's file of that name, or fail; use memfd_create or anonymous"
+          return Optional.of(who(tree, pid) + " maps " + v.path() + " shared, a file on tmpfs"
+              + " whose content CRIU does not dump (only its name and size): the copy would map"
+              + " the destination's file of that name, or fail; use memfd_create or anonymous"
               + " MAP_SHARED memory, which move with the tree, or keep the file on storage"
               + " both hosts mount");
         }
       }
     }
     return Optional.empty();
+  }
+
+  /** Read only for a problem to name: most mappings of most trees have none. */
+  private static String who(ProcessTree tree, int pid) throws IOException {
+    return TreeCheck.who(tree, pid, ProcStat.read(pid).comm());
   }
 
   /** The "major:minor" (decimal, as mountinfo has them) of the task's tmpfs mounts. */
