@@ -102,6 +102,19 @@ public final class ThreeHosts implements AutoCloseable {
         serviceAddress(), serviceAddress())).toArray(String[]::new));
   }
 
+  /** Whether a host holds the service address now. */
+  public boolean holdsServiceAddress(Host h) throws IOException, InterruptedException {
+    return output(h.command(List.of("ip", "-o", "-4", "addr", "show")).toArray(String[]::new))
+        .contains(" " + serviceAddress() + "/32");
+  }
+
+  /** nft(8) on a host, e.g. {@code nft(hostA, "list", "tables")}; its output. */
+  public static String nft(Host h, String... args) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of("nft"));
+    cmd.addAll(List.of(args));
+    return output(h.command(cmd).toArray(String[]::new));
+  }
+
   /** Waits until a TCP connection from host to address:port succeeds. */
   public static void awaitListening(Host from, String address, int port, Duration timeout)
       throws IOException, InterruptedException {
@@ -141,7 +154,8 @@ public final class ThreeHosts implements AutoCloseable {
 
   /**
    * Limits the link between hostA and hostB to rateMbit in both directions with a token bucket
-   * (tbf) on each one's veth; 0 removes the limit. Burst and queue are sized for the rate so that TCP can fill the link.
+   * (tbf) on each one's veth; 0 removes the limit. Burst and queue are sized for the rate so
+   * that TCP can fill the link.
    */
   public void shape(long rateMbit) throws IOException, InterruptedException {
     for (Host h : List.of(hostA, hostB)) {

@@ -9,7 +9,6 @@ import io.livemig.loadtest.bench.BenchCluster;
 import io.livemig.loadtest.clients.ClientRun;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,14 +47,13 @@ class DumpAgentDiesWhileFrozenIT {
           }
         });
         // The destination's restore has begun: the source is dumped and frozen by now.
-        await("the destination prepared the address", () -> addresses(hosts.hostB())
-            .contains(" " + hosts.serviceAddress() + "/32"));
+        await("the destination prepared the address",
+            () -> hosts.holdsServiceAddress(hosts.hostB()));
         assertEquals("t", Workload.state(server.pid()), "frozen under CRIU");
         LibC.kill((int) cluster.dumpAgent().pid(), LibC.SIGKILL);
         await("the source runs again", () -> !Workload.state(server.pid()).equals("t"));
-        await("its traffic is no longer held", () -> !ThreeHosts.output(hosts.hostA()
-            .command(List.of("nft", "list", "tables")).toArray(String[]::new))
-            .contains("livemig-hold"));
+        await("its traffic is no longer held", () -> !ThreeHosts.nft(hosts.hostA(), "list",
+            "tables").contains("livemig-hold"));
         long before = client.ops();
         client.awaitOps(before + 200, WAIT);
         ClientRun.Result seen = client.stop(WAIT);
@@ -66,13 +64,8 @@ class DumpAgentDiesWhileFrozenIT {
         migration.join();
       }
       assertTrue(Workload.alive(server.pid()), "the source runs on");
-      assertTrue(addresses(hosts.hostA()).contains(" " + hosts.serviceAddress() + "/32"));
+      assertTrue(hosts.holdsServiceAddress(hosts.hostA()));
     }
-  }
-
-  private static String addresses(Host h) throws Exception {
-    return ThreeHosts.output(h.command(List.of("ip", "-o", "-4", "addr", "show"))
-        .toArray(String[]::new));
   }
 
   private interface Condition {

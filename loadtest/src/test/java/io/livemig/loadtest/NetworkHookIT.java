@@ -43,12 +43,9 @@ class NetworkHookIT {
         assertFalse(t.seen().connectionLost(), t.seen().toString());
         assertEquals(0, t.seen().number("lost"), t.seen().toString());
         for (Host h : List.of(hosts.hostA(), hosts.hostB())) {
-          String addrs = ThreeHosts.output(h.command(List.of("ip", "-o", "-4", "addr", "show"))
-              .toArray(String[]::new));
-          assertEquals(h == hosts.hostB(), addrs.contains(" " + hosts.serviceAddress() + "/32"),
-              h.name() + ": " + addrs);
-          assertFalse(ThreeHosts.output(h.command(List.of("nft", "list", "tables"))
-              .toArray(String[]::new)).contains("hook-"), "the hook's holds are gone");
+          assertEquals(h == hosts.hostB(), hosts.holdsServiceAddress(h), h.name());
+          assertFalse(ThreeHosts.nft(h, "list", "tables").contains("hook-"),
+              "the hook's holds are gone");
         }
       } finally {
         Workload.kill(restored);

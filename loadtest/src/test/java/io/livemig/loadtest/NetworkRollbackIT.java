@@ -47,12 +47,9 @@ class NetworkRollbackIT {
       assertTrue(Workload.alive(server.pid()), "the source runs on");
       assertEquals("S", Workload.state(server.pid()).replace("R", "S"), "and is not stopped");
       for (Host h : List.of(hosts.hostA(), hosts.hostB())) {
-        String addrs = ThreeHosts.output(h.command(List.of("ip", "-o", "-4", "addr", "show"))
-            .toArray(String[]::new));
-        assertEquals(h == hosts.hostA(), addrs.contains(" " + hosts.serviceAddress() + "/32"),
-            h.name() + ": " + addrs);
-        assertEquals("", ThreeHosts.output(h.command(List.of("nft", "list", "ruleset"))
-            .toArray(String[]::new)).strip(), "no nftables rules left on " + h.name());
+        assertEquals(h == hosts.hostA(), hosts.holdsServiceAddress(h), h.name());
+        assertEquals("", ThreeHosts.nft(h, "list", "ruleset").strip(),
+            "no nftables rules left on " + h.name());
       }
     }
   }

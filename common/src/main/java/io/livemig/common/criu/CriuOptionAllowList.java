@@ -8,7 +8,7 @@ import java.util.Set;
 
 /** Which CRIU options an agent's policy lets a migration use. */
 public record CriuOptionAllowList(Set<CriuOption> allowed, long maxGhostLimitBytes) {
-  /** What the dump agent allows unless its policy says otherwise: options that touch only the tree. */
+  /** What the dump agent allows unless its policy says otherwise: options for the tree alone. */
   public static final Set<CriuOption> DUMP_DEFAULTS = EnumSet.of(CriuOption.TCP_ESTABLISHED,
       CriuOption.TCP_CLOSE, CriuOption.FILE_LOCKS, CriuOption.GHOST_LIMIT);
   /** What the restore agent allows unless its policy says otherwise. */

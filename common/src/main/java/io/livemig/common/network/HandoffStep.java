@@ -15,7 +15,7 @@ public enum HandoffStep {
    * the tree still sends until it is frozen goes out.
    */
   HOLD,
-  /** Destination, before criu restore: the address is there for restored sockets, its traffic held. */
+  /** Destination, before criu restore: the address is there for the sockets, traffic held. */
   PREPARE,
   /** Source, once the source tree is gone: the address leaves the source host. */
   RELEASE,

@@ -160,8 +160,8 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
       try (GrpcPageXfer xfer = new GrpcPageXfer(channel, settings.replyTimeout(),
           Criu.RESTORE_TIMEOUT.plusMinutes(1))) {
         report = new MigrationSession(id, tree, config.policy().scope(), settings, tracker,
-            new CriuDumper(criu, config.workDir(), settings.dumpTimeout()), xfer, tracer, listener(events, id))
-            .run();
+            new CriuDumper(criu, config.workDir(), settings.dumpTimeout()), xfer, tracer,
+            listener(events, id)).run();
       }
       span.setAttribute("success", report.getSuccess());
       if (!report.getSuccess()) {

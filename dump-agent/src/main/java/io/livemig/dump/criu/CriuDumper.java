@@ -84,7 +84,8 @@ public final class CriuDumper {
         dir.toString(), "--page-server", "--address", "127.0.0.1", "--port",
         String.valueOf(pageServerPort)));
     args.addAll(CriuFlags.dump(options));
-    return FrozenDump.start(criu, args, workDir.resolve(ACTION_SCRIPT), dir, dir.resolveSibling(dir.getFileName() + "-dump.log"),
+    return FrozenDump.start(criu, args, workDir.resolve(ACTION_SCRIPT), dir,
+        dir.resolveSibling(dir.getFileName() + "-dump.log"),
         dir.resolveSibling(dir.getFileName() + "-handoff"), verdictTimeout, onAbandon,
         ProcessHandle.current().pid());
   }

@@ -226,8 +226,8 @@ public final class MigrationSession {
         removeDump(dumpDir, report.getSuccess());
       }
     }
-    return report.setTotalBytes(xfer.bytesSent()).setTotalTimeUs(micros(System.nanoTime() - started))
-        .build();
+    return report.setTotalBytes(xfer.bytesSent())
+        .setTotalTimeUs(micros(System.nanoTime() - started)).build();
   }
 
   /**

@@ -76,7 +76,7 @@ final class SourceAddress {
     }
   }
 
-  /** After a failure: the held traffic flows to the resumed tree again; what to add to the error. */
+  /** After a failure: the held traffic flows to the resumed tree again; adds to the error. */
   String reclaim() {
     if (!held) {
       return "";
