@@ -5,6 +5,7 @@ import io.grpc.ServerInterceptors;
 import io.livemig.common.agent.AgentOptions;
 import io.livemig.common.agent.EventLog;
 import io.livemig.common.criu.Criu;
+import io.livemig.common.journal.Journal;
 import io.livemig.common.network.HandoffStep;
 import io.livemig.common.network.NetworkHandoff;
 import io.livemig.common.os.Dirs;
@@ -15,13 +16,17 @@ import io.livemig.common.tracing.Telemetry;
 import io.livemig.common.tracing.TracingInterceptors;
 import io.livemig.dump.control.DumpServiceImpl;
 import io.livemig.dump.criu.CriuDumper;
+import io.livemig.dump.handoff.Reconciler;
+import io.livemig.dump.handoff.SourceRecovery;
 import io.livemig.dump.migration.MigrationSession;
 import io.livemig.dump.policy.DumpPolicy;
 import io.livemig.proto.DumpAgentPolicy;
+import io.livemig.proto.JournalEntry;
 import io.opentelemetry.api.OpenTelemetry;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -33,6 +38,10 @@ import picocli.CommandLine.Option;
 @Command(name = "dump-agent", mixinStandardHelpOptions = true,
     description = "Live-migrates process trees of this host to a restore agent.")
 public final class DumpAgentMain implements Callable<Integer> {
+  /** Finished migrations kept in the journal, for operators and reconciliation. */
+  static final Duration HISTORY_AGE = Duration.ofDays(7);
+  static final int HISTORY_ENTRIES = 1000;
+
   @Option(names = "--port", description = "TCP port of the control API (default ${DEFAULT-VALUE}).")
   int port = 7701;
 
@@ -53,6 +62,12 @@ public final class DumpAgentMain implements Callable<Integer> {
       + " ${DEFAULT-VALUE}); more are refused with RESOURCE_EXHAUSTED.")
   int maxMigrations = DumpAgentConfig.DEFAULT_MAX_MIGRATIONS;
 
+  @Option(names = "--settle-timeout", description = "How long the agent keeps asking a"
+      + " destination it lost (down, cut off) to resume or remove a migration's copy (ISO-8601"
+      + " duration, default ${DEFAULT-VALUE}); longer than the restore agents'"
+      + " --unconfirmed-copy-timeout.")
+  Duration settleTimeout = DumpAgentConfig.DEFAULT_SETTLE_TIMEOUT;
+
   @Mixin
   AgentOptions agent;
 
@@ -70,26 +85,41 @@ public final class DumpAgentMain implements Callable<Integer> {
     NetworkHandoff agentNetwork = agent.networkHandoff(Map.of());
     Server server = start(Telemetry.fromEnvironment("dump-agent"), c, new DumpAgentConfig(
         agent.address(port), workDir, keepDump, security, policy, frozenDeadline, maxMigrations,
-        agentNetwork));
+        agentNetwork, agent.stateDir("dump-agent"), settleTimeout));
     // An agent stopped in the middle of a migration must not leave a frozen tree behind, nor
     // its service's traffic held.
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       MigrationSession.resumeFrozenSources();
       agentNetwork.removeLeftovers(HandoffStep.Side.SOURCE);
     }, "resume-frozen-sources"));
-    return agent.serve("dump-agent", server, c, security, "work dir " + workDir);
+    return agent.serve("dump-agent", server, c, security, "work dir " + workDir
+        + ", journal " + agent.stateDir("dump-agent"));
   }
 
-  /** Starts the control API; also used by tests that run the agent in process. */
+  /**
+   * Starts the control API; also used by tests that run the agent in process. Migrations a
+   * predecessor left unfinished are settled on this host first (their sources resumed or
+   * known gone), and their destinations told in the background.
+   */
   public static Server start(OpenTelemetry otel, Criu criu, DumpAgentConfig config)
       throws IOException {
     Dirs.privateDir(config.workDir());
     CriuDumper.installActionScript(config.workDir());
+    Journal journal = Journal.open(config.stateDir());
+    Reconciler reconciler = new Reconciler(config, otel);
+    SourceRecovery recovery = new SourceRecovery(journal, reconciler, config.network(),
+        config.workDir());
+    List<JournalEntry> unsettled = recovery.settleSources();
+    // After the recovery released the addresses of sources that are gone: what is held now
+    // belongs to sources that run.
     config.network().removeLeftovers(HandoffStep.Side.SOURCE);
-    return AgentOptions.serverBuilder(config.address(), config.security())
-        .addService(ServerInterceptors.intercept(new DumpServiceImpl(otel, criu, config),
-            TracingInterceptors.server(otel),
+    journal.prune(HISTORY_AGE, HISTORY_ENTRIES);
+    Server server = AgentOptions.serverBuilder(config.address(), config.security())
+        .addService(ServerInterceptors.intercept(new DumpServiceImpl(otel, criu, config, journal,
+                reconciler), TracingInterceptors.server(otel),
             new PeerAuthenticator(config.security(), config.policy(), "dump-agent")))
         .build().start();
+    recovery.reconcile(unsettled);
+    return server;
   }
 }

@@ -19,14 +19,19 @@ public final class AgentProcess implements AutoCloseable {
   private final Process process;
   private final Host host;
   private final int port;
+  private final Path jar;
   private final Path log;
+  private final List<String> args;
 
-  private AgentProcess(String name, Process process, Host host, int port, Path log) {
+  private AgentProcess(String name, Process process, Host host, int port, Path jar, Path log,
+      List<String> args) {
     this.name = name;
     this.process = process;
     this.host = host;
     this.port = port;
+    this.jar = jar;
     this.log = log;
+    this.args = List.copyOf(args);
   }
 
   /** Starts {@code java -jar JAR --port P ARGS...} here and waits for its "listening" line. */
@@ -52,7 +57,7 @@ public final class AgentProcess implements AutoCloseable {
         throw new IOException(name + " exited (" + p.exitValue() + "): " + Files.readString(log));
       }
       if (Files.readString(log).contains("listening on")) {
-        return new AgentProcess(name, p, host, port, log);
+        return new AgentProcess(name, p, host, port, jar, log, args);
       }
       Thread.sleep(50);
     }
@@ -81,6 +86,28 @@ public final class AgentProcess implements AutoCloseable {
 
   public boolean alive() {
     return process.isAlive();
+  }
+
+  public Path log() {
+    return log;
+  }
+
+  /** kill -9, as a crash or the OOM killer would, and waits until the process is gone. */
+  public void crash() throws InterruptedException {
+    process.destroyForcibly().waitFor();
+  }
+
+  /**
+   * The same agent started again (same host, port, arguments and state), as systemd would
+   * after a crash, with env instead of the first start's environment; its output goes to
+   * logName beside the first log.
+   */
+  public AgentProcess restart(String logName, Map<String, String> env)
+      throws IOException, InterruptedException {
+    if (process.isAlive()) {
+      throw new IllegalStateException(name + " still runs");
+    }
+    return start(name, host, port, jar, log.resolveSibling(logName), args, env);
   }
 
   @Override

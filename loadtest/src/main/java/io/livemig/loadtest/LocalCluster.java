@@ -32,8 +32,8 @@ public final class LocalCluster implements AutoCloseable {
 
   private final Path dir;
   private final Pki pki;
-  private final AgentProcess restoreAgent;
-  private final AgentProcess dumpAgent;
+  private AgentProcess restoreAgent;
+  private AgentProcess dumpAgent;
 
   private LocalCluster(Path dir, Pki pki, AgentProcess restoreAgent, AgentProcess dumpAgent) {
     this.dir = dir;
@@ -49,6 +49,7 @@ public final class LocalCluster implements AutoCloseable {
     private final List<String> restoreArgs = new ArrayList<>();
     private final List<String> dumpArgs = new ArrayList<>();
     private final Map<String, String> restoreEnv = new HashMap<>();
+    private final Map<String, String> dumpEnv = new HashMap<>();
     private String restorePolicy = RESTORE_ROOT_POLICY;
 
     private Builder(Path dir) {
@@ -72,6 +73,11 @@ public final class LocalCluster implements AutoCloseable {
       return this;
     }
 
+    public Builder dumpEnv(String name, String value) {
+      dumpEnv.put(name, value);
+      return this;
+    }
+
     public Builder dumpArgs(String... args) {
       dumpArgs.addAll(List.of(args));
       return this;
@@ -87,7 +93,8 @@ public final class LocalCluster implements AutoCloseable {
       Files.createDirectories(dir);
       Path repo = Repo.root();
       Pki pki = Pki.in(dir.resolve("pki"));
-      List<String> rArgs = new ArrayList<>(List.of("--images-dir", restoreImagesDir.toString()));
+      List<String> rArgs = new ArrayList<>(List.of("--images-dir", restoreImagesDir.toString(),
+          "--state-dir", dir.resolve("restore-state").toString()));
       rArgs.addAll(pki.flags("restore-agent", HOST));
       if (restorePolicy != null) {
         Path policy = dir.resolve("restore-policy.json");
@@ -99,12 +106,13 @@ public final class LocalCluster implements AutoCloseable {
           repo.resolve("restore-agent/target/restore-agent.jar"),
           dir.resolve("restore-agent.log"), rArgs, restoreEnv);
       try {
-        List<String> dArgs = new ArrayList<>(List.of("--work-dir", dumpWorkDir(dir).toString()));
+        List<String> dArgs = new ArrayList<>(List.of("--work-dir", dumpWorkDir(dir).toString(),
+            "--state-dir", dir.resolve("dump-state").toString()));
         dArgs.addAll(pki.flags("dump-agent", HOST));
         dArgs.addAll(dumpArgs);
         AgentProcess dump = AgentProcess.start("dump-agent",
             repo.resolve("dump-agent/target/dump-agent.jar"), dir.resolve("dump-agent.log"),
-            dArgs, Map.of());
+            dArgs, dumpEnv);
         return new LocalCluster(dir, pki, restore, dump);
       } catch (IOException | InterruptedException | RuntimeException e) {
         restore.close();
@@ -143,6 +151,32 @@ public final class LocalCluster implements AutoCloseable {
 
   public AgentProcess restoreAgent() {
     return restoreAgent;
+  }
+
+  /** Starts the dump agent again after it crashed, with its state, without failpoints. */
+  public AgentProcess restartDumpAgent() throws IOException, InterruptedException {
+    dumpAgent = dumpAgent.restart("dump-agent-restarted.log", Map.of());
+    return dumpAgent;
+  }
+
+  /** Starts the restore agent again after it crashed, with its state, without failpoints. */
+  public AgentProcess restartRestoreAgent() throws IOException, InterruptedException {
+    restoreAgent = restoreAgent.restart("restore-agent-restarted.log", Map.of());
+    return restoreAgent;
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  /** The dump agent's work dir: final dumps and CRIU's handshake folders. */
+  public Path dumpWorkDir() {
+    return dumpWorkDir(dir);
+  }
+
+  /** Where each agent keeps its journal. */
+  public Path stateDir(String agent) {
+    return dir.resolve(agent.startsWith("dump") ? "dump-state" : "restore-state");
   }
 
   public Pki pki() {

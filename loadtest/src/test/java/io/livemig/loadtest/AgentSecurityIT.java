@@ -125,7 +125,7 @@ class AgentSecurityIT {
   @Test
   void dumpAgentRefusesADestinationPresentingAnotherIdentity() throws Exception {
     List<String> args = new ArrayList<>(List.of("--images-dir", dir.resolve("impostor")
-        .toString()));
+        .toString(), "--state-dir", dir.resolve("impostor-state").toString()));
     args.addAll(cluster.pki().flags("restore-agent", "impostor"));
     try (AgentProcess impostor = AgentProcess.start("impostor",
             Repo.root().resolve("restore-agent/target/restore-agent.jar"),

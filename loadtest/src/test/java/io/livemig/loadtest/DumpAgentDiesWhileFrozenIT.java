@@ -68,17 +68,7 @@ class DumpAgentDiesWhileFrozenIT {
     }
   }
 
-  private interface Condition {
-    boolean holds() throws Exception;
-  }
-
-  private static void await(String what, Condition c) throws Exception {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (!c.holds()) {
-      if (System.nanoTime() - deadline > 0) {
-        throw new AssertionError("not within " + WAIT + ": " + what);
-      }
-      Thread.sleep(20);
-    }
+  private static void await(String what, Await.Condition c) throws Exception {
+    Await.until(what, WAIT, c);
   }
 }

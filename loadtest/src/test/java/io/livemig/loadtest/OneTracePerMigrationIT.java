@@ -67,13 +67,15 @@ class OneTracePerMigrationIT {
     Server restore = RestoreAgentMain.start(otel, criu, new RestoreAgentConfig(
         new InetSocketAddress(LocalCluster.HOST, 0), dir.resolve("images"), false, restoreTls,
         RestorePolicy.of(PolicyFile.load(policy(), RestoreAgentPolicy.newBuilder()).build(),
-            restoreTls.self()), RestoreLimits.defaults(), new ManagedAddress(Map.of())));
+            restoreTls.self()), RestoreLimits.defaults(), new ManagedAddress(Map.of()),
+        dir.resolve("restore-state")));
     TransportSecurity dumpTls = tls(pki, "dump-agent");
     Server dump = DumpAgentMain.start(otel, criu, new DumpAgentConfig(
         new InetSocketAddress(LocalCluster.HOST, 0), dir.resolve("dump"), false, dumpTls,
         DumpPolicy.of(DumpAgentPolicy.getDefaultInstance(), dumpTls.self()),
         DumpAgentConfig.DEFAULT_FROZEN_DEADLINE, DumpAgentConfig.DEFAULT_MAX_MIGRATIONS,
-        new ManagedAddress(Map.of())));
+        new ManagedAddress(Map.of()), dir.resolve("dump-state"),
+        DumpAgentConfig.DEFAULT_SETTLE_TIMEOUT));
     int restored = -1;
     try (Workload workload = Workload.memload(Repo.memload(), dir.resolve("w"), 32, 2, "hot")) {
       LocalCluster.CliRun run = LocalCluster.runCli(otel, "127.0.0.1:" + dump.getPort(),

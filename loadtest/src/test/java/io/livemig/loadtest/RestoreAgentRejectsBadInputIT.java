@@ -62,7 +62,8 @@ class RestoreAgentRejectsBadInputIT {
   static void start() throws Exception {
     images = dir.resolve("images");
     pki = Pki.in(dir.resolve("pki"));
-    List<String> args = new ArrayList<>(List.of("--images-dir", images.toString()));
+    List<String> args = new ArrayList<>(List.of("--images-dir", images.toString(),
+        "--state-dir", dir.resolve("state").toString()));
     args.addAll(pki.flags("restore-agent", LocalCluster.HOST));
     agent = AgentProcess.start("restore-agent",
         Repo.root().resolve("restore-agent/target/restore-agent.jar"),

@@ -7,6 +7,7 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.livemig.common.agent.AgentOptions;
 import io.livemig.common.agent.EventLog;
 import io.livemig.common.criu.Criu;
+import io.livemig.common.journal.Journal;
 import io.livemig.common.network.HandoffStep;
 import io.livemig.common.os.Dirs;
 import io.livemig.common.security.PeerAuthenticator;
@@ -17,6 +18,7 @@ import io.livemig.common.tracing.TracingInterceptors;
 import io.livemig.proto.RestoreAgentPolicy;
 import io.livemig.proto.RestoreServiceGrpc;
 import io.livemig.restore.criu.CriuRestorer;
+import io.livemig.restore.handoff.Handoffs;
 import io.livemig.restore.policy.RestorePolicy;
 import io.livemig.restore.service.CriuDescriber;
 import io.livemig.restore.service.RestoreServiceImpl;
@@ -35,6 +37,9 @@ import picocli.CommandLine.Option;
 @Command(name = "restore-agent", mixinStandardHelpOptions = true,
     description = "Receives live migrations over gRPC, writes CRIU images, restores with CRIU.")
 public final class RestoreAgentMain implements Callable<Integer> {
+  /** Finished migrations kept in the journal, to answer a source that reconciles late. */
+  static final Duration HISTORY_AGE = Duration.ofDays(7);
+  static final int HISTORY_ENTRIES = 1000;
   private static final RestoreLimits DEFAULTS = RestoreLimits.defaults();
 
   @Option(names = "--port", description = "TCP port to listen on (default ${DEFAULT-VALUE}).")
@@ -78,6 +83,12 @@ public final class RestoreAgentMain implements Callable<Integer> {
       + " this agent remember (default ${DEFAULT-VALUE}).")
   int maxPagemapEntries = DEFAULTS.maxPagemapEntries();
 
+  @Option(names = "--unconfirmed-copy-timeout", description = "How long a restored copy whose"
+      + " stream was lost before the source said it is gone stays stopped, waiting for the"
+      + " source to reconcile, before it is killed (ISO-8601 duration, default"
+      + " ${DEFAULT-VALUE}).")
+  Duration unconfirmedCopyTimeout = DEFAULTS.unconfirmedCopyTimeout();
+
   public static void main(String[] args) {
     EventLog.oneLinePerRecord();
     System.exit(new CommandLine(new RestoreAgentMain()).execute(args));
@@ -91,22 +102,31 @@ public final class RestoreAgentMain implements Callable<Integer> {
         RestoreAgentPolicy.newBuilder()).build(), security.self());
     RestoreLimits limits = new RestoreLimits(maxStreams, maxStreamsPerPeer, idleTimeout,
         maxStreamDuration, maxMigrationBytes, DEFAULTS.budgetFactor(), minFreeBytes,
-        maxPagemapEntries);
+        maxPagemapEntries, unconfirmedCopyTimeout);
     Server server = start(Telemetry.fromEnvironment("restore-agent"), c, new RestoreAgentConfig(
         agent.address(port), imagesDir, keepImages, security, policy, limits,
-        agent.networkHandoff(policy.serviceDevices())));
+        agent.networkHandoff(policy.serviceDevices()), agent.stateDir("restore-agent")));
     return agent.serve("restore-agent", server, c, security, "images in " + imagesDir
-        + ", accepting " + policy);
+        + ", journal " + agent.stateDir("restore-agent") + ", accepting " + policy);
   }
 
-  /** Starts the service; also used by tests that run the agent in process. */
+  /**
+   * Starts the service; also used by tests that run the agent in process. Migrations a
+   * predecessor left unfinished are settled first: a stopped copy waits for its source's word,
+   * anything less is removed.
+   */
   public static Server start(OpenTelemetry otel, Criu criu, RestoreAgentConfig config)
       throws IOException {
     Dirs.privateDir(config.imagesDir());
     config.network().removeLeftovers(HandoffStep.Side.DESTINATION);
+    Journal journal = Journal.open(config.stateDir());
+    Handoffs handoffs = new Handoffs(journal, config.network(), config.imagesDir(),
+        config.limits().unconfirmedCopyTimeout());
+    handoffs.recover(config.keepImages());
+    journal.prune(HISTORY_AGE, HISTORY_ENTRIES);
     RestoreServiceImpl service = new RestoreServiceImpl(config,
         new CriuRestorer(criu, Criu.RESTORE_TIMEOUT), new CriuDescriber(criu),
-        otel.getTracer(Telemetry.INSTRUMENTATION));
+        otel.getTracer(Telemetry.INSTRUMENTATION), handoffs);
     HealthStatusManager health = new HealthStatusManager();
     health.setStatus(RestoreServiceGrpc.SERVICE_NAME, HealthCheckResponse.ServingStatus.SERVING);
     PeerAuthenticator auth = new PeerAuthenticator(config.security(), config.policy(),

@@ -18,10 +18,13 @@ import java.time.Duration;
  * @param minFreeBytes free space the images folder keeps for the host, beyond every
  *     accepted migration's declared RSS
  * @param maxPagemapEntries pagemap runs one migration may make the agent remember
+ * @param unconfirmedCopyTimeout how long a restored copy whose stream was lost before the
+ *     source said it is gone stays stopped, waiting for the source to reconcile, before it is
+ *     killed: a copy runs only on the source's word
  */
 public record RestoreLimits(int maxStreams, int maxStreamsPerPeer, Duration idleTimeout,
     Duration maxStreamDuration, long maxMigrationBytes, int budgetFactor, long minFreeBytes,
-    int maxPagemapEntries) {
+    int maxPagemapEntries, Duration unconfirmedCopyTimeout) {
   /** Room for the other image files and their growth while the tree runs. */
   public static final long BUDGET_SLACK = 256L << 20;
   /** A page chunk's pages: what the dump agent sends (1 MiB), so frames stay small. */
@@ -41,6 +44,10 @@ public record RestoreLimits(int maxStreams, int maxStreamsPerPeer, Duration idle
       throw new IllegalArgumentException("--idle-timeout " + idleTimeout + " must be at least"
           + " 1 s and --max-stream-duration " + maxStreamDuration + " at least that");
     }
+    if (unconfirmedCopyTimeout.compareTo(Duration.ofSeconds(1)) < 0) {
+      throw new IllegalArgumentException("--unconfirmed-copy-timeout " + unconfirmedCopyTimeout
+          + " must be at least 1 s");
+    }
     if (maxMigrationBytes <= 0 || minFreeBytes < 0) {
       throw new IllegalArgumentException("--max-migration-bytes must be positive and"
           + " --min-free-bytes not negative");
@@ -49,7 +56,7 @@ public record RestoreLimits(int maxStreams, int maxStreamsPerPeer, Duration idle
 
   public static RestoreLimits defaults() {
     return new RestoreLimits(4, 2, Duration.ofSeconds(60), Duration.ofHours(4), 64L << 30, 4,
-        256L << 20, 262_144);
+        256L << 20, 262_144, Duration.ofMinutes(10));
   }
 
   /** Bytes one migration may write, for the RSS it declared. */

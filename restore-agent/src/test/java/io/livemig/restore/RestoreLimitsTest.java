@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 class RestoreLimitsTest {
   static RestoreLimits quota(long maxMigrationBytes, int factor) {
     return new RestoreLimits(4, 2, Duration.ofSeconds(60), Duration.ofHours(1), maxMigrationBytes,
-        factor, 0, 1000);
+        factor, 0, 1000, Duration.ofMinutes(1));
   }
 
   @Test

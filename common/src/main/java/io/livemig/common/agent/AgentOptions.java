@@ -44,6 +44,11 @@ public final class AgentOptions {
       + " set. Default: the agent moves them itself with ip, nft and arping.")
   Path networkHook;
 
+  @Option(names = "--state-dir", description = "The agent's journal: every migration's phase,"
+      + " so that a restarted agent settles what its predecessor left (default"
+      + " /var/lib/livemig/<agent>-state). Keep it on persistent storage.")
+  Path stateDir;
+
   @Mixin
   TlsOptions tls = new TlsOptions();
 
@@ -59,6 +64,10 @@ public final class AgentOptions {
 
   public Path policy() {
     return policy;
+  }
+
+  public Path stateDir(String agent) {
+    return stateDir != null ? stateDir : Path.of("/var/lib/livemig", agent + "-state");
   }
 
   /**

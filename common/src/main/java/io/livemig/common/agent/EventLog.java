@@ -47,6 +47,11 @@ public final class EventLog {
     LOG.log(Level.WARNING, line());
   }
 
+  /** For what an operator must look at: a copy that may be lost, state that cannot be saved. */
+  public void severe() {
+    LOG.log(Level.SEVERE, line());
+  }
+
   String line() {
     StringBuilder b = new StringBuilder();
     for (Map.Entry<String, Object> f : fields.entrySet()) {

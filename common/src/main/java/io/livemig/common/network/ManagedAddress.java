@@ -43,7 +43,7 @@ public final class ManagedAddress implements NetworkHandoff {
       switch (step) {
         case HOLD -> hold(migrationId, address);
         case PREPARE -> prepare(migrationId, address);
-        case RELEASE, WITHDRAW -> remove(step.side(), migrationId);
+        case RELEASE, WITHDRAW -> remove(step.side(), migrationId, address);
         case ACTIVATE, RECLAIM -> letThrough(step.side(), migrationId, address);
         default -> throw new IllegalStateException("unknown step " + step);
       }
@@ -53,21 +53,37 @@ public final class ManagedAddress implements NetworkHandoff {
   }
 
   private void hold(String id, ServiceAddress address) throws IOException, HandoffException {
-    String line = Command.run(List.of("ip", "-o", "-4", "addr", "show", "to",
-        address.hostPrefix()), TOOL_TIMEOUT).strip();
-    if (line.isEmpty()) {
+    Placement p = find(address);
+    if (p == null) {
       throw new HandoffException(HandoffStep.HOLD, address, "it is not on this host;"
           + " clients must reach the tree at an address the source host holds", null);
     }
-    // "3: eth0    inet 198.18.7.10/32 scope global eth0 ..."
-    String[] f = line.split("\\s+");
-    placed.put(id, new Placement(f[1].replaceFirst("@.*", ""), f[3]));
+    placed.put(id, p);
     holdTraffic(HandoffStep.Side.SOURCE, id, address);
   }
 
-  /** The address and its hold leave this host. */
-  private void remove(HandoffStep.Side side, String id) throws IOException {
+  /** Where the address is on this host now, or null. */
+  private static Placement find(ServiceAddress address) throws IOException {
+    String line = Command.run(List.of("ip", "-o", "-4", "addr", "show", "to",
+        address.hostPrefix()), TOOL_TIMEOUT).strip();
+    if (line.isEmpty()) {
+      return null;
+    }
+    // "3: eth0    inet 198.18.7.10/32 scope global eth0 ..."
+    String[] f = line.split("\\s+");
+    return new Placement(f[1].replaceFirst("@.*", ""), f[3]);
+  }
+
+  /**
+   * The address and its hold leave this host. An agent that restarted after the address was
+   * placed finds it on the host.
+   */
+  private void remove(HandoffStep.Side side, String id, ServiceAddress address)
+      throws IOException {
     Placement p = placed.remove(id);
+    if (p == null) {
+      p = find(address);
+    }
     try {
       if (p != null) {
         Command.run(List.of("ip", "addr", "del", p.prefix(), "dev", p.device()), TOOL_TIMEOUT);
@@ -97,6 +113,9 @@ public final class ManagedAddress implements NetworkHandoff {
       throws IOException {
     Placement p = placed.remove(id);
     unhold(side, id);
+    if (p == null && side == HandoffStep.Side.DESTINATION) {
+      p = find(address);
+    }
     if (p != null) {
       announce(p.device(), address);
     }

@@ -25,6 +25,14 @@ public final class LibC {
 
   public static native int munmap(Pointer addr, long length) throws LastErrorException;
 
+  public static native int pidfd_open(int pid, int flags) throws LastErrorException;
+
+  public static native int pidfd_send_signal(int pidfd, int sig, Pointer info, int flags)
+      throws LastErrorException;
+
+  /** fds: an array of struct pollfd {int fd; short events; short revents;}. */
+  public static native int poll(Pointer fds, long nfds, int timeoutMs) throws LastErrorException;
+
   public static native int mkfifo(String path, int mode) throws LastErrorException;
 
   public static native int open(String path, int flags) throws LastErrorException;
@@ -38,6 +46,10 @@ public final class LibC {
 
   public static final int SIGKILL = 9;
   public static final int SIGCONT = 18;
+  public static final int SIGSTOP = 19;
+  public static final short POLLIN = 1;
+  public static final int ESRCH = 3;
+  public static final int EINTR = 4;
   public static final int PROT_READ = 1;
   public static final int PROT_WRITE = 2;
   public static final int MAP_SHARED = 0x01;

@@ -1,5 +1,6 @@
 package io.livemig.dump.control;
 
+import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -7,6 +8,7 @@ import io.grpc.stub.StreamObserver;
 import io.livemig.common.agent.EventLog;
 import io.livemig.common.agent.MigrationIds;
 import io.livemig.common.criu.Criu;
+import io.livemig.common.journal.Journal;
 import io.livemig.common.os.ProcessTree;
 import io.livemig.common.security.IdentityPattern;
 import io.livemig.common.security.Peer;
@@ -14,6 +16,8 @@ import io.livemig.common.tracing.Telemetry;
 import io.livemig.common.tracing.TracingInterceptors;
 import io.livemig.dump.DumpAgentConfig;
 import io.livemig.dump.criu.CriuDumper;
+import io.livemig.dump.handoff.Reconciler;
+import io.livemig.dump.handoff.SourceHandoff;
 import io.livemig.dump.migration.MigrationSession;
 import io.livemig.dump.migration.MigrationSettings;
 import io.livemig.dump.migration.ProgressListener;
@@ -58,8 +62,14 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
   private final ConcurrentHashMap<Integer, String> busy = new ConcurrentHashMap<>();
   private final Set<String> idsInUse = ConcurrentHashMap.newKeySet();
 
-  public DumpServiceImpl(OpenTelemetry otel, Criu criu, DumpAgentConfig config) {
+  private final Journal journal;
+  private final Reconciler reconciler;
+
+  public DumpServiceImpl(OpenTelemetry otel, Criu criu, DumpAgentConfig config, Journal journal,
+      Reconciler reconciler) {
     this.otel = otel;
+    this.journal = journal;
+    this.reconciler = reconciler;
     this.tracer = otel.getTracer(Telemetry.INSTRUMENTATION);
     this.criu = criu;
     this.config = config;
@@ -72,8 +82,14 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
         (ServerCallStreamObserver<MigrationProgress>) out;
     // A caller that goes away does not stop the migration (it must still end cleanly, above all
     // once the source is gone); with a handler set, progress sent after that is dropped, not
-    // thrown into the middle of the handoff.
+    // thrown into the middle of the handoff. The forked context keeps the caller's cancellation
+    // from reaching the calls the migration makes to the destination.
     events.setOnCancelHandler(() -> { });
+    Context.current().fork().run(() -> migrate(request, events));
+  }
+
+  private void migrate(MigrateRequest request, ServerCallStreamObserver<MigrationProgress> out) {
+    ServerCallStreamObserver<MigrationProgress> events = out;
     String id;
     try {
       id = MigrationIds.orNew(request.getMigrationId());
@@ -156,12 +172,14 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
       channel = DestinationChannel.open(config.security(), otel, request.getDestination(),
           destinationId);
       DestinationProbe.defaults().check(channel, request.getDestination());
+      SourceHandoff handoff = begin(id, request, tree);
       MigrationReport report;
       try (GrpcPageXfer xfer = new GrpcPageXfer(channel, settings.replyTimeout(),
           Criu.RESTORE_TIMEOUT.plusMinutes(1))) {
         report = new MigrationSession(id, tree, config.policy().scope(), settings, tracker,
             new CriuDumper(criu, config.workDir(), settings.dumpTimeout()), xfer, tracer,
-            listener(events, id)).run();
+            listener(events, id), handoff,
+            outcome -> reconciler.settle(id, request.getDestination(), outcome)).run();
       }
       span.setAttribute("success", report.getSuccess());
       if (!report.getSuccess()) {
@@ -197,12 +215,34 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
       span.setStatus(StatusCode.ERROR, e.getMessage());
       out.onError(Status.UNAVAILABLE.withDescription(e.getMessage()
           + "; the source was not touched").asRuntimeException());
+    } catch (JournalException e) {
+      span.setStatus(StatusCode.ERROR, e.getMessage());
+      out.onError(Status.UNAVAILABLE.withDescription(e.getMessage()
+          + "; the source was not touched").asRuntimeException());
     } finally {
       span.end();
       slots.release();
       tree.tasks().forEach(t -> busy.remove(t.pid(), id));
       idsInUse.remove(id);
       DestinationChannel.close(channel);
+    }
+  }
+
+  /** A migration the agent could not journal must not start: a crash would forget it. */
+  private static final class JournalException extends Exception {
+    JournalException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  private SourceHandoff begin(String id, MigrateRequest request, ProcessTree tree)
+      throws JournalException {
+    try {
+      return SourceHandoff.begin(journal, id, request.getDestination(), tree,
+          request.getServiceAddress());
+    } catch (IOException e) {
+      throw new JournalException("the dump agent cannot write its journal in " + journal.dir()
+          + ": " + e.getMessage() + "; free space there or fix its permissions", e);
     }
   }
 

@@ -73,8 +73,7 @@ public final class CriuDumper {
   /**
    * Starts the dump of tree rootPid: pages to the page server on loopback port pageServerPort,
    * every other image into dir. CRIU resumes the tree itself if the dump fails.
-   */
-  /**
+   *
    * @param onAbandon run if this agent dies before its verdict, e.g. to let the tree's held
    *     traffic through again; empty for nothing
    */

@@ -182,6 +182,11 @@ public final class FrozenDump implements AutoCloseable {
     return Rollback.CRIU_KILLED;
   }
 
+  /** The criu dump process that holds the tree. */
+  public long criuPid() {
+    return run.process().pid();
+  }
+
   /** Whether a verdict was given or CRIU ended on its own. */
   public boolean decided() {
     return decided || !run.alive();

@@ -1,5 +1,6 @@
 package io.livemig.dump.migration;
 
+import io.livemig.common.agent.Failpoints;
 import io.livemig.common.criu.CriuException;
 import io.livemig.common.images.PageOwner;
 import io.livemig.common.os.Dirs;
@@ -7,14 +8,13 @@ import io.livemig.common.os.ProcessTree;
 import io.livemig.dump.convergence.RoundResult;
 import io.livemig.dump.convergence.StopRule;
 import io.livemig.dump.criu.CriuDumper;
-import io.livemig.dump.criu.FinalDump;
 import io.livemig.dump.criu.FrozenDump;
-import io.livemig.dump.criu.PageServer;
-import io.livemig.dump.memory.PageSize;
 import io.livemig.dump.memory.ProcessVmReader;
 import io.livemig.dump.memory.TreeRss;
 import io.livemig.dump.policy.DeclaredCreds;
+import io.livemig.dump.handoff.SourceHandoff;
 import io.livemig.dump.policy.SourceScope;
+import io.livemig.dump.precopy.FinalRound;
 import io.livemig.dump.precopy.MemoryCopier;
 import io.livemig.dump.precopy.PrecopyRounds;
 import io.livemig.dump.shmem.SharedObjects;
@@ -24,28 +24,27 @@ import io.livemig.dump.shmem.ShmemPrecopy;
 import io.livemig.dump.tracking.DirtyTracker;
 import io.livemig.dump.tracking.PageHash;
 import io.livemig.dump.tracking.PageLedger;
-import io.livemig.dump.transfer.PageSender;
 import io.livemig.dump.transfer.PageXfer;
 import io.livemig.proto.Accepted;
 import io.livemig.proto.MigrationHeader;
+import io.livemig.proto.MigrationPhase;
 import io.livemig.proto.MigrationReport;
 import io.livemig.proto.PhaseEvent;
+import io.livemig.proto.ReconcileReply;
 import io.livemig.proto.RestoreResult;
-import io.livemig.proto.RoundStats;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Scope;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.nio.channels.ClosedChannelException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
@@ -68,8 +67,8 @@ public final class MigrationSession {
   private final ProgressListener progress;
   private final MigrationReport.Builder report = MigrationReport.newBuilder();
   private final long started = System.nanoTime();
-  /** The frozen tree held by CRIU, from the final dump's start until the verdict. */
-  private FrozenDump finalDump;
+  private final SourceHandoff handoff;
+  private final Settle settle;
   private final SourceAddress address;
 
   /**
@@ -78,7 +77,7 @@ public final class MigrationSession {
    */
   public MigrationSession(String id, ProcessTree tree, SourceScope scope,
       MigrationSettings settings, DirtyTracker tracker, CriuDumper dumper, PageXfer xfer,
-      Tracer tracer, ProgressListener progress) {
+      Tracer tracer, ProgressListener progress, SourceHandoff handoff, Settle settle) {
     this.id = id;
     this.tree = tree;
     this.rootPid = tree.root().pid();
@@ -89,7 +88,14 @@ public final class MigrationSession {
     this.xfer = xfer;
     this.tracer = tracer;
     this.progress = progress;
+    this.handoff = handoff;
+    this.settle = settle;
     this.address = new SourceAddress(id, settings, this::phase);
+  }
+
+  /** Tells the destination the source's outcome after their stream was lost. */
+  public interface Settle {
+    Optional<ReconcileReply> settle(MigrationPhase outcome);
   }
 
   /** For the agent's shutdown hook: no tree stays frozen because its agent went away. */
@@ -101,7 +107,6 @@ public final class MigrationSession {
   public MigrationReport run() {
     report.setMigrationId(id).setTracker(tracker.name());
     Path dumpDir = settings.workDir().resolve(id);
-    boolean sourceKilled = false;
     long freeze = 0;
     try {
       List<ShmemObject> shared = SharedObjects.of(tree).measure();
@@ -133,46 +138,40 @@ public final class MigrationSession {
       xfer.deadline(freeze + settings.frozenDeadline().toNanos(), "frozen-phase deadline of "
           + settings.frozenDeadline().toMillis() + " ms");
       phase("freeze", "criu dump of pid " + rootPid);
-      // The final round starts before the freeze: CRIU's page server stream feeds it directly.
-      xfer.roundStart(rounds.size(), true);
-      PageSender sender = new PageSender(xfer, hash, true);
-      SourceTree source = phaseSpan("final.dump", () -> {
-        // New, never reused: a kept dump of an earlier migration with this id must not be sent.
-        Files.createDirectory(dumpDir);
-        dumpThroughPageServer(dumpDir, ledgers, sender);
-        return SourceTree.capture(rootPid);
+      FinalRound last = new FinalRound(xfer, dumper, rounds.size(), hash, ledgers,
+          settings.bufferBytes(), settings.dumpTimeout());
+      FinalRound.Sent sent = phaseSpan("final.dump", () -> {
+        FinalRound.Sent s = last.dump(rootPid, dumpDir, settings.criu(),
+            address.reclaimCommand(), handoff::freezing);
+        handoff.dumped(rootPid);
+        return s;
       });
-      report.setFreezeDumpUs(micros(System.nanoTime() - freeze));
+      report.setFreezeDumpUs(micros(System.nanoTime() - freeze))
+          .setFinalPageBytes(sent.pagePayloadBytes()).setFinalPagesParent(sent.pagesParent())
+          .setRssBytes(sent.rssBytes()).setSharedBytes(sent.sharedBytes());
       phase("final-dump", "dumped in " + report.getFreezeDumpUs() / 1000 + " ms, "
           + report.getFinalPagesParent() + " pages left in parent, "
           + report.getFinalPageBytes() + " page bytes sent");
 
       long transferStart = System.nanoTime();
-      phaseSpan("final.transfer", () -> {
-        long imageBytes = new ImageSender(xfer).send(FinalDump.images(dumpDir));
-        report.setFinalImageBytes(imageBytes);
-        xfer.roundEnd(rounds.size(), sender.stats().build());
-        return null;
-      });
+      report.setFinalImageBytes(phaseSpan("final.transfer", () -> last.sendImages(dumpDir)));
+      handoff.imagesComplete();
       report.setFinalTransferUs(micros(System.nanoTime() - transferStart));
       phase("final-transfer", report.getFinalImageBytes() + " bytes of other images sent");
 
       long restoreStart = System.nanoTime();
       RestoreResult result = phaseSpan("restore", () -> xfer.restore(tree.root().vpid()));
       report.setRestoredRootPid(result.getRootPid());
+      handoff.restored(result.getRootPid());
+      Failpoints.reached("restore-confirmed", id);
       phase("restore", "restored, still stopped, as pid " + result.getRootPid()
           + " on the destination");
 
-      // The point of no return: from here on the destination's copy is the only one.
-      sourceKilled = true;
+      // The commit point: once the source is gone, the destination's copy is the only one.
       xfer.liftDeadline();
-      try {
-        finalDump.commit(SOURCE_EXIT_TIMEOUT);
-      } finally {
-        // Also when CRIU failed to end it: the copy must not run beside any of the source.
-        source.awaitGone(SOURCE_EXIT_TIMEOUT);
-      }
+      handoff.commit(SOURCE_EXIT_TIMEOUT);
       phase("kill-source", "source tree of pid " + rootPid + " killed and gone");
+      Failpoints.reached("source-killed", id);
       address.removeCriuLock(dumpDir);
       // Before the copy runs: this host must no longer answer for the address.
       address.release();
@@ -180,47 +179,16 @@ public final class MigrationSession {
         xfer.resume();
         return null;
       });
+      handoff.resumed();
       long end = System.nanoTime();
       report.setRestoreUs(micros(end - restoreStart)).setDowntimeUs(micros(end - freeze))
           .setSuccess(true);
       phase("resume", "pid " + result.getRootPid() + " runs on the destination");
     } catch (Exception | Error e) {
-      String msg = describe(e);
-      if (sourceKilled) {
-        msg += "; the source is gone and the restored copy (pid " + report.getRestoredRootPid()
-            + " on the destination) may still be stopped: resume it there with kill -CONT";
-        // Not abort: that would kill the only copy left.
-        xfer.cancel(msg);
-      } else if (finalDump == null && SourceTree.exited(rootPid)) {
-        xfer.abort(msg);
-        msg += "; the source tree of pid " + rootPid + " exited during the migration: there is"
-            + " nothing to resume";
-      } else if (finalDump == null) {
-        // Never frozen: nothing to give back to a tree that may have exited meanwhile.
-        report.setSourceResumed(true);
-        xfer.abort(msg);
-        msg += "; the source was never frozen and runs on";
-      } else {
-        // Resume first: nothing below may stand between a frozen tree and its resumption.
-        FrozenDump.Rollback rollback = finalDump.rollback(SOURCE_EXIT_TIMEOUT);
-        report.setSourceResumed(true);
-        xfer.abort(msg);
-        msg += switch (rollback) {
-          case RESUMED -> "; source resumed";
-          case CRIU_KILLED -> "; source resumed after CRIU was killed, which left any TCP"
-              + " connections of pid " + rootPid + " locked: check them";
-        };
-      }
-      msg += address.reclaim();
-      if (finalDump != null) {
-        // The clients' pause: until the source was given back, or until now, if it is gone.
-        report.setDowntimeUs(micros(System.nanoTime() - freeze));
-      }
-      report.setSuccess(false).setError(msg);
-      phase("failed", msg);
+      fail(describe(e), freeze);
     } finally {
-      if (finalDump != null) {
-        finalDump.close();
+      if (finalDump() != null) {
+        finalDump().close();
       }
       if (!settings.keepDump()) {
         removeDump(dumpDir, report.getSuccess());
@@ -230,50 +198,86 @@ public final class MigrationSession {
         .setTotalTimeUs(micros(System.nanoTime() - started)).build();
   }
 
-  /**
-   * criu dump with our page server on loopback: each page of the frozen tree is compared with
-   * the ledger as it arrives and sent on (or left in the parent chain); no pages touch the disk.
-   * Returns once CRIU holds the dumped tree frozen at its post-dump handshake.
-   */
-  private void dumpThroughPageServer(Path dumpDir, Map<PageOwner, PageLedger> ledgers,
-      PageSender sender) throws IOException, CriuException {
-    long[] pages = new long[2]; // all, shared objects'
-    PageServer.Pages sink = (owner, vaddr, nrPages, buf) -> {
-      PageLedger ledger = ledgers.computeIfAbsent(owner, o -> new PageLedger());
-      for (int p = 0; p < nrPages; p++) {
-        sender.page(owner, ledger, vaddr + (long) p * PageSize.BYTES, buf, p * PageSize.BYTES);
-      }
-      sender.flush();
-      pages[0] += nrPages;
-      pages[1] += owner.isTask() ? 0 : nrPages;
-    };
-    try (PageServer server = new PageServer(dumper.version(), sink, dumpDir,
-        settings.bufferBytes())) {
-      finalDump = dumper.start(rootPid, dumpDir, server.port(), settings.criu(),
-          address.reclaimCommand());
-      try {
-        finalDump.awaitDumped(settings.dumpTimeout());
-      } catch (CriuException e) {
-        server.close();
-        try {
-          server.await(Duration.ofSeconds(5));
-        } catch (ClosedChannelException neverConnected) {
-          throw e;
-        } catch (IOException serverFailure) {
-          // A failure on our side of the stream explains CRIU's failure better than its log.
-          throw new IOException("page server: " + serverFailure.getMessage() + " (criu: "
-              + e.getMessage() + ")", serverFailure);
+  /** Settles a failed migration by the one rule: before the commit point the source runs. */
+  private void fail(String error, long freeze) {
+    String msg = error;
+    switch (handoff.phase()) {
+      case SOURCE_KILLED -> {
+        // Not abort: that would kill the only copy left.
+        xfer.cancel(msg);
+        Optional<ReconcileReply> settled = settle.settle(MigrationPhase.SOURCE_KILLED);
+        if (settled.isPresent() && settled.get().getPhase() == MigrationPhase.RESUMED) {
+          handoff.resumed();
+          report.setSuccess(true).setDowntimeUs(micros(System.nanoTime() - freeze));
+          phase("resume", "pid " + report.getRestoredRootPid() + " runs on the destination"
+              + " (resumed through reconciliation after: " + msg + ")");
+          return;
         }
-        throw e;
+        msg += "; the source is gone and the destination did not confirm that its copy (pid "
+            + report.getRestoredRootPid() + " there) runs: " + settled.map(r -> "it says "
+            + r.getPhase() + " (" + r.getDetail() + ")").orElse("it cannot be reached")
+            + "; it keeps a stopped copy until its --unconfirmed-copy-timeout, and this agent"
+            + " asks it again when it restarts";
       }
-      server.await(Duration.ofSeconds(30));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted during the final dump", e);
+      case SOURCE_KILLING -> {
+        xfer.cancel(msg);
+        msg += "; the source was sent SIGKILL but has not exited, so the copy (pid "
+            + report.getRestoredRootPid() + " on the destination) was left stopped: resume it"
+            + " there with kill -CONT once the source is gone";
+      }
+      case PRECOPY -> {
+        if (handoff.sourceExited()) {
+          msg += "; the source tree of pid " + rootPid + " exited during the migration: there"
+              + " is nothing to resume";
+        } else {
+          // Never frozen: nothing to give back.
+          report.setSourceResumed(true);
+          msg += "; the source was never frozen and runs on";
+        }
+        handoff.aborted(msg);
+        abortDestination(msg);
+      }
+      case ABORTED -> {
+        // CRIU gave the source back by itself when the commit came too late.
+        report.setSourceResumed(true);
+        abortDestination(msg);
+        msg += "; source resumed";
+      }
+      default -> {
+        // Resume first: nothing below may stand between a frozen tree and its resumption.
+        FrozenDump.Rollback rollback = handoff.rollback(SOURCE_EXIT_TIMEOUT);
+        report.setSourceResumed(true);
+        abortDestination(msg);
+        msg += switch (rollback) {
+          case RESUMED -> "; source resumed";
+          case CRIU_KILLED -> "; source resumed after CRIU was killed, which left any TCP"
+              + " connections of pid " + rootPid + " locked: check them";
+        };
+      }
     }
-    RoundStats stats = sender.stats().build();
-    report.setFinalPageBytes(sender.payloadBytes()).setFinalPagesParent(stats.getPagesParent())
-        .setRssBytes(pages[0] * PageSize.BYTES).setSharedBytes(pages[1] * PageSize.BYTES);
+    msg += address.reclaim();
+    if (handoff.frozen()) {
+      // The clients' pause: until the source was given back, or until now, if it is gone.
+      report.setDowntimeUs(micros(System.nanoTime() - freeze));
+    }
+    report.setSuccess(false).setError(msg);
+    phase("failed", msg);
+  }
+
+  /**
+   * Abort on the stream; if the stream is gone, the destination is told in the background
+   * (it removes a copy it has no word about by itself, after its timeout, anyway).
+   */
+  private void abortDestination(String msg) {
+    if (!xfer.abort(msg)) {
+      Thread t = new Thread(() -> settle.settle(MigrationPhase.ABORTED), "settle-" + id);
+      t.setDaemon(true);
+      t.start();
+    }
+  }
+
+  private FrozenDump finalDump() {
+    return handoff.dump();
   }
 
   private MigrationHeader header(ProcessTree tree, long rss, List<ShmemObject> shared)

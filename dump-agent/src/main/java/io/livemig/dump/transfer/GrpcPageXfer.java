@@ -266,21 +266,29 @@ public final class GrpcPageXfer implements PageXfer {
    * arrives while it restores still kills the copy once the restore returns.
    */
   @Override
-  public void abort(String why) {
-    if (failure == null && !completed) {
-      completed = true;
-      try {
-        requests.onNext(MigrationFrame.newBuilder().setAbort(Abort.newBuilder().setReason(why))
-            .build());
-        requests.onCompleted();
-        ended.await(ABORT_GRACE.toMillis(), TimeUnit.MILLISECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } catch (RuntimeException alreadyBroken) {
-        // the cancel below still ends the stream
-      }
-      requests.cancel(why, null);
+  public boolean abort(String why) {
+    if (failure != null || completed) {
+      return false;
     }
+    completed = true;
+    boolean heard = false;
+    try {
+      requests.onNext(MigrationFrame.newBuilder().setAbort(Abort.newBuilder().setReason(why))
+          .build());
+      requests.onCompleted();
+      heard = ended.await(ABORT_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException alreadyBroken) {
+      // the cancel below still ends the stream
+    }
+    requests.cancel(why, null);
+    return heard && isAbortReply(failure);
+  }
+
+  /** The destination ends an aborted stream with ABORTED, once it removed what it had. */
+  private static boolean isAbortReply(Throwable t) {
+    return t != null && Status.fromThrowable(t).getCode() == Status.Code.ABORTED;
   }
 
   @Override

@@ -52,9 +52,11 @@ public interface PageXfer extends AutoCloseable {
 
   /**
    * Abandons the stream (on failure): an explicit abort, then cancellation. The destination
-   * discards the migration and kills a copy it restored but has not resumed.
+   * discards the migration and kills a copy it restored but has not resumed. Returns whether
+   * the destination ended the stream after the abort; false when the stream was already
+   * broken or it did not answer (then it must be told by reconciliation).
    */
-  void abort(String why);
+  boolean abort(String why);
 
   /**
    * Ends the stream without abort, once the source is gone: the destination keeps its copy

@@ -67,7 +67,9 @@ public final class RecordingXfer implements PageXfer {
   }
 
   @Override
-  public void abort(String why) {}
+  public boolean abort(String why) {
+    return true;
+  }
 
   @Override
   public void cancel(String why) {}

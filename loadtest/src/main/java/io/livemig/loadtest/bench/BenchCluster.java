@@ -70,7 +70,8 @@ public final class BenchCluster implements AutoCloseable {
     Pki pki = Pki.in(dir.resolve("pki"));
     Path policy = Files.writeString(dir.resolve("restore-policy.json"), restorePolicy(hosts));
     List<String> rArgs = new ArrayList<>(List.of("--images-dir",
-        tmpfsDir.resolve("restore-images").toString(), "--policy", policy.toString()));
+        tmpfsDir.resolve("restore-images").toString(), "--policy", policy.toString(),
+        "--state-dir", dir.resolve("restore-state").toString()));
     rArgs.addAll(security(tls, pki, "restore-agent", hosts.hostB().address()));
     rArgs.addAll(restoreExtras.args());
     AgentProcess restore = AgentProcess.start("restore-agent", hosts.hostB(), ports + 1,
@@ -80,7 +81,8 @@ public final class BenchCluster implements AutoCloseable {
       Path dumpPolicy = Files.writeString(dir.resolve("dump-policy.json"),
           "{\"service_prefixes\": [\"" + hosts.prefix() + "\"]}");
       List<String> dArgs = new ArrayList<>(List.of("--work-dir",
-          tmpfsDir.resolve("dump-work").toString(), "--policy", dumpPolicy.toString()));
+          tmpfsDir.resolve("dump-work").toString(), "--policy", dumpPolicy.toString(),
+          "--state-dir", dir.resolve("dump-state").toString()));
       dArgs.addAll(security(tls, pki, "dump-agent", hosts.hostA().address()));
       dArgs.addAll(dumpExtras.args());
       AgentProcess dump = AgentProcess.start("dump-agent", hosts.hostA(), ports,

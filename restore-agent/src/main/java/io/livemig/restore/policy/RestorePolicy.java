@@ -101,7 +101,8 @@ public final class RestorePolicy implements PeerAuthenticator.Authorizer {
   public String deny(Peer peer, String method) {
     return PeerAuthenticator.Authorizer.guarding(peer, method,
         Set.of(RestoreServiceGrpc.getMigrateMethod().getFullMethodName(),
-            RestoreServiceGrpc.getDescribeCriuMethod().getFullMethodName()), this::denySource);
+            RestoreServiceGrpc.getDescribeCriuMethod().getFullMethodName(),
+            RestoreServiceGrpc.getReconcileMethod().getFullMethodName()), this::denySource);
   }
 
   private String denySource(SpiffeId id) {

@@ -1,13 +1,11 @@
 package io.livemig.restore.service;
 
 import io.livemig.common.agent.EventLog;
+import io.livemig.common.agent.Failpoints;
 import io.livemig.common.criu.CriuException;
 import io.livemig.common.images.PageOwner;
 import io.livemig.common.images.ImageFormatException;
 import io.livemig.common.network.HandoffException;
-import io.livemig.common.network.HandoffStep;
-import io.livemig.common.network.NetworkHandoff;
-import io.livemig.common.network.ServiceAddress;
 import io.livemig.common.os.LibC;
 import io.livemig.common.os.ProcessTree;
 import io.livemig.common.security.Peer;
@@ -21,6 +19,8 @@ import io.livemig.proto.RestoreResult;
 import io.livemig.proto.Resumed;
 import io.livemig.proto.RoundCommitted;
 import io.livemig.restore.criu.CriuRestorer;
+import io.livemig.restore.handoff.DestinationHandoff;
+import io.livemig.restore.handoff.Handoffs;
 import io.livemig.restore.images.DiskReservations;
 import io.livemig.restore.images.DumpedTree;
 import io.livemig.restore.images.ImageFiles;
@@ -59,7 +59,7 @@ final class MigrationSink {
   private final MigrationValidator validator;
   private final DiskReservations disk;
   private final Peer peer;
-  private final NetworkHandoff network;
+  private final Handoffs handoffs;
   private final Map<String, String> mountPaths;
   private final Map<PageOwner, PageRunSet> held = new HashMap<>();
 
@@ -71,15 +71,12 @@ final class MigrationSink {
   private long totalWritten;
   private long imageWriteNanos;
   private long roundStarted;
-  private int restoredPid = -1;
   private CriuOptions criuOptions = CriuOptions.getDefaultInstance();
-  /** The service address moving with the tree, once the header named one. */
-  private ServiceAddress service;
-  /** Whether the service address is attached here, its traffic held or let through. */
-  private boolean attached;
+  /** The migration's handoff, once the header was accepted. */
+  private DestinationHandoff handoff;
 
   MigrationSink(Path imagesRoot, CriuRestorer restorer, Tracer tracer, Context parent,
-      MigrationValidator validator, DiskReservations disk, Peer peer, NetworkHandoff network,
+      MigrationValidator validator, DiskReservations disk, Peer peer, Handoffs handoffs,
       Map<String, String> mountPaths) {
     this.imagesRoot = imagesRoot;
     this.restorer = restorer;
@@ -88,7 +85,7 @@ final class MigrationSink {
     this.validator = validator;
     this.disk = disk;
     this.peer = peer;
-    this.network = network;
+    this.handoffs = handoffs;
     this.mountPaths = mountPaths;
   }
 
@@ -158,9 +155,8 @@ final class MigrationSink {
       throw e;
     }
     migrationDir = dir;
+    handoff = handoffs.begin(h.getMigrationId(), peer, h.getServiceAddress());
     criuOptions = h.getCriu();
-    service = h.getServiceAddress().isEmpty() ? null
-        : ServiceAddress.parse(h.getServiceAddress());
     EventLog.of(name(), "accepted").with("peer", peer.identity())
         .with("peer_address", peer.address()).with("tasks", h.getTasksCount())
         .with("rss_bytes", h.getRssBytes()).with("budget_bytes", validator.budget()).info();
@@ -206,13 +202,17 @@ final class MigrationSink {
         .with("duration_ms", (System.nanoTime() - roundStarted) / 1_000_000).info();
     roundSpan.end();
     roundSpan = null;
+    if (images != null) {
+      handoff.imagesComplete();
+    }
     round = null;
     images = null;
     return RestoreEvent.newBuilder().setRoundCommitted(RoundCommitted.newBuilder().setRound(n)
         .setPageBytesWritten(payload).setTotalBytesWritten(totalWritten)).build();
   }
 
-  private RestoreEvent restore() throws InvalidFrameException, CriuException, HandoffException {
+  private RestoreEvent restore() throws InvalidFrameException, CriuException, HandoffException,
+      IOException {
     validator.restore();
     Path dir = migrationDir.resolve("final");
     try {
@@ -229,17 +229,26 @@ final class MigrationSink {
     try {
       // The restored sockets bind to the service address, so it is here first, its traffic
       // held until the copy runs.
-      handoff(HandoffStep.PREPARE);
+      handoff.prepareNetwork();
       int pid;
       try {
         pid = restorer.restore(dir, restoreLog(), criuOptions, mountPaths);
       } catch (CriuException | RuntimeException e) {
-        withdraw();
+        handoff.withdrawNetwork();
         throw e;
       }
       span.setAttribute("restored.pid", pid);
-      restoredPid = pid;
+      try {
+        handoff.restored(pid);
+      } catch (IOException e) {
+        // A copy the journal does not know of could outlive a crash unsettled.
+        ProcessTree.signal(pid, LibC.SIGKILL);
+        handoff.withdrawNetwork();
+        throw new IOException("cannot journal the restored copy (" + e.getMessage()
+            + "); it was killed", e);
+      }
       validator.restored();
+      Failpoints.reached("copy-restored", name());
       EventLog.of(name(), "restored").with("pid", pid).with("state", "stopped")
           .with("restore_ms", (System.nanoTime() - start) / 1_000_000).info();
       return RestoreEvent.newBuilder().setRestoreResult(RestoreResult.newBuilder().setRootPid(pid)
@@ -255,50 +264,25 @@ final class MigrationSink {
 
   private RestoreEvent resume() throws InvalidFrameException, IOException, HandoffException {
     validator.resume();
-    if (!ProcessTree.signal(restoredPid, LibC.SIGCONT)) {
-      throw new IOException("could not resume the restored tree of pid " + restoredPid);
-    }
-    handoff(HandoffStep.ACTIVATE);
-    EventLog.of(name(), "resumed").with("pid", restoredPid).info();
-    return RestoreEvent.newBuilder()
-        .setResumed(Resumed.newBuilder().setRootPid(restoredPid)).build();
+    int pid = handoff.resume();
+    EventLog.of(name(), "resumed").with("pid", pid).info();
+    return RestoreEvent.newBuilder().setResumed(Resumed.newBuilder().setRootPid(pid)).build();
   }
 
   private AbortedException aborted(String reason) {
-    boolean restored = validator.stage() == MigrationValidator.Stage.RESTORED;
     validator.ended();
-    if (restored) {
-      ProcessTree.signal(restoredPid, LibC.SIGKILL);
-      withdraw();
-      return new AbortedException("the source aborted (" + reason + "); restored copy of pid "
-          + restoredPid + " killed");
+    if (handoff == null) {
+      return new AbortedException("the source aborted: " + reason);
     }
-    return new AbortedException("the source aborted: " + reason);
+    return new AbortedException("the source aborted (" + reason + "); "
+        + handoff.abort("the source aborted: " + reason));
   }
 
-  private void handoff(HandoffStep step) throws HandoffException {
-    if (service == null) {
-      return;
+  /** The stream ended, whichever way: the copy's fate goes to the registry of handoffs. */
+  void streamEnded(String why) {
+    if (handoff != null) {
+      handoffs.streamEnded(handoff, why);
     }
-    network.run(step, name(), service);
-    attached = step != HandoffStep.WITHDRAW;
-    EventLog.of(name(), "network-" + step.argument()).with("address", service).info();
-  }
-
-  /** Takes the service address away again, if this migration attached it. */
-  private void withdraw() {
-    if (attached) {
-      try {
-        handoff(HandoffStep.WITHDRAW);
-      } catch (HandoffException e) {
-        EventLog.of(name(), "network-withdraw").with("error", e.getMessage()).warning();
-      }
-    }
-  }
-
-  /** The pid of a restored copy that is still stopped, waiting for resume; -1 otherwise. */
-  int stoppedCopy() {
-    return validator.stage() == MigrationValidator.Stage.RESTORED ? restoredPid : -1;
   }
 
   /** Releases open files after a failure; the caller removes the folder. */

@@ -42,6 +42,8 @@ final class MigrationStream implements StreamObserver<ReceivedFrame> {
   private final Runnable onEnd;
   private final LinkedBlockingQueue<Object> queue = new LinkedBlockingQueue<>();
   private volatile boolean ended;
+  /** Why the stream ended, for the handoff registry; set by the writer thread. */
+  private String endReason = "completed";
 
   private MigrationStream(MigrationSink sink, ServerCallStreamObserver<RestoreEvent> replies,
       boolean keepImages, RestoreLimits limits, Runnable onEnd) {
@@ -94,6 +96,7 @@ final class MigrationStream implements StreamObserver<ReceivedFrame> {
       ended = true;
       releaseQueued();
       sink.release();
+      sink.streamEnded(endReason);
       onEnd.run();
     }
   }
@@ -117,7 +120,6 @@ final class MigrationStream implements StreamObserver<ReceivedFrame> {
             : queue.poll(Math.min(idleTimeout.toNanos(), left), TimeUnit.NANOSECONDS);
         if (item == null) {
           boolean tooLong = System.nanoTime() - started >= maxDuration.toNanos();
-          warnIfCopyLeftStopped();
           fail(Status.DEADLINE_EXCEEDED.withDescription(tooLong
               ? "the stream lasted " + maxDuration.toSeconds() + " s, the restore agent's"
                   + " --max-stream-duration"
@@ -159,6 +161,7 @@ final class MigrationStream implements StreamObserver<ReceivedFrame> {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      endReason = "interrupted";
       sink.abandon();
       cleanUp();
     }
@@ -200,6 +203,7 @@ final class MigrationStream implements StreamObserver<ReceivedFrame> {
   }
 
   private void fail(Status status) {
+    endReason = status.getCode() + ": " + status.getDescription();
     EventLog.of(sink.name(), "failed").with("status", status.getCode())
         .with("error", status.getDescription()).warning();
     sink.abandon();
@@ -208,22 +212,12 @@ final class MigrationStream implements StreamObserver<ReceivedFrame> {
   }
 
   private void abandoned(Throwable t) {
-    warnIfCopyLeftStopped();
+    endReason = "the sender went away: " + Status.fromThrowable(t);
     if (!sink.done()) {
       LOG.info("migration " + sink.name() + " abandoned by the sender: "
           + Status.fromThrowable(t));
       sink.abandon();
       cleanUp();
-    }
-  }
-
-  private void warnIfCopyLeftStopped() {
-    if (sink.stoppedCopy() > 0) {
-      // Whether the source still exists is unknown: running this copy could make two.
-      LOG.severe("migration " + sink.name() + ": the source went away after the restore; the"
-          + " restored copy, pid " + sink.stoppedCopy() + ", is left stopped (with its service"
-          + " address, if any, attached and its traffic held). Resume it with kill -CONT once"
-          + " the source is known to be gone, or kill it.");
     }
   }
 

@@ -10,12 +10,16 @@ import io.grpc.Status;
 import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
+import io.livemig.common.agent.MigrationIds;
 import io.livemig.common.security.Peer;
 import io.livemig.common.tracing.TracingInterceptors;
+import io.livemig.proto.ReconcileReply;
+import io.livemig.proto.ReconcileRequest;
 import io.livemig.proto.RestoreEvent;
 import io.livemig.proto.RestoreServiceGrpc;
 import io.livemig.restore.RestoreAgentConfig;
 import io.livemig.restore.criu.CriuRestorer;
+import io.livemig.restore.handoff.Handoffs;
 import io.livemig.restore.images.DiskReservations;
 import io.livemig.restore.validation.MigrationValidator;
 import io.opentelemetry.api.trace.Tracer;
@@ -43,9 +47,12 @@ public final class RestoreServiceImpl implements BindableService {
   private final Bulkhead all;
   private final Map<String, Bulkhead> perPeer = new ConcurrentHashMap<>();
 
+  private final Handoffs handoffs;
+
   public RestoreServiceImpl(RestoreAgentConfig config, CriuRestorer restorer,
-      CriuDescriber describer, Tracer tracer) throws IOException {
+      CriuDescriber describer, Tracer tracer, Handoffs handoffs) throws IOException {
     this.config = config;
+    this.handoffs = handoffs;
     this.restorer = restorer;
     this.describer = describer;
     this.tracer = tracer;
@@ -80,12 +87,30 @@ public final class RestoreServiceImpl implements BindableService {
     LOG.info("migration stream from " + peer);
     MigrationSink sink = new MigrationSink(config.imagesDir(), restorer, tracer,
         TracingInterceptors.remoteParent(),
-        new MigrationValidator(config.limits(), config.policy()), disk, peer, config.network(),
+        new MigrationValidator(config.limits(), config.policy()), disk, peer, handoffs,
         config.policy().mountPaths());
     return MigrationStream.start(sink, replies, config.keepImages(), config.limits(), () -> {
           mine.onComplete();
           all.onComplete();
         });
+  }
+
+  private void reconcile(ReconcileRequest request, StreamObserver<ReconcileReply> out) {
+    if (!MigrationIds.isValid(request.getMigrationId())) {
+      out.onError(Status.INVALID_ARGUMENT.withDescription("migration id '"
+          + request.getMigrationId() + "' is not valid").asRuntimeException());
+      return;
+    }
+    ReconcileReply reply;
+    try {
+      reply = handoffs.reconcile(request, Peer.current());
+    } catch (SecurityException e) {
+      LOG.warning("refused to reconcile: " + e.getMessage());
+      out.onError(Status.PERMISSION_DENIED.withDescription(e.getMessage()).asRuntimeException());
+      return;
+    }
+    out.onNext(reply);
+    out.onCompleted();
   }
 
   /** A refused call's frames: none is used, and buffers of any that arrive go back. */
@@ -111,11 +136,14 @@ public final class RestoreServiceImpl implements BindableService {
         .setSchemaDescriptor(RestoreServiceGrpc.getServiceDescriptor().getSchemaDescriptor())
         .addMethod(migrate)
         .addMethod(RestoreServiceGrpc.getDescribeCriuMethod())
+        .addMethod(RestoreServiceGrpc.getReconcileMethod())
         .build();
     return ServerServiceDefinition.builder(service)
         .addMethod(migrate, ServerCalls.asyncBidiStreamingCall(this::migrate))
         .addMethod(RestoreServiceGrpc.getDescribeCriuMethod(),
             ServerCalls.asyncUnaryCall(describer::describe))
+        .addMethod(RestoreServiceGrpc.getReconcileMethod(),
+            ServerCalls.asyncUnaryCall(this::reconcile))
         .build();
   }
 }

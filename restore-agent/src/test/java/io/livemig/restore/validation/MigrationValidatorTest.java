@@ -42,7 +42,7 @@ class MigrationValidatorTest {
   static final int MAX_PAGEMAP_ENTRIES = 3;
   static final RestoreLimits LIMITS = new RestoreLimits(4, 2, Duration.ofSeconds(60),
       Duration.ofHours(1), QUOTA, 4,
-      0, MAX_PAGEMAP_ENTRIES);
+      0, MAX_PAGEMAP_ENTRIES, Duration.ofMinutes(1));
   static final int POLICY_MAX_TASKS = 3;
   static final RestorePolicy POLICY = RestorePolicy.of(RestoreAgentPolicy.newBuilder()
       .setMaxTasks(POLICY_MAX_TASKS).build(), Optional.empty());

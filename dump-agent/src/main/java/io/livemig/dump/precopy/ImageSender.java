@@ -1,4 +1,4 @@
-package io.livemig.dump.migration;
+package io.livemig.dump.precopy;
 
 import io.livemig.dump.transfer.PageXfer;
 import java.io.IOException;

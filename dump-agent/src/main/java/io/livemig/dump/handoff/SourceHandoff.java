@@ -1,0 +1,170 @@
+package io.livemig.dump.handoff;
+
+import io.livemig.common.criu.CriuException;
+import io.livemig.common.journal.Journal;
+import io.livemig.common.os.Incarnation;
+import io.livemig.common.os.ProcessTree;
+import io.livemig.dump.criu.FrozenDump;
+import io.livemig.proto.JournalEntry;
+import io.livemig.proto.MigrationPhase;
+import io.livemig.proto.TaskIncarnation;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Logger;
+
+/**
+ * The source side of one migration's handoff, journaled: the tree and the CRIU holding it
+ * frozen, the destination's confirmation, and the verdict. Each phase is on disk before what it
+ * stands for is done where a crash in between would matter, so that a restarted agent settles
+ * the migration the same way (see {@link SourceRecovery}). The commit point is
+ * {@link #commit}: from SOURCE_KILLING on, the source is never resumed.
+ */
+public final class SourceHandoff {
+  private static final Logger LOG = Logger.getLogger(SourceHandoff.class.getName());
+
+  /** The commit failed because CRIU gave the source back: the copy must go, the source runs. */
+  public static final class SourceResumedException extends Exception {
+    SourceResumedException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  private final Journal journal;
+  private final JournalEntry.Builder entry;
+  private List<Incarnation> tree;
+  private FrozenDump dump;
+
+  private SourceHandoff(Journal journal, JournalEntry.Builder entry, List<Incarnation> tree) {
+    this.journal = journal;
+    this.entry = entry;
+    this.tree = tree;
+  }
+
+  /** Journals a new migration of tree to destination, in pre-copy. */
+  public static SourceHandoff begin(Journal journal, String id, String destination,
+      ProcessTree tree, String serviceAddress) throws IOException {
+    List<Incarnation> tasks = new ArrayList<>();
+    for (ProcessTree.Task t : tree.tasks()) {
+      tasks.add(Incarnation.of(t.pid()));
+    }
+    JournalEntry.Builder e = JournalEntry.newBuilder().setMigrationId(id)
+        .setPeer(destination).setServiceAddress(serviceAddress)
+        .setStartedUnixMs(System.currentTimeMillis());
+    SourceHandoff h = new SourceHandoff(journal, e, tasks);
+    h.enter(MigrationPhase.PRECOPY, "pre-copy rounds");
+    return h;
+  }
+
+  public MigrationPhase phase() {
+    return entry.getPhase();
+  }
+
+  public String id() {
+    return entry.getMigrationId();
+  }
+
+  /** Whether the tree's root has exited (or is exiting) while it was not frozen. */
+  public boolean sourceExited() {
+    return dump == null && !tree.get(0).alive();
+  }
+
+  /** CRIU was started on the tree: from now it may hold it frozen. */
+  public void freezing(FrozenDump d) throws IOException {
+    dump = d;
+    entry.setCriu(TaskIncarnation.newBuilder().setPid((int) d.criuPid())
+        .setStartTime(Incarnation.of((int) d.criuPid()).startTime()));
+    enter(MigrationPhase.FROZEN, "criu dump pid " + d.criuPid());
+  }
+
+  /** The tree as CRIU froze it; read while it is frozen, so that it cannot change meanwhile. */
+  public void dumped(int rootPid) throws IOException {
+    List<Incarnation> tasks = new ArrayList<>();
+    for (ProcessTree.Task t : ProcessTree.of(rootPid).tasks()) {
+      tasks.add(Incarnation.of(t.pid()));
+    }
+    tree = tasks;
+    enter(MigrationPhase.FROZEN, "dumped, held frozen by criu pid " + dump.criuPid());
+  }
+
+  public void imagesComplete() throws IOException {
+    enter(MigrationPhase.IMAGES_COMPLETE, "every image is at the destination");
+  }
+
+  public void restored(int destinationPid) throws IOException {
+    entry.setRestoredRoot(TaskIncarnation.newBuilder().setPid(destinationPid));
+    enter(MigrationPhase.RESTORED_STOPPED, "restored, stopped, as pid " + destinationPid
+        + " on the destination");
+  }
+
+  /**
+   * The commit: CRIU ends the frozen tree, then every task of it is awaited until it has
+   * exited, so that the copy cannot run while the source still holds its sockets, locks or
+   * memory.
+   *
+   * @throws SourceResumedException when CRIU rolled the tree back instead (its verdict timeout
+   *     passed while this agent was held up): the source runs, and the copy must be removed
+   * @throws IOException when a killed task does not exit within timeout, or the journal
+   *     cannot record the commit (then nothing was done to the source)
+   */
+  public void commit(Duration timeout) throws IOException, SourceResumedException {
+    enter(MigrationPhase.SOURCE_KILLING, "ending the source tree");
+    try {
+      dump.commit(timeout);
+    } catch (CriuException e) {
+      if (tree.stream().anyMatch(Incarnation::alive)) {
+        enterQuietly(MigrationPhase.ABORTED, "criu gave the source back: " + e.getMessage());
+        throw new SourceResumedException("CRIU resumed the source instead of ending it ("
+            + e.getMessage() + ")", e);
+      }
+    }
+    long deadline = System.nanoTime() + timeout.toNanos();
+    for (Incarnation t : tree) {
+      t.killAndAwait(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+    }
+    enterQuietly(MigrationPhase.SOURCE_KILLED, "the source tree is gone");
+  }
+
+  /** Gives the frozen tree back: CRIU unlocks what it locked and resumes it. */
+  public FrozenDump.Rollback rollback(Duration timeout) {
+    FrozenDump.Rollback r = dump.rollback(timeout);
+    enterQuietly(MigrationPhase.ABORTED, "source resumed (" + r + ")");
+    return r;
+  }
+
+  /** The migration ended before the source was frozen, or with the source exited. */
+  public void aborted(String why) {
+    enterQuietly(MigrationPhase.ABORTED, why);
+  }
+
+  public void resumed() {
+    enterQuietly(MigrationPhase.RESUMED, "the copy runs on the destination");
+  }
+
+  public boolean frozen() {
+    return dump != null;
+  }
+
+  /** CRIU's run holding the tree, once the final dump has started; null before. */
+  public FrozenDump dump() {
+    return dump;
+  }
+
+  private void enter(MigrationPhase phase, String detail) throws IOException {
+    journal.record(entry.setPhase(phase).setDetail(detail).build());
+  }
+
+  /**
+   * For phases whose action is already done: a journal that cannot record them must not undo
+   * that; the restarted agent then settles from the phase before, which leads to the same end.
+   */
+  private void enterQuietly(MigrationPhase phase, String detail) {
+    try {
+      enter(phase, detail);
+    } catch (IOException | RuntimeException e) {
+      LOG.severe("migration " + id() + ": cannot journal phase " + phase + " (" + detail
+          + "): " + e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,111 @@
+package io.livemig.dump.precopy;
+
+import io.livemig.common.criu.CriuException;
+import io.livemig.common.images.PageOwner;
+import io.livemig.dump.criu.CriuDumper;
+import io.livemig.dump.criu.FinalDump;
+import io.livemig.dump.criu.FrozenDump;
+import io.livemig.dump.criu.PageServer;
+import io.livemig.dump.memory.PageSize;
+import io.livemig.dump.tracking.PageHash;
+import io.livemig.dump.tracking.PageLedger;
+import io.livemig.dump.transfer.PageSender;
+import io.livemig.dump.transfer.PageXfer;
+import io.livemig.proto.CriuOptions;
+import io.livemig.proto.RoundStats;
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The last round, after the pre-copy rounds: criu dump of the frozen tree with this agent's
+ * page server on loopback, so each page is compared with the ledger as it arrives and sent on
+ * (or left in the parent chain) without touching the disk; then CRIU's other images. The round
+ * starts on the stream before the freeze, so that the page server feeds it directly.
+ */
+public final class FinalRound {
+  /** What the round sent. */
+  public record Sent(long rssBytes, long sharedBytes, long pagePayloadBytes, long pagesParent) {}
+
+  /** Called with CRIU's run as soon as it has started, before it may hold the tree frozen. */
+  public interface OnFreeze {
+    void started(FrozenDump dump) throws IOException;
+  }
+
+  private final PageXfer xfer;
+  private final CriuDumper dumper;
+  private final int round;
+  private final PageSender sender;
+  private final Map<PageOwner, PageLedger> ledgers;
+  private final int bufferBytes;
+  private final Duration dumpTimeout;
+
+  public FinalRound(PageXfer xfer, CriuDumper dumper, int round, PageHash hash,
+      Map<PageOwner, PageLedger> ledgers, int bufferBytes, Duration dumpTimeout) {
+    this.xfer = xfer;
+    this.dumper = dumper;
+    this.round = round;
+    this.sender = new PageSender(xfer, hash, true);
+    this.ledgers = ledgers;
+    this.bufferBytes = bufferBytes;
+    this.dumpTimeout = dumpTimeout;
+  }
+
+  /**
+   * Dumps the tree of rootPid into dumpDir (new, never reused: a kept dump of an earlier
+   * migration with this id must not be sent) and returns once CRIU holds it frozen at its
+   * post-dump handshake, every page sent.
+   */
+  public Sent dump(int rootPid, Path dumpDir, CriuOptions options, List<String> onAbandon,
+      OnFreeze onFreeze) throws IOException, CriuException {
+    xfer.roundStart(round, true);
+    Files.createDirectory(dumpDir);
+    long[] pages = new long[2]; // all, shared objects'
+    PageServer.Pages sink = (owner, vaddr, nrPages, buf) -> {
+      PageLedger ledger = ledgers.computeIfAbsent(owner, o -> new PageLedger());
+      for (int p = 0; p < nrPages; p++) {
+        sender.page(owner, ledger, vaddr + (long) p * PageSize.BYTES, buf, p * PageSize.BYTES);
+      }
+      sender.flush();
+      pages[0] += nrPages;
+      pages[1] += owner.isTask() ? 0 : nrPages;
+    };
+    try (PageServer server = new PageServer(dumper.version(), sink, dumpDir, bufferBytes)) {
+      FrozenDump dump = dumper.start(rootPid, dumpDir, server.port(), options, onAbandon);
+      onFreeze.started(dump);
+      try {
+        dump.awaitDumped(dumpTimeout);
+      } catch (CriuException e) {
+        server.close();
+        try {
+          server.await(Duration.ofSeconds(5));
+        } catch (ClosedChannelException neverConnected) {
+          throw e;
+        } catch (IOException serverFailure) {
+          // A failure on our side of the stream explains CRIU's failure better than its log.
+          throw new IOException("page server: " + serverFailure.getMessage() + " (criu: "
+              + e.getMessage() + ")", serverFailure);
+        }
+        throw e;
+      }
+      server.await(Duration.ofSeconds(30));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted during the final dump", e);
+    }
+    RoundStats stats = sender.stats().build();
+    return new Sent(pages[0] * PageSize.BYTES, pages[1] * PageSize.BYTES,
+        sender.payloadBytes(), stats.getPagesParent());
+  }
+
+  /** Sends the dump's other images and ends the round; returns the image bytes sent. */
+  public long sendImages(Path dumpDir) throws IOException {
+    long imageBytes = new ImageSender(xfer).send(FinalDump.images(dumpDir));
+    xfer.roundEnd(round, sender.stats().build());
+    return imageBytes;
+  }
+}

@@ -1,0 +1,157 @@
+package io.livemig.restore.handoff;
+
+import io.livemig.common.agent.EventLog;
+import io.livemig.common.journal.Journal;
+import io.livemig.common.network.HandoffException;
+import io.livemig.common.network.HandoffStep;
+import io.livemig.common.network.NetworkHandoff;
+import io.livemig.common.network.ServiceAddress;
+import io.livemig.common.os.Incarnation;
+import io.livemig.common.os.LibC;
+import io.livemig.common.os.ProcessTree;
+import io.livemig.proto.JournalEntry;
+import io.livemig.proto.MigrationPhase;
+import java.io.IOException;
+import java.time.Duration;
+
+/**
+ * The destination side of one migration's handoff, journaled: images arriving, the copy CRIU
+ * restored (stopped), and its fate: resumed once the source is gone, or killed. The stream
+ * and reconciliation both act on it (a stream may die while its source lives on and reconciles
+ * later), so every transition is synchronized and idempotent.
+ */
+public final class DestinationHandoff {
+  static final Duration KILL_TIMEOUT = Duration.ofSeconds(30);
+
+  private final Journal journal;
+  private final JournalEntry.Builder entry;
+  private final NetworkHandoff network;
+  private final ServiceAddress service;
+  private boolean attached;
+
+  DestinationHandoff(Journal journal, JournalEntry.Builder entry, NetworkHandoff network) {
+    this.journal = journal;
+    this.entry = entry;
+    this.network = network;
+    this.service = entry.getServiceAddress().isEmpty() ? null
+        : ServiceAddress.parse(entry.getServiceAddress());
+    this.attached = service != null && entry.getPhase() == MigrationPhase.RESTORED_STOPPED;
+  }
+
+  public String id() {
+    return entry.getMigrationId();
+  }
+
+  /** The identity of the dump agent that opened the migration. */
+  String peer() {
+    return entry.getPeer();
+  }
+
+  public synchronized MigrationPhase phase() {
+    return entry.getPhase();
+  }
+
+  synchronized JournalEntry entry() {
+    return entry.build();
+  }
+
+  public synchronized void imagesComplete() throws IOException {
+    enter(MigrationPhase.IMAGES_COMPLETE, "every image received");
+  }
+
+  /**
+   * The service address is attached here, its traffic held, before criu restore: the
+   * restored sockets bind to it.
+   */
+  public synchronized void prepareNetwork() throws HandoffException {
+    step(HandoffStep.PREPARE);
+  }
+
+  /** Takes the service address away again, if this migration attached it. */
+  public synchronized void withdrawNetwork() {
+    if (attached) {
+      try {
+        step(HandoffStep.WITHDRAW);
+      } catch (HandoffException e) {
+        EventLog.of(id(), "network-withdraw").with("error", e.getMessage()).warning();
+      }
+    }
+  }
+
+  public synchronized void restored(int pid) throws IOException {
+    entry.setRestoredRoot(Incarnation.of(pid).toProto());
+    enter(MigrationPhase.RESTORED_STOPPED, "restored, stopped, as pid " + pid);
+  }
+
+  /** The copy's root pid once restored; -1 before. */
+  public synchronized int copyPid() {
+    return entry.hasRestoredRoot() ? entry.getRestoredRoot().getPid() : -1;
+  }
+
+  /**
+   * The source is gone: the copy runs, and its service address takes traffic. Idempotent.
+   *
+   * @throws IllegalStateException when there is no stopped copy to resume
+   */
+  public synchronized int resume() throws IOException, HandoffException {
+    if (entry.getPhase() == MigrationPhase.RESUMED) {
+      return copyPid();
+    }
+    if (entry.getPhase() != MigrationPhase.RESTORED_STOPPED) {
+      throw new IllegalStateException("migration " + id() + " has no stopped copy to resume (it"
+          + " is " + entry.getPhase() + ")");
+    }
+    Incarnation copy = Incarnation.from(entry.getRestoredRoot());
+    if (!copy.alive() || !ProcessTree.signal(copy.pid(), LibC.SIGCONT)) {
+      throw new IOException("could not resume the restored tree of pid " + copy.pid()
+          + ": it is gone");
+    }
+    enter(MigrationPhase.RESUMED, "the copy runs");
+    step(HandoffStep.ACTIVATE);
+    return copy.pid();
+  }
+
+  /**
+   * The copy must not run: it is killed (and awaited) if there is one, its address withdrawn,
+   * and the migration journaled as aborted. Idempotent; a resumed copy is never touched.
+   *
+   * @return what was done, for logs and replies
+   */
+  public synchronized String abort(String why) {
+    MigrationPhase was = entry.getPhase();
+    if (Journal.finished(was)) {
+      return "already " + was;
+    }
+    String done = "nothing was restored yet";
+    if (was == MigrationPhase.RESTORED_STOPPED) {
+      Incarnation copy = Incarnation.from(entry.getRestoredRoot());
+      ProcessTree.signal(copy.pid(), LibC.SIGKILL);
+      try {
+        copy.killAndAwait(KILL_TIMEOUT);
+        done = "restored copy of pid " + copy.pid() + " killed";
+      } catch (IOException e) {
+        done = "restored copy of pid " + copy.pid() + " killed but " + e.getMessage();
+      }
+    }
+    withdrawNetwork();
+    try {
+      enter(MigrationPhase.ABORTED, why + "; " + done);
+    } catch (IOException e) {
+      EventLog.of(id(), "journal").with("error", e.getMessage()).severe();
+    }
+    return done;
+  }
+
+  private void step(HandoffStep step) throws HandoffException {
+    if (service == null) {
+      return;
+    }
+    network.run(step, id(), service);
+    attached = step != HandoffStep.WITHDRAW;
+    EventLog.of(id(), "network-" + step.argument()).with("address", service).info();
+  }
+
+  private void enter(MigrationPhase phase, String detail) throws IOException {
+    journal.record(entry.setPhase(phase).setDetail(detail).build());
+  }
+}
