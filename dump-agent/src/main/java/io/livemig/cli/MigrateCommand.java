@@ -3,21 +3,16 @@ package io.livemig.cli;
 import com.google.protobuf.util.JsonFormat;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.livemig.common.agent.EventLog;
-import io.livemig.common.agent.HostPort;
-import io.livemig.common.security.IdentityPattern;
-import io.livemig.common.security.SpiffeId;
+import io.livemig.common.agent.MigrationIds;
 import io.livemig.common.security.TlsFailures;
-import io.livemig.common.security.TlsOptions;
-import io.livemig.common.security.TransportSecurity;
 import io.livemig.common.tracing.Telemetry;
-import io.livemig.common.tracing.TracingInterceptors;
+import io.livemig.proto.CancelMigrationRequest;
 import io.livemig.proto.DumpServiceGrpc;
 import io.livemig.proto.MigrateOptions;
 import io.livemig.proto.MigrateRequest;
-import io.livemig.proto.MigrationProgress;
 import io.livemig.proto.MigrationReport;
+import io.livemig.proto.MigrationStatus;
 import io.livemig.proto.PreflightVerdict;
 import io.livemig.proto.TrackerKind;
 import io.opentelemetry.api.OpenTelemetry;
@@ -29,27 +24,46 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.util.Iterator;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code migrate --from HOST:PORT --to HOST:PORT --pid PID}: one migration, with a report. */
+/**
+ * {@code migrate --from HOST:PORT --to HOST:PORT --pid PID}: starts one migration on the dump
+ * agent and follows it to its report; subcommands look at and cancel migrations.
+ */
 @Command(name = "migrate", mixinStandardHelpOptions = true,
+    subcommands = {StatusCommand.class, ListCommand.class, WatchCommand.class,
+        CancelCommand.class},
     description = "Live-migrates a process tree from the dump agent on one host to the restore"
-        + " agent on another. Exit code 0 only when the tree runs on the destination.")
+        + " agent on another. The migration runs on the dump agent: Ctrl-C asks it to cancel"
+        + " (before its commit point), or leaves it running with --detach-on-interrupt.",
+    footer = {"", "Examples:",
+        "  migrate --from hostA:7701 --to hostB:7702 --pid 4242 --tls-ca ca.pem \\",
+        "      --tls-cert ops.pem --tls-key ops.key",
+        "  migrate --from hostA:7701 ... --pid 4242 --tcp-established --service-address"
+            + " 10.0.7.10",
+        "  migrate --from hostA:7701 ... --pid 4242 --dry-run",
+        "  migrate list --from hostA:7701 ...",
+        "  migrate watch m-1234 --from hostA:7701 ... --output json",
+        "  migrate cancel m-1234 --from hostA:7701 ... --reason 'maintenance moved'",
+        "", ExitCode.HELP})
 public final class MigrateCommand implements Callable<Integer> {
-  @Option(names = "--from", required = true, description = "Dump agent (source host), HOST:PORT.")
-  String from;
+  @Mixin
+  AgentConnection agent = new AgentConnection();
 
-  @Option(names = "--to", required = true,
+  @Mixin
+  Output output = new Output();
+
+  @Option(names = "--to",
       description = "Restore agent (destination host), HOST:PORT, as the dump agent reaches it.")
   String to;
 
-  @Option(names = "--pid", required = true, description = "Root of the tree, a pid on the source.")
+  @Option(names = "--pid", description = "Root of the tree, a pid on the source.")
   int pid;
 
   @Option(names = "--min-rounds", description = "Pre-copy rounds before stopping is considered.")
@@ -68,8 +82,13 @@ public final class MigrateCommand implements Callable<Integer> {
   @Option(names = "--tracker", description = "auto, soft-dirty or content-hash (default auto).")
   String tracker = "auto";
 
-  @Option(names = "--id", description = "Migration id (default: generated).")
+  @Option(names = "--id", description = "Migration id (default: generated). Starting the same"
+      + " request with the same id again follows the migration it started.")
   String id = "";
+
+  @Option(names = "--detach-on-interrupt", description = "On Ctrl-C, leave the migration"
+      + " running on the dump agent instead of cancelling it.")
+  boolean detachOnInterrupt;
 
   @Option(names = "--report-json", description = "Also write the final report as JSON here.")
   Path reportJson;
@@ -86,20 +105,15 @@ public final class MigrateCommand implements Callable<Integer> {
   @Mixin
   CriuOptionFlags criu = new CriuOptionFlags();
 
-  @Option(names = "--from-identity", description = "Identity the dump agent must present"
-      + " (default: spiffe://<this client's trust domain>/livemig/dump-agent/<host of --from>).")
-  String fromIdentity;
-
   @Option(names = "--dry-run", description = "Only check whether the migration would work,"
       + " freezing nothing: the tree, CRIU on both hosts, the destination. Exit code 0 only"
       + " when it would.")
   boolean dryRun;
 
-  @Mixin
-  TlsOptions tls = new TlsOptions();
-
   private final PrintStream out;
   private final OpenTelemetry otel;
+  /** Set when run as its own process: Ctrl-C then cancels (or detaches from) the migration. */
+  private boolean interruptible;
 
   public MigrateCommand(PrintStream out, OpenTelemetry otel) {
     this.out = out;
@@ -109,85 +123,152 @@ public final class MigrateCommand implements Callable<Integer> {
   public static void main(String[] args) {
     EventLog.oneLinePerRecord();
     MigrateCommand cmd = new MigrateCommand(System.out, Telemetry.fromEnvironment("migrate-cli"));
+    cmd.interruptible = true;
     System.exit(new CommandLine(cmd).execute(args));
   }
 
-  @Override
-  public Integer call() throws IOException {
+  PrintStream out() {
+    return out;
+  }
+
+  OpenTelemetry otel() {
+    return otel;
+  }
+
+  /**
+   * Runs a subcommand's call against the dump agent: connection and refusal errors become
+   * a message and exit code 2.
+   */
+  int withAgent(AgentConnection connection, AgentCall call) {
     ManagedChannel channel;
     try {
-      TransportSecurity security = tls.load();
-      channel = NettyChannelBuilder.forTarget(from, security.channelTo(from,
-              dumpAgentIdentity(security)))
-          .intercept(TracingInterceptors.client(otel)).build();
+      channel = connection.open(otel);
     } catch (IllegalArgumentException | IOException | GeneralSecurityException e) {
       out.println("migrate: " + e.getMessage());
-      return 2;
+      return ExitCode.REFUSED.code;
     }
-    Span span = otel.getTracer(Telemetry.INSTRUMENTATION).spanBuilder("migrate")
-        .setAttribute("pid", pid).setAttribute("from", from).setAttribute("to", to).startSpan();
-    try (Scope ignored = span.makeCurrent()) {
-      return dryRun ? preflight(channel) : migrate(channel);
+    try {
+      return call.run(channel).code;
     } catch (StatusRuntimeException e) {
       out.println("migrate: " + TlsFailures.describe(e.getStatus()));
-      return 2;
-    } catch (IllegalArgumentException e) {
+      return ExitCode.REFUSED.code;
+    } catch (IllegalArgumentException | IOException e) {
       out.println("migrate: " + e.getMessage());
-      return 2;
+      return ExitCode.REFUSED.code;
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+
+  /** One command's work on an open channel to the dump agent. */
+  interface AgentCall {
+    ExitCode run(ManagedChannel channel) throws IOException;
+  }
+
+  @Override
+  public Integer call() {
+    if (to == null || to.isBlank() || pid <= 0) {
+      out.println("migrate: --to HOST:PORT and --pid PID are required (or a subcommand: status,"
+          + " list, watch, cancel)");
+      return ExitCode.REFUSED.code;
+    }
+    Span span = otel.getTracer(Telemetry.INSTRUMENTATION).spanBuilder("migrate")
+        .setAttribute("pid", pid).setAttribute("from", String.valueOf(agent.from))
+        .setAttribute("to", to).startSpan();
+    try (Scope ignored = span.makeCurrent()) {
+      return withAgent(agent, channel -> dryRun ? preflight(channel) : migrate(channel));
     } finally {
       span.end();
-      channel.shutdownNow();
       if (otel instanceof OpenTelemetrySdk sdk) {
         sdk.getSdkTracerProvider().forceFlush().join(5, TimeUnit.SECONDS);
       }
     }
   }
 
-  private int migrate(ManagedChannel channel) throws IOException {
-    Iterator<MigrationProgress> events = DumpServiceGrpc.newBlockingStub(channel)
-        .migrate(request());
-    MigrationReport report = null;
-    boolean frozen = false;
-    while (events.hasNext()) {
-      MigrationProgress p = events.next();
-      switch (p.getEventCase()) {
-        case ROUND -> out.println(ProgressFormat.round(p.getRound()));
-        case PHASE -> {
-          out.println(ProgressFormat.phase(p.getPhase()));
-          frozen |= p.getPhase().getPhase().equals("freeze");
-        }
-        case REPORT -> report = p.getReport();
-        default -> { }
+  private ExitCode migrate(ManagedChannel channel) throws IOException {
+    // Named here, so that a retried start, Ctrl-C and re-attaching all know the migration; a
+    // given id is the agent's to check.
+    String migrationId = id.isEmpty() ? MigrationIds.orNew(id) : id;
+    MigrationStatus started = DumpServiceGrpc.newBlockingStub(channel)
+        .startMigration(request(migrationId));
+    output.note(out, "migration " + started.getMigrationId() + " started on " + agent.from
+        + " (follow it elsewhere with: migrate watch " + started.getMigrationId() + ")");
+    AtomicBoolean over = new AtomicBoolean();
+    Thread onInterrupt = new Thread(() -> interrupted(channel, migrationId, over),
+        "migrate-interrupt");
+    if (interruptible) {
+      Runtime.getRuntime().addShutdownHook(onInterrupt);
+    }
+    Watcher.Seen seen;
+    try {
+      seen = Watcher.follow(channel, migrationId, 0, out, output);
+    } finally {
+      over.set(true);
+      if (interruptible) {
+        removeHook(onInterrupt);
       }
     }
+    return finish(out, output, seen, reportJson);
+  }
+
+  /** Prints the report (text: the table; json: already printed as the last event). */
+  static ExitCode finish(PrintStream out, Output output, Watcher.Seen seen, Path reportJson)
+      throws IOException {
+    MigrationReport report = seen.report();
     if (report == null) {
-      out.println("migrate: the dump agent ended without a report");
-      return 2;
+      out.println("migrate: the dump agent ended the watch without a report; ask it with"
+          + " migrate status");
+      return ExitCode.UNKNOWN;
     }
-    out.print(ProgressFormat.report(report, frozen));
+    if (!output.json()) {
+      out.print(ProgressFormat.report(report, seen.frozen()));
+    }
     if (reportJson != null) {
       Files.writeString(reportJson, JsonFormat.printer().print(report));
     }
-    return report.getSuccess() ? 0 : 1;
+    return report.getSuccess() ? ExitCode.OK
+        : report.getCancelled() ? ExitCode.CANCELLED : ExitCode.FAILED;
   }
 
-  private int preflight(ManagedChannel channel) {
-    PreflightVerdict verdict = DumpServiceGrpc.newBlockingStub(channel).preflight(request());
-    out.print(ProgressFormat.verdict(verdict));
-    return verdict.getWouldWork() ? 0 : 1;
-  }
-
-  private IdentityPattern dumpAgentIdentity(TransportSecurity security) {
-    if (fromIdentity != null) {
-      return IdentityPattern.parse(fromIdentity);
+  /** Ctrl-C while the migration runs: cancel it, unless asked to leave it running. */
+  private void interrupted(ManagedChannel channel, String migrationId, AtomicBoolean over) {
+    if (over.get()) {
+      return;
     }
-    String host = HostPort.parse(from).host();
-    return security.self().map(me -> IdentityPattern.exactly(new SpiffeId(me.trustDomain(),
-            SpiffeId.Role.DUMP_AGENT, host)))
-        .orElse(IdentityPattern.none(SpiffeId.Role.DUMP_AGENT));
+    if (detachOnInterrupt) {
+      out.println("migrate: detached; migration " + migrationId + " goes on (migrate watch "
+          + migrationId + ")");
+      return;
+    }
+    try {
+      MigrationStatus s = DumpServiceGrpc.newBlockingStub(channel)
+          .withDeadlineAfter(10, TimeUnit.SECONDS)
+          .cancelMigration(CancelMigrationRequest.newBuilder().setMigrationId(migrationId)
+              .setReason("the migrate CLI was interrupted").build());
+      out.println("migrate: asked migration " + migrationId + " to cancel (phase "
+          + s.getPhase() + "); the source is resumed; see migrate status " + migrationId);
+    } catch (StatusRuntimeException e) {
+      out.println("migrate: could not cancel migration " + migrationId + ": "
+          + e.getStatus().getDescription());
+    }
   }
 
-  private MigrateRequest request() {
+  private static void removeHook(Thread hook) {
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException shuttingDown) {
+      // the hook runs or has run
+    }
+  }
+
+  private ExitCode preflight(ManagedChannel channel) {
+    PreflightVerdict verdict = DumpServiceGrpc.newBlockingStub(channel)
+        .preflight(request(id));
+    out.print(output.json() ? Output.json(verdict) + "\n" : ProgressFormat.verdict(verdict));
+    return verdict.getWouldWork() ? ExitCode.OK : ExitCode.FAILED;
+  }
+
+  private MigrateRequest request(String migrationId) {
     TrackerKind kind = switch (tracker) {
       case "auto" -> TrackerKind.TRACKER_AUTO;
       case "soft-dirty" -> TrackerKind.TRACKER_SOFT_DIRTY;
@@ -195,7 +276,7 @@ public final class MigrateCommand implements Callable<Integer> {
       default -> throw new IllegalArgumentException("--tracker must be auto, soft-dirty or"
           + " content-hash, not " + tracker);
     };
-    return MigrateRequest.newBuilder().setPid(pid).setDestination(to).setMigrationId(id)
+    return MigrateRequest.newBuilder().setPid(pid).setDestination(to).setMigrationId(migrationId)
         .setOptions(MigrateOptions.newBuilder().setMinRounds(minRounds).setMaxRounds(maxRounds)
             .setTargetDowntimeMs(targetDowntimeMs).setMaxTotalBytes(maxBytes).setTracker(kind)
             .setMaxFrozenMs(maxFrozenMs).setCriu(criu.toProto()))

@@ -21,6 +21,7 @@ import io.livemig.dump.handoff.SourceRecovery;
 import io.livemig.dump.migration.MigrationSession;
 import io.livemig.dump.policy.DumpPolicy;
 import io.livemig.proto.DumpAgentPolicy;
+import io.livemig.proto.DumpServiceGrpc;
 import io.livemig.proto.JournalEntry;
 import io.opentelemetry.api.OpenTelemetry;
 import java.io.IOException;
@@ -114,10 +115,12 @@ public final class DumpAgentMain implements Callable<Integer> {
     // belongs to sources that run.
     config.network().removeLeftovers(HandoffStep.Side.SOURCE);
     journal.prune(HISTORY_AGE, HISTORY_ENTRIES);
-    Server server = AgentOptions.serverBuilder(config.address(), config.security())
+    PeerAuthenticator auth = new PeerAuthenticator(config.security(), config.policy(),
+        "dump-agent");
+    Server server = AgentOptions.withHealthAndReflection(AgentOptions.serverBuilder(
+            config.address(), config.security()), auth, DumpServiceGrpc.SERVICE_NAME)
         .addService(ServerInterceptors.intercept(new DumpServiceImpl(otel, criu, config, journal,
-                reconciler), TracingInterceptors.server(otel),
-            new PeerAuthenticator(config.security(), config.policy(), "dump-agent")))
+            reconciler), TracingInterceptors.server(otel), auth))
         .build().start();
     recovery.reconcile(unsettled);
     return server;

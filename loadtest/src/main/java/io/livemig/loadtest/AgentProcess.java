@@ -22,9 +22,10 @@ public final class AgentProcess implements AutoCloseable {
   private final Path jar;
   private final Path log;
   private final List<String> args;
+  private final Map<String, String> env;
 
   private AgentProcess(String name, Process process, Host host, int port, Path jar, Path log,
-      List<String> args) {
+      List<String> args, Map<String, String> env) {
     this.name = name;
     this.process = process;
     this.host = host;
@@ -32,6 +33,7 @@ public final class AgentProcess implements AutoCloseable {
     this.jar = jar;
     this.log = log;
     this.args = List.copyOf(args);
+    this.env = Map.copyOf(env);
   }
 
   /** Starts {@code java -jar JAR --port P ARGS...} here and waits for its "listening" line. */
@@ -57,7 +59,7 @@ public final class AgentProcess implements AutoCloseable {
         throw new IOException(name + " exited (" + p.exitValue() + "): " + Files.readString(log));
       }
       if (Files.readString(log).contains("listening on")) {
-        return new AgentProcess(name, p, host, port, jar, log, args);
+        return new AgentProcess(name, p, host, port, jar, log, args, env);
       }
       Thread.sleep(50);
     }
@@ -98,16 +100,17 @@ public final class AgentProcess implements AutoCloseable {
   }
 
   /**
-   * The same agent started again (same host, port, arguments and state), as systemd would
-   * after a crash, with env instead of the first start's environment; its output goes to
-   * logName beside the first log.
+   * The same agent started again (same host, port, arguments, environment and state), as
+   * systemd would after a crash, but without failpoints; its output goes to logName beside
+   * the first log.
    */
-  public AgentProcess restart(String logName, Map<String, String> env)
-      throws IOException, InterruptedException {
+  public AgentProcess restart(String logName) throws IOException, InterruptedException {
     if (process.isAlive()) {
       throw new IllegalStateException(name + " still runs");
     }
-    return start(name, host, port, jar, log.resolveSibling(logName), args, env);
+    Map<String, String> again = new java.util.HashMap<>(env);
+    again.remove("LIVEMIG_PAUSE_AT");
+    return start(name, host, port, jar, log.resolveSibling(logName), args, again);
   }
 
   @Override

@@ -155,13 +155,13 @@ public final class LocalCluster implements AutoCloseable {
 
   /** Starts the dump agent again after it crashed, with its state, without failpoints. */
   public AgentProcess restartDumpAgent() throws IOException, InterruptedException {
-    dumpAgent = dumpAgent.restart("dump-agent-restarted.log", Map.of());
+    dumpAgent = dumpAgent.restart("dump-agent-restarted.log");
     return dumpAgent;
   }
 
   /** Starts the restore agent again after it crashed, with its state, without failpoints. */
   public AgentProcess restartRestoreAgent() throws IOException, InterruptedException {
-    restoreAgent = restoreAgent.restart("restore-agent-restarted.log", Map.of());
+    restoreAgent = restoreAgent.restart("restore-agent-restarted.log");
     return restoreAgent;
   }
 
@@ -202,6 +202,19 @@ public final class LocalCluster implements AutoCloseable {
     all.addAll(List.of(options));
     return runCli(otel, dumpAgent.address(), restoreAgent.address(), dir, pid,
         all.toArray(String[]::new));
+  }
+
+  /** A subcommand of the migrate CLI (status, list, watch, cancel) against this dump agent. */
+  public CliRun cli(String subcommand, String... args) throws IOException, InterruptedException {
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8);
+    List<String> all = new ArrayList<>(List.of(subcommand));
+    all.addAll(List.of(args));
+    all.addAll(List.of("--from", dumpAgent.address()));
+    all.addAll(clientFlags());
+    int code = new CommandLine(new MigrateCommand(out, OpenTelemetry.noop()))
+        .execute(all.toArray(String[]::new));
+    return new CliRun(code, buf.toString(StandardCharsets.UTF_8), null);
   }
 
   /** The migrate CLI, in this JVM, against any pair of agents; options carry its TLS flags. */

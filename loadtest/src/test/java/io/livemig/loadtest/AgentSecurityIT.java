@@ -115,7 +115,7 @@ class AgentSecurityIT {
       LocalCluster.CliRun run = migrateAs("mallory", tree.pid());
       assertEquals(2, run.exitCode(), run.output());
       assertTrue(run.output().contains("PERMISSION_DENIED"), run.output());
-      assertTrue(run.output().contains("client/mallory may not start migrations"), run.output());
+      assertTrue(run.output().contains("client/mallory may not manage migrations"), run.output());
       tree.assertUntouched();
       assertTrue(Files.readString(dir.resolve("dump-agent.log")).contains("refused"),
           "refusals are logged with the peer");
@@ -229,7 +229,7 @@ class AgentSecurityIT {
       LocalCluster.CliRun run = migrateAs(flags, tree.pid(), cluster.restoreAgent().address());
       assertEquals(2, run.exitCode(), run.output());
       assertTrue(run.output().contains("PERMISSION_DENIED"), run.output());
-      assertTrue(run.output().contains("client/mallory may not start migrations"), run.output());
+      assertTrue(run.output().contains("client/mallory may not manage migrations"), run.output());
       tree.assertUntouched();
     }
   }

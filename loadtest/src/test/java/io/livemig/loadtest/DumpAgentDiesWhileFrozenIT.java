@@ -25,7 +25,7 @@ class DumpAgentDiesWhileFrozenIT {
 
   @Test
   void theSourceAndItsTrafficComeBackWithoutTheAgent() throws Exception {
-    FailingCriu slow = FailingCriu.in(dir, Duration.ofSeconds(20));
+    WrappedCriu slow = WrappedCriu.failingRestore(dir, Duration.ofSeconds(20));
     try (ThreeHosts hosts = ThreeHosts.create("dkit");
         BenchCluster cluster = BenchCluster.start(hosts, dir.resolve("cluster"),
             dir.resolve("cluster-tmp"), true,

@@ -19,6 +19,7 @@ import io.livemig.proto.MigrationProgress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -57,7 +58,11 @@ class FaultInjectionIT {
 
       await("the copy runs", () -> !Workload.state(copyPid).equals("T"));
       assertOneCopy(cluster, copyPid);
-      assertEquals(MigrationPhase.RESUMED, onlyEntry(cluster, "dump-agent").getPhase());
+      JournalEntry settled = onlyEntry(cluster, "dump-agent");
+      assertEquals(MigrationPhase.RESUMED, settled.getPhase());
+      LocalCluster.CliRun status = cluster.cli("status", settled.getMigrationId());
+      assertTrue(status.output().contains("SUCCEEDED"), "known to the restarted agent: "
+          + status.output());
       Workload.kill(copyPid);
     }
   }
@@ -82,6 +87,48 @@ class FaultInjectionIT {
       await("the copy is removed", () -> !Workload.alive(copyPid));
       assertOneCopy(cluster, workload.pid());
       assertEquals(MigrationPhase.ABORTED, onlyEntry(cluster, "restore-agent").getPhase());
+    }
+  }
+
+  @Test
+  void restoreAgentKilledDuringCriuRestoreLeavesNoCopyOnceItRestarts() throws Exception {
+    WrappedCriu slow = WrappedCriu.slowRestore(dir.resolve("criu"), Duration.ofSeconds(4));
+    try (LocalCluster cluster = LocalCluster.builder(dir).restoreArgs(slow.restoreArgs()
+            .toArray(String[]::new)).restoreEnv("LIVEMIG_REAL_CRIU", slow.realCriu()).start();
+        Workload workload = memload("w", 64)) {
+      CompletableFuture<LocalCluster.CliRun> cli = inBackground(cluster, workload.pid());
+      awaitLog(cluster.dumpAgent(), "phase=final-transfer");
+      cluster.restoreAgent().crash();
+      LocalCluster.CliRun run = cli.join();
+      assertTrue(run.output().contains("source resumed"), run.output());
+      // Restarted while the orphaned criu restore still runs: it must wait for it.
+      cluster.restartRestoreAgent();
+
+      await("the orphaned restore's copy is removed", () -> copies("w").size() == 1);
+      assertEquals(List.of(workload.pid()), copies("w"));
+      assertOneCopy(cluster, workload.pid());
+      assertEquals(MigrationPhase.ABORTED, onlyEntry(cluster, "restore-agent").getPhase());
+    }
+  }
+
+  @Test
+  void dumpAgentKilledDuringCriuRestoreGetsItsSourceBackAndTheCopyRemoved() throws Exception {
+    WrappedCriu slow = WrappedCriu.slowRestore(dir.resolve("criu"), Duration.ofSeconds(3));
+    try (LocalCluster cluster = LocalCluster.builder(dir).restoreArgs(slow.restoreArgs()
+            .toArray(String[]::new)).restoreEnv("LIVEMIG_REAL_CRIU", slow.realCriu()).start();
+        Workload workload = memload("w", 64)) {
+      CompletableFuture<LocalCluster.CliRun> cli = inBackground(cluster, workload.pid());
+      awaitLog(cluster.dumpAgent(), "phase=final-transfer");
+      cluster.dumpAgent().crash();
+      cli.join();
+      // CRIU's action script gives the source back by itself; the copy appears later, stopped.
+      await("the source runs again", () -> !Workload.state(workload.pid()).equals("t"));
+      await("the copy is restored", () -> copies("w").size() == 2);
+
+      cluster.restartDumpAgent();
+      await("the copy is removed", () -> copies("w").size() == 1);
+      assertEquals(List.of(workload.pid()), copies("w"));
+      assertOneCopy(cluster, workload.pid());
     }
   }
 
@@ -158,6 +205,27 @@ class FaultInjectionIT {
           () -> !hasSubfolders(cluster.dir().resolve("restore-images")));
       assertNothingLeft(cluster);
     }
+  }
+
+  /** memload processes of the workload in folder name, source or copy, that have not exited. */
+  private List<Integer> copies(String name) throws Exception {
+    String marker = dir.resolve(name).toString();
+    List<Integer> found = new ArrayList<>();
+    try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+      for (Path p : procs.filter(q -> q.getFileName().toString().matches("\\d+")).toList()) {
+        try {
+          String[] args = new String(Files.readAllBytes(p.resolve("cmdline"))).split("\0");
+          int pid = Integer.parseInt(p.getFileName().toString());
+          if (args[0].endsWith("memload") && String.join(" ", args).contains(marker)
+              && Workload.alive(pid)) {
+            found.add(pid);
+          }
+        } catch (java.io.IOException exited) {
+          // gone while listed
+        }
+      }
+    }
+    return found;
   }
 
   private Workload memload(String name, int mib) throws Exception {

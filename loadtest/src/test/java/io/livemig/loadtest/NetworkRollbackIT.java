@@ -24,7 +24,7 @@ class NetworkRollbackIT {
 
   @Test
   void failedRestoreGivesTheServerBackWithItsClientsConnection() throws Exception {
-    FailingCriu criu = FailingCriu.in(dir);
+    WrappedCriu criu = WrappedCriu.failingRestore(dir);
     try (ThreeHosts hosts = ThreeHosts.create("nrit");
         BenchCluster cluster = BenchCluster.start(hosts, dir.resolve("cluster"),
             dir.resolve("cluster-tmp"), true,
@@ -36,7 +36,7 @@ class NetworkRollbackIT {
           "redis", 6379, Duration.ofMillis(5));
       MigrationReport report = t.report();
       assertFalse(report.getSuccess());
-      assertTrue(report.getError().contains(FailingCriu.ERROR), report.getError());
+      assertTrue(report.getError().contains(WrappedCriu.RESTORE_ERROR), report.getError());
       assertTrue(report.getError().contains("source resumed"), report.getError());
       assertTrue(report.getError().contains("flows again"), report.getError());
       ClientRun.Result seen = t.seen();

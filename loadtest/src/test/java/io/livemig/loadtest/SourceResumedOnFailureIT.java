@@ -47,7 +47,7 @@ class SourceResumedOnFailureIT {
 
   @Test
   void criuRestoreFailureAfterTheFinalDumpResumesTheFrozenSource() throws Exception {
-    FailingCriu criu = FailingCriu.in(dir);
+    WrappedCriu criu = WrappedCriu.failingRestore(dir);
     try (LocalCluster cluster = LocalCluster.builder(dir).restoreImagesDir(dir.resolve("images"))
             .restoreArgs(criu.restoreArgs().toArray(String[]::new))
             .restoreEnv("LIVEMIG_REAL_CRIU", criu.realCriu()).start();
@@ -55,7 +55,7 @@ class SourceResumedOnFailureIT {
       LocalCluster.CliRun run = cluster.migrate(workload.pid());
       System.out.print(run.output());
       assertNotEquals(0, run.exitCode());
-      assertTrue(run.output().contains(FailingCriu.ERROR), run.output());
+      assertTrue(run.output().contains(WrappedCriu.RESTORE_ERROR), run.output());
       try (var logs = Files.list(dir.resolve("images"))) {
         // This fake CRIU only prints to stderr, which lands in <log>.out.
         assertEquals(1, logs.filter(p -> p.toString().endsWith(".restore.log.out")).count(),

@@ -2,8 +2,6 @@ package io.livemig.restore;
 
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
-import io.grpc.health.v1.HealthCheckResponse;
-import io.grpc.protobuf.services.HealthStatusManager;
 import io.livemig.common.agent.AgentOptions;
 import io.livemig.common.agent.EventLog;
 import io.livemig.common.criu.Criu;
@@ -127,13 +125,11 @@ public final class RestoreAgentMain implements Callable<Integer> {
     RestoreServiceImpl service = new RestoreServiceImpl(config,
         new CriuRestorer(criu, Criu.RESTORE_TIMEOUT), new CriuDescriber(criu),
         otel.getTracer(Telemetry.INSTRUMENTATION), handoffs);
-    HealthStatusManager health = new HealthStatusManager();
-    health.setStatus(RestoreServiceGrpc.SERVICE_NAME, HealthCheckResponse.ServingStatus.SERVING);
     PeerAuthenticator auth = new PeerAuthenticator(config.security(), config.policy(),
         "restore-agent");
-    return AgentOptions.serverBuilder(config.address(), config.security())
+    return AgentOptions.withHealthAndReflection(AgentOptions.serverBuilder(config.address(),
+            config.security()), auth, RestoreServiceGrpc.SERVICE_NAME)
         .addService(ServerInterceptors.intercept(service, TracingInterceptors.server(otel), auth))
-        .addService(ServerInterceptors.intercept(health.getHealthService(), auth))
         // Handlers only queue frames (MigrationStream writes on its own thread): running them on
         // the transport thread saves a thread hand-off per frame.
         .directExecutor()

@@ -1,7 +1,13 @@
 package io.livemig.common.agent;
 
 import io.grpc.Server;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionService;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.livemig.common.criu.Criu;
 import io.livemig.common.criu.CriuException;
 import io.livemig.common.network.AddressPrefix;
@@ -93,6 +99,21 @@ public final class AgentOptions {
       TransportSecurity security) {
     return NettyServerBuilder.forAddress(address, security.serverCredentials(address))
         .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION);
+  }
+
+  /**
+   * Standard gRPC health checking (the agent's service SERVING) and server reflection, so that
+   * load balancers, grpc_health_probe and grpcurl work; behind the same authentication as the
+   * agent's own service.
+   */
+  @SuppressWarnings("deprecation") // v1alpha reflection: what most grpcurl builds ask for
+  public static NettyServerBuilder withHealthAndReflection(NettyServerBuilder builder,
+      ServerInterceptor auth, String serviceName) {
+    HealthStatusManager health = new HealthStatusManager();
+    health.setStatus(serviceName, HealthCheckResponse.ServingStatus.SERVING);
+    return builder.addService(ServerInterceptors.intercept(health.getHealthService(), auth))
+        .addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), auth))
+        .addService(ServerInterceptors.intercept(ProtoReflectionService.newInstance(), auth));
   }
 
   /** Prints the line operators (and tests) wait for, then serves until the process is stopped. */

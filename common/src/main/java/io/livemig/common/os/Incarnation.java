@@ -32,6 +32,14 @@ public record Incarnation(int pid, long startTime) {
     return stat().map(s -> !s.exited()).orElse(false);
   }
 
+  /**
+   * Gone, a zombie, or on its way out (killed, say, while the kernel still tears it down): it
+   * will never run again.
+   */
+  public boolean exitedOrExiting() {
+    return stat().map(ProcStat::exiting).orElse(true);
+  }
+
   /** Its state letter (R, S, T, t, Z...), if this very process still exists. */
   public Optional<Character> state() {
     return stat().map(ProcStat::state);

@@ -35,12 +35,14 @@ public final class PeerAuthenticator implements ServerInterceptor {
 
     /**
      * The rule both agents follow: without TLS (loopback only) every caller is allowed; with
-     * it, health checks are open to every authenticated peer, the guarded methods to the
-     * identities that policy lets in (it returns why not, or null), and nothing else to anyone.
+     * it, health checks and server reflection (the API's schema) are open to every
+     * authenticated peer, the guarded methods to the identities that policy lets in (it
+     * returns why not, or null), and nothing else to anyone.
      */
     static String guarding(Peer peer, String method, Set<String> guarded,
         Function<SpiffeId, String> policy) {
-      if (peer.id().isEmpty() || method.startsWith(HealthGrpc.SERVICE_NAME + "/")) {
+      if (peer.id().isEmpty() || method.startsWith(HealthGrpc.SERVICE_NAME + "/")
+          || method.startsWith("grpc.reflection.")) {
         return null;
       }
       return guarded.contains(method) ? policy.apply(peer.id().get())

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 import java.util.logging.Logger;
 
 /**
@@ -35,6 +36,8 @@ public final class SourceHandoff {
   private final JournalEntry.Builder entry;
   private List<Incarnation> tree;
   private FrozenDump dump;
+  /** Set by a cancel request taken before the commit point. */
+  private String cancelReason;
 
   private SourceHandoff(Journal journal, JournalEntry.Builder entry, List<Incarnation> tree) {
     this.journal = journal;
@@ -57,8 +60,32 @@ public final class SourceHandoff {
     return h;
   }
 
-  public MigrationPhase phase() {
+  public synchronized MigrationPhase phase() {
     return entry.getPhase();
+  }
+
+  /**
+   * Asks the migration to stop at its next step and give the source back; false once it is
+   * past the commit point (or has ended), where the copy is the one to keep.
+   */
+  public synchronized boolean requestCancel(String reason) {
+    if (Journal.finished(entry.getPhase()) || entry.getPhase() == MigrationPhase.SOURCE_KILLING
+        || entry.getPhase() == MigrationPhase.SOURCE_KILLED) {
+      return false;
+    }
+    cancelReason = reason;
+    return true;
+  }
+
+  /**
+   * Called between the steps of a migration before its commit point.
+   *
+   * @throws CancellationException when a cancel request was taken
+   */
+  public synchronized void throwIfCancelled() {
+    if (cancelReason != null) {
+      throw new CancellationException("cancelled: " + cancelReason);
+    }
   }
 
   public String id() {
@@ -67,7 +94,7 @@ public final class SourceHandoff {
 
   /** Whether the tree's root has exited (or is exiting) while it was not frozen. */
   public boolean sourceExited() {
-    return dump == null && !tree.get(0).alive();
+    return dump == null && tree.get(0).exitedOrExiting();
   }
 
   /** CRIU was started on the tree: from now it may hold it frozen. */
@@ -107,9 +134,14 @@ public final class SourceHandoff {
    *     passed while this agent was held up): the source runs, and the copy must be removed
    * @throws IOException when a killed task does not exit within timeout, or the journal
    *     cannot record the commit (then nothing was done to the source)
+   * @throws CancellationException when a cancel request came first
    */
   public void commit(Duration timeout) throws IOException, SourceResumedException {
-    enter(MigrationPhase.SOURCE_KILLING, "ending the source tree");
+    synchronized (this) {
+      // Atomic with requestCancel: a cancel is either taken before this, or refused.
+      throwIfCancelled();
+      enter(MigrationPhase.SOURCE_KILLING, "ending the source tree");
+    }
     try {
       dump.commit(timeout);
     } catch (CriuException e) {
@@ -151,7 +183,7 @@ public final class SourceHandoff {
     return dump;
   }
 
-  private void enter(MigrationPhase phase, String detail) throws IOException {
+  private synchronized void enter(MigrationPhase phase, String detail) throws IOException {
     journal.record(entry.setPhase(phase).setDetail(detail).build());
   }
 

@@ -45,6 +45,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.stream.Collectors;
 
 /**
@@ -126,11 +127,13 @@ public final class MigrationSession {
         rounds = precopy.run(tree, r -> {
           report.addRoundReports(r);
           progress.round(r);
+          handoff.throwIfCancelled();
         });
         report.setRounds(rounds.size()).setPrecopyPageBytes(precopy.totalPayloadBytes());
       }
 
       scope.check(rootPid);
+      handoff.throwIfCancelled();
       freeze = System.nanoTime();
       // From here clients see the pause: their traffic is held first, so that no connection or
       // request arrives that the dump would miss.
@@ -153,12 +156,14 @@ public final class MigrationSession {
           + report.getFinalPagesParent() + " pages left in parent, "
           + report.getFinalPageBytes() + " page bytes sent");
 
+      handoff.throwIfCancelled();
       long transferStart = System.nanoTime();
       report.setFinalImageBytes(phaseSpan("final.transfer", () -> last.sendImages(dumpDir)));
       handoff.imagesComplete();
       report.setFinalTransferUs(micros(System.nanoTime() - transferStart));
       phase("final-transfer", report.getFinalImageBytes() + " bytes of other images sent");
 
+      handoff.throwIfCancelled();
       long restoreStart = System.nanoTime();
       RestoreResult result = phaseSpan("restore", () -> xfer.restore(tree.root().vpid()));
       report.setRestoredRootPid(result.getRootPid());
@@ -185,6 +190,7 @@ public final class MigrationSession {
           .setSuccess(true);
       phase("resume", "pid " + result.getRootPid() + " runs on the destination");
     } catch (Exception | Error e) {
+      report.setCancelled(e instanceof CancellationException);
       fail(describe(e), freeze);
     } finally {
       if (finalDump() != null) {

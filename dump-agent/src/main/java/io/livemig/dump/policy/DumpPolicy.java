@@ -112,11 +112,15 @@ public final class DumpPolicy implements PeerAuthenticator.Authorizer {
 
   @Override
   public String deny(Peer peer, String method) {
-    // A pre-flight reads what a migration would touch: the same grant.
-    return PeerAuthenticator.Authorizer.guarding(peer, method,
-        Set.of(DumpServiceGrpc.getMigrateMethod().getFullMethodName(),
-            DumpServiceGrpc.getPreflightMethod().getFullMethodName()), this::denyMigrate);
+    // Every call of the control API, a pre-flight or a list too, reads or changes what
+    // migrations touch: one grant.
+    return PeerAuthenticator.Authorizer.guarding(peer, method, CONTROL_METHODS,
+        this::denyMigrate);
   }
+
+  private static final Set<String> CONTROL_METHODS = DumpServiceGrpc.getServiceDescriptor()
+      .getMethods().stream().map(m -> m.getFullMethodName())
+      .collect(java.util.stream.Collectors.toUnmodifiableSet());
 
   private String denyMigrate(SpiffeId id) {
     for (Grant g : clients) {
@@ -124,7 +128,7 @@ public final class DumpPolicy implements PeerAuthenticator.Authorizer {
         return null;
       }
     }
-    return id + " may not start migrations: no client grant in the dump agent's policy allows"
+    return id + " may not manage migrations: no client grant in the dump agent's policy allows"
         + " it MIGRATE";
   }
 

@@ -61,7 +61,7 @@ class DumpPolicyTest {
         "spiffe://example.org/livemig/restore-agent/dst"}) {
       String why = DEFAULTS.deny(peer(id), MIGRATE);
       assertNotNull(why, id);
-      assertTrue(why.contains(id + " may not start migrations"), why);
+      assertTrue(why.contains(id + " may not manage migrations"), why);
     }
   }
 
@@ -101,7 +101,7 @@ class DumpPolicyTest {
         Permission.MIGRATE).build(), SELF);
     assertNull(p.deny(peer("spiffe://partner.net/livemig/client/a"), preflight));
     String why = p.deny(peer("spiffe://example.org/livemig/client/ops"), preflight);
-    assertTrue(why.contains("may not start migrations"), why);
+    assertTrue(why.contains("may not manage migrations"), why);
   }
 
   @Test

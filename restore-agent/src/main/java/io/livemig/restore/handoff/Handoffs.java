@@ -1,6 +1,7 @@
 package io.livemig.restore.handoff;
 
 import io.livemig.common.agent.EventLog;
+import io.livemig.common.criu.Criu;
 import io.livemig.common.journal.Journal;
 import io.livemig.common.network.HandoffException;
 import io.livemig.common.network.NetworkHandoff;
@@ -17,7 +18,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -143,9 +146,11 @@ public final class Handoffs implements AutoCloseable {
   /**
    * At start: migrations a predecessor left unfinished. A stopped copy that is still there
    * waits for its source's word as if its stream had just ended; anything else is aborted.
-   * Every image folder is removed, unless kept for inspection.
+   * A restore it was running is awaited in the background, and its copy removed. Every other
+   * image folder is removed, unless kept for inspection.
    */
   public void recover(boolean keepImages) throws IOException {
+    Set<String> settling = new HashSet<>();
     for (JournalEntry e : journal.entries()) {
       if (Journal.finished(e.getPhase())) {
         continue;
@@ -158,6 +163,10 @@ public final class Handoffs implements AutoCloseable {
       if (copyThere) {
         open.put(h.id(), h);
         awaitWord(h, "the restore agent restarted");
+      } else if (e.getPhase() == MigrationPhase.IMAGES_COMPLETE) {
+        // CRIU may still be restoring; its images go once it is done.
+        settling.add(h.id());
+        settleInterruptedRestore(h);
       } else {
         h.abort("the restore agent restarted before the copy was confirmed");
       }
@@ -168,9 +177,28 @@ public final class Handoffs implements AutoCloseable {
     try (DirectoryStream<Path> dirs = Files.newDirectoryStream(imagesDir, Files::isDirectory)) {
       for (Path d : dirs) {
         // A stopped copy needs no images any more: CRIU restored its memory.
-        removeImages(d.getFileName().toString());
+        if (!settling.contains(d.getFileName().toString())) {
+          removeImages(d.getFileName().toString());
+        }
       }
     }
+  }
+
+  private void settleInterruptedRestore(DestinationHandoff h) {
+    Thread t = new Thread(() -> {
+      String done;
+      try {
+        done = InterruptedRestore.settle(imagesDir.resolve(h.id()).resolve("final"),
+            Criu.RESTORE_TIMEOUT);
+      } catch (IOException e) {
+        done = "could not settle the interrupted restore: " + e.getMessage();
+      }
+      h.abort("the restore agent restarted during the restore; " + done);
+      EventLog.of(h.id(), "recovered-restore").with("done", done).warning();
+      removeImages(h.id());
+    }, "recover-" + h.id());
+    t.setDaemon(true);
+    t.start();
   }
 
   private void removeImages(String id) {

@@ -1,0 +1,179 @@
+package io.livemig.dump.control;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.livemig.common.agent.EventLog;
+import io.livemig.common.criu.Criu;
+import io.livemig.common.journal.Journal;
+import io.livemig.common.security.Peer;
+import io.livemig.common.tracing.Telemetry;
+import io.livemig.common.tracing.TracingInterceptors;
+import io.livemig.dump.DumpAgentConfig;
+import io.livemig.dump.criu.CriuDumper;
+import io.livemig.dump.handoff.Reconciler;
+import io.livemig.dump.handoff.SourceHandoff;
+import io.livemig.dump.migration.MigrationSession;
+import io.livemig.dump.migration.MigrationSettings;
+import io.livemig.dump.tracking.DirtyTracker;
+import io.livemig.dump.tracking.DirtyTrackers;
+import io.livemig.dump.transfer.DestinationChannel;
+import io.livemig.dump.transfer.DestinationException;
+import io.livemig.dump.transfer.DestinationProbe;
+import io.livemig.dump.transfer.GrpcPageXfer;
+import io.livemig.proto.MigrateRequest;
+import io.livemig.proto.MigrationReport;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Scope;
+import java.io.IOException;
+
+/**
+ * Starts migrations: what can refuse one (admission, options, the destination, the journal)
+ * runs on the caller's call, so that a refusal is the call's answer and nothing was done to the
+ * tree; the migration then runs on a thread of its own, which no caller's cancellation reaches.
+ */
+final class MigrationStarter {
+  private final OpenTelemetry otel;
+  private final Tracer tracer;
+  private final Criu criu;
+  private final DumpAgentConfig config;
+  private final Journal journal;
+  private final Reconciler reconciler;
+  private final Admission admission;
+  private final Migrations migrations;
+
+  MigrationStarter(OpenTelemetry otel, Criu criu, DumpAgentConfig config, Journal journal,
+      Reconciler reconciler, Migrations migrations) {
+    this.otel = otel;
+    this.tracer = otel.getTracer(Telemetry.INSTRUMENTATION);
+    this.criu = criu;
+    this.config = config;
+    this.journal = journal;
+    this.reconciler = reconciler;
+    this.admission = new Admission(config);
+    this.migrations = migrations;
+  }
+
+  /**
+   * The migration the request names: a new one, or the one an identical earlier request
+   * started (a retried start must not start a second migration).
+   */
+  MigrationRun start(MigrateRequest request) {
+    String id = Admission.id(request);
+    Peer peer = Peer.current();
+    MigrationRun run = new MigrationRun(id, request, peer.identity());
+    MigrationRun holder = migrations.putIfAbsent(run);
+    if (holder != run) {
+      if (holder.request().equals(request)) {
+        return holder;
+      }
+      throw Status.ALREADY_EXISTS.withDescription("migration id " + id + " is in use by"
+          + " another request").asRuntimeException();
+    }
+    try {
+      launch(run, admission.admit(id, request), peer);
+      return run;
+    } catch (StatusRuntimeException e) {
+      migrations.remove(run);
+      throw e;
+    }
+  }
+
+  private void launch(MigrationRun run, Admission.Admitted admitted, Peer peer) {
+    MigrateRequest request = run.request();
+    String id = run.id();
+    ManagedChannel channel = null;
+    Span span = tracer.spanBuilder("migration").setParent(TracingInterceptors.remoteParent())
+        .setAttribute("migration.id", id).setAttribute("pid", request.getPid())
+        .setAttribute("destination", request.getDestination()).startSpan();
+    try (Scope ignored = span.makeCurrent()) {
+      MigrationSettings settings = MigrationSettings.from(request, config);
+      DirtyTracker tracker = DirtyTrackers.create(request.getOptions().getTracker());
+      channel = DestinationChannel.open(config.security(), otel, request.getDestination(),
+          admitted.destinationIdentity());
+      DestinationProbe.defaults().check(channel, request.getDestination());
+      SourceHandoff handoff = begin(id, request, admitted);
+      run.handoff(handoff);
+      EventLog.of(id, "start").with("pid", request.getPid()).with("peer", peer.identity())
+          .with("peer_address", peer.address()).with("destination", request.getDestination())
+          .with("tasks", admitted.tree().tasks().size()).info();
+      ManagedChannel open = channel;
+      Thread t = new Thread(() -> {
+        try (Scope inRun = span.makeCurrent()) {
+          execute(run, admitted, settings, tracker, handoff, open, peer, span);
+        }
+      }, "migration-" + id);
+      t.setDaemon(true);
+      t.start();
+    } catch (IllegalArgumentException e) {
+      throw refuse(span, channel, admitted, Status.INVALID_ARGUMENT, e.getMessage());
+    } catch (SecurityException e) {
+      throw refuse(span, channel, admitted, Status.PERMISSION_DENIED, e.getMessage());
+    } catch (DestinationException e) {
+      throw refuse(span, channel, admitted, Status.UNAVAILABLE, e.getMessage());
+    } catch (IOException e) {
+      throw refuse(span, channel, admitted, Status.UNAVAILABLE, "the dump agent cannot write"
+          + " its journal in " + journal.dir() + ": " + e.getMessage() + "; free space there or"
+          + " fix its permissions");
+    }
+  }
+
+  private SourceHandoff begin(String id, MigrateRequest request, Admission.Admitted admitted)
+      throws IOException {
+    return SourceHandoff.begin(journal, id, request.getDestination(), admitted.tree(),
+        request.getServiceAddress());
+  }
+
+  private StatusRuntimeException refuse(Span span, ManagedChannel channel,
+      Admission.Admitted admitted, Status status, String why) {
+    span.setStatus(StatusCode.ERROR, why);
+    span.end();
+    DestinationChannel.close(channel);
+    admission.release(admitted);
+    return status.withDescription(why + "; the source was not touched").asRuntimeException();
+  }
+
+  private void execute(MigrationRun run, Admission.Admitted admitted, MigrationSettings settings,
+      DirtyTracker tracker, SourceHandoff handoff, ManagedChannel channel, Peer peer,
+      Span span) {
+    MigrateRequest request = run.request();
+    String id = run.id();
+    MigrationReport report;
+    try (GrpcPageXfer xfer = new GrpcPageXfer(channel, settings.replyTimeout(),
+        Criu.RESTORE_TIMEOUT.plusMinutes(1))) {
+      report = new MigrationSession(id, admitted.tree(), config.policy().scope(), settings,
+          tracker, new CriuDumper(criu, config.workDir(), settings.dumpTimeout()), xfer, tracer,
+          run, handoff, outcome -> reconciler.settle(id, request.getDestination(), outcome))
+          .run();
+    } finally {
+      DestinationChannel.close(channel);
+      admission.release(admitted);
+    }
+    span.setAttribute("success", report.getSuccess());
+    if (!report.getSuccess()) {
+      span.setStatus(StatusCode.ERROR, report.getError());
+    }
+    span.end();
+    EventLog outcome = EventLog.of(id, "done")
+        .with("outcome", report.getSuccess() ? "success"
+            : report.getCancelled() ? "cancelled" : "failed")
+        .with("pid", request.getPid()).with("peer", peer.identity())
+        .with("peer_address", peer.address())
+        .with("destination", request.getDestination()).with("rounds", report.getRounds())
+        .with("bytes", report.getTotalBytes())
+        .with("downtime_ms", report.getDowntimeUs() / 1000)
+        .with("total_ms", report.getTotalTimeUs() / 1000)
+        .with("restored_pid", report.getSuccess() ? report.getRestoredRootPid() : null)
+        .with("source_resumed", report.getSuccess() ? null : report.getSourceResumed())
+        .with("error", report.getSuccess() ? null : report.getError());
+    if (report.getSuccess()) {
+      outcome.info();
+    } else {
+      outcome.warning();
+    }
+    run.finished(report);
+  }
+}
