@@ -35,8 +35,12 @@ public final class LocalCluster implements AutoCloseable {
   private AgentProcess restoreAgent;
   private AgentProcess dumpAgent;
 
-  private LocalCluster(Path dir, Pki pki, AgentProcess restoreAgent, AgentProcess dumpAgent) {
+  private final Path imagesDir;
+
+  private LocalCluster(Path dir, Pki pki, AgentProcess restoreAgent, AgentProcess dumpAgent,
+      Path imagesDir) {
     this.dir = dir;
+    this.imagesDir = imagesDir;
     this.pki = pki;
     this.restoreAgent = restoreAgent;
     this.dumpAgent = dumpAgent;
@@ -113,7 +117,7 @@ public final class LocalCluster implements AutoCloseable {
         AgentProcess dump = AgentProcess.start("dump-agent",
             repo.resolve("dump-agent/target/dump-agent.jar"), dir.resolve("dump-agent.log"),
             dArgs, dumpEnv);
-        return new LocalCluster(dir, pki, restore, dump);
+        return new LocalCluster(dir, pki, restore, dump, restoreImagesDir);
       } catch (IOException | InterruptedException | RuntimeException e) {
         restore.close();
         throw e;
@@ -167,6 +171,11 @@ public final class LocalCluster implements AutoCloseable {
 
   public Path dir() {
     return dir;
+  }
+
+  /** The restore agent's images folder. */
+  public Path imagesDir() {
+    return imagesDir;
   }
 
   /** The dump agent's work dir: final dumps and CRIU's handshake folders. */

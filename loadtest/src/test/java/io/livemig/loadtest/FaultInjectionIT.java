@@ -25,6 +25,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -63,6 +65,53 @@ class FaultInjectionIT {
       LocalCluster.CliRun status = cluster.cli("status", settled.getMigrationId());
       assertTrue(status.output().contains("SUCCEEDED"), "known to the restarted agent: "
           + status.output());
+      Workload.kill(copyPid);
+    }
+  }
+
+  @Test
+  void dumpAgentKilledAfterTheRestoreWasConfirmedGetsItsSourceBackAndTheCopyRemoved()
+      throws Exception {
+    try (LocalCluster cluster = LocalCluster.builder(dir).dumpEnv(PAUSE_AT, "restore-confirmed")
+            .start();
+        Workload workload = memload("w", 64)) {
+      CompletableFuture<LocalCluster.CliRun> cli = inBackground(cluster, workload.pid());
+      awaitLog(cluster.dumpAgent(), "name=restore-confirmed");
+      int copyPid = onlyEntry(cluster, "restore-agent").getRestoredRoot().getPid();
+      assertEquals("T", Workload.state(copyPid));
+
+      cluster.dumpAgent().crash();
+      cli.join();
+      await("CRIU's action script gave the source back",
+          () -> !Workload.state(workload.pid()).equals("t"));
+      cluster.restartDumpAgent();
+
+      await("the copy is removed", () -> !Workload.alive(copyPid));
+      assertOneCopy(cluster, workload.pid());
+      assertEquals(MigrationPhase.ABORTED, onlyEntry(cluster, "dump-agent").getPhase());
+    }
+  }
+
+  @Test
+  void restoreAgentKilledAfterTheSourceIsGoneResumesTheCopyOnceBothAgentsAreBack()
+      throws Exception {
+    try (LocalCluster cluster = LocalCluster.builder(dir).dumpEnv(PAUSE_AT, "source-killed")
+            .start();
+        Workload workload = memload("w", 64)) {
+      CompletableFuture<LocalCluster.CliRun> cli = inBackground(cluster, workload.pid());
+      awaitLog(cluster.dumpAgent(), "name=source-killed");
+      int copyPid = onlyEntry(cluster, "restore-agent").getRestoredRoot().getPid();
+      cluster.restoreAgent().crash();
+      cluster.restartRestoreAgent();
+      assertEquals("T", Workload.state(copyPid), "kept stopped, waiting for the source's word");
+      // The source's agent goes too, and comes back: its journal says the source is gone.
+      cluster.dumpAgent().crash();
+      cli.join();
+      cluster.restartDumpAgent();
+
+      await("the copy runs", () -> !Workload.state(copyPid).equals("T"));
+      assertOneCopy(cluster, copyPid);
+      assertEquals(MigrationPhase.RESUMED, onlyEntry(cluster, "restore-agent").getPhase());
       Workload.kill(copyPid);
     }
   }
@@ -141,10 +190,33 @@ class FaultInjectionIT {
       cluster.restoreAgent().crash();
       LocalCluster.CliRun run = cli.join();
       assertTrue(run.output().contains("never frozen and runs on"), run.output());
-      assertTrue(hasSubfolders(cluster.dir().resolve("restore-images")), "left by the crash");
+      assertTrue(hasSubfolders(cluster.imagesDir()), "left by the crash");
 
       cluster.restartRestoreAgent();
       assertOneCopy(cluster, workload.pid());
+    }
+  }
+
+  @Test
+  void destinationDiskFullDuringPrecopyLeavesTheSourceRunningAndNoImages() throws Exception {
+    Path images = Files.createDirectories(dir.resolve("small-disk"));
+    run("mount", "-t", "tmpfs", "-o", "size=160m", "tmpfs", images.toString());
+    try (LocalCluster cluster = LocalCluster.builder(dir).restoreImagesDir(images)
+            .restoreArgs("--min-free-bytes", "0").start();
+        Workload workload = memload("w", 64)) {
+      CompletableFuture<LocalCluster.CliRun> cli = inEndlessPrecopy(cluster, workload.pid());
+      awaitLog(cluster.restoreAgent(), "phase=round-committed");
+      // Someone else fills the disk under the migration.
+      long free = Files.getFileStore(images).getUsableSpace();
+      run("fallocate", "-l", String.valueOf(free), images.resolve("filler").toString());
+      LocalCluster.CliRun failed = cli.join();
+      assertTrue(failed.output().contains("No space left on device"), failed.output());
+      assertTrue(failed.output().contains("never frozen and runs on"), failed.output());
+      Files.delete(images.resolve("filler"));
+      assertFalse(hasSubfolders(images), "the partial images are removed");
+      assertOneCopy(cluster, workload.pid());
+    } finally {
+      run("umount", images.toString());
     }
   }
 
@@ -158,15 +230,17 @@ class FaultInjectionIT {
       cli.join();
       // The destination notices the lost stream on its own and removes what it received.
       await("the destination dropped the images",
-          () -> !hasSubfolders(cluster.dir().resolve("restore-images")));
+          () -> !hasSubfolders(cluster.imagesDir()));
       cluster.restartDumpAgent();
       assertOneCopy(cluster, workload.pid());
       assertEquals(MigrationPhase.ABORTED, onlyEntry(cluster, "dump-agent").getPhase());
     }
   }
 
-  @Test
-  void aCallerThatGoesAwayDoesNotStopItsMigration() throws Exception {
+  /** The caller (the CLI, a scheduler) goes away after the event it saw last. */
+  @ParameterizedTest
+  @ValueSource(strings = {"precopy-round", "freeze", "final-dump", "restore"})
+  void aCallerThatGoesAwayDoesNotStopItsMigration(String lastSeen) throws Exception {
     try (LocalCluster cluster = LocalCluster.start(dir);
         Workload workload = memload("w", 64)) {
       ManagedChannel channel = channelToDumpAgent(cluster);
@@ -176,7 +250,10 @@ class FaultInjectionIT {
             .newBlockingStub(channel).migrate(MigrateRequest.newBuilder()
                 .setPid(workload.pid()).setDestination(cluster.restoreAgent().address())
                 .build()));
-        assertTrue(events.next().hasRound(), "pre-copy has begun");
+        MigrationProgress p;
+        do {
+          p = events.next();
+        } while (!(p.hasRound() ? "precopy-round" : p.getPhase().getPhase()).equals(lastSeen));
       } finally {
         call.cancel(null);
         channel.shutdownNow();
@@ -202,7 +279,7 @@ class FaultInjectionIT {
           + " resume"), run.output());
       assertFalse(run.output().contains("resuming the source"), run.output());
       await("the destination dropped the images",
-          () -> !hasSubfolders(cluster.dir().resolve("restore-images")));
+          () -> !hasSubfolders(cluster.imagesDir()));
       assertNothingLeft(cluster);
     }
   }
@@ -261,8 +338,14 @@ class FaultInjectionIT {
     assertNothingLeft(cluster);
   }
 
+  private static void run(String... cmd) throws Exception {
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertEquals(0, p.waitFor(), String.join(" ", cmd) + ": " + out);
+  }
+
   private static void assertNothingLeft(LocalCluster cluster) throws Exception {
-    await("no images are left", () -> !hasSubfolders(cluster.dir().resolve("restore-images")));
+    await("no images are left", () -> !hasSubfolders(cluster.imagesDir()));
     await("no work folders are left", () -> !hasSubfolders(cluster.dumpWorkDir()));
     for (String agent : List.of("dump-agent", "restore-agent")) {
       Journal journal = Journal.open(cluster.stateDir(agent));
