@@ -1,5 +1,7 @@
 package io.livemig.loadtest;
 
+import io.livemig.common.agent.Failpoints;
+import io.livemig.common.os.LibC;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -94,6 +96,16 @@ public final class AgentProcess implements AutoCloseable {
     return log;
   }
 
+  /** SIGSTOP: the agent hangs (a stuck host, a debugger), its sockets open. */
+  public void pause() {
+    LibC.kill((int) process.pid(), LibC.SIGSTOP);
+  }
+
+  /** SIGCONT after {@link #pause}. */
+  public void unpause() {
+    LibC.kill((int) process.pid(), LibC.SIGCONT);
+  }
+
   /** kill -9, as a crash or the OOM killer would, and waits until the process is gone. */
   public void crash() throws InterruptedException {
     process.destroyForcibly().waitFor();
@@ -109,7 +121,7 @@ public final class AgentProcess implements AutoCloseable {
       throw new IllegalStateException(name + " still runs");
     }
     Map<String, String> again = new java.util.HashMap<>(env);
-    again.remove("LIVEMIG_PAUSE_AT");
+    again.remove(Failpoints.VARIABLE);
     return start(name, host, port, jar, log.resolveSibling(logName), args, again);
   }
 

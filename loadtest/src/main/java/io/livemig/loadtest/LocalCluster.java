@@ -22,7 +22,7 @@ import picocli.CommandLine;
  * agent started from their jars as separate processes, talking gRPC with mutual TLS over
  * loopback, with certificates from a throw-away CA in the cluster's folder.
  */
-public final class LocalCluster implements AutoCloseable {
+public final class LocalCluster implements AutoCloseable, AgentFolders {
   public static final String HOST = "127.0.0.1";
   /** The migrated workloads run as root: the restore agent's policy must allow it. */
   public static final String RESTORE_ROOT_POLICY = """
@@ -173,17 +173,17 @@ public final class LocalCluster implements AutoCloseable {
     return dir;
   }
 
-  /** The restore agent's images folder. */
+  @Override
   public Path imagesDir() {
     return imagesDir;
   }
 
-  /** The dump agent's work dir: final dumps and CRIU's handshake folders. */
+  @Override
   public Path dumpWorkDir() {
     return dumpWorkDir(dir);
   }
 
-  /** Where each agent keeps its journal. */
+  @Override
   public Path stateDir(String agent) {
     return dir.resolve(agent.startsWith("dump") ? "dump-state" : "restore-state");
   }

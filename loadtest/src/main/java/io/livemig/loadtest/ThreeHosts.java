@@ -169,6 +169,19 @@ public final class ThreeHosts implements AutoCloseable {
     }
   }
 
+  /**
+   * Takes host h off the bridge (its port goes down, as when a cable is pulled or a switch
+   * fails): packets to and from it are lost, no connection is reset.
+   */
+  public void cutLink(Host h) throws IOException, InterruptedException {
+    run("ip", "-n", sw, "link", "set", h.name() + "1", "down");
+  }
+
+  /** Puts h back on the bridge after {@link #cutLink}. */
+  public void restoreLink(Host h) throws IOException, InterruptedException {
+    run("ip", "-n", sw, "link", "set", h.name() + "1", "up");
+  }
+
   /** Names of what exists now, for tests that check nothing is left behind. */
   public static List<String> leftovers(String tag) throws IOException, InterruptedException {
     List<String> found = new ArrayList<>();

@@ -2,12 +2,22 @@ package io.livemig.loadtest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static io.livemig.loadtest.FaultChecks.assertNothingLeft;
+import static io.livemig.loadtest.FaultChecks.assertOneCopy;
+import static io.livemig.loadtest.FaultChecks.await;
+import static io.livemig.loadtest.FaultChecks.awaitLog;
+import static io.livemig.loadtest.FaultChecks.copies;
+import static io.livemig.loadtest.FaultChecks.hasSubfolders;
+import static io.livemig.loadtest.FaultChecks.inBackground;
+import static io.livemig.loadtest.FaultChecks.inEndlessPrecopy;
+import static io.livemig.loadtest.FaultChecks.onlyEntry;
+import static io.livemig.loadtest.FaultChecks.run;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.livemig.common.journal.Journal;
+import io.livemig.common.agent.Failpoints;
 import io.livemig.common.security.IdentityPattern;
 import io.livemig.common.security.TlsOptions;
 import io.livemig.common.security.TransportSecurity;
@@ -16,14 +26,15 @@ import io.livemig.proto.JournalEntry;
 import io.livemig.proto.MigrateRequest;
 import io.livemig.proto.MigrationPhase;
 import io.livemig.proto.MigrationProgress;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -37,8 +48,7 @@ import org.junit.jupiter.api.io.TempDir;
  * folders or unfinished journal entries left.
  */
 class FaultInjectionIT {
-  private static final Duration WAIT = Duration.ofSeconds(90);
-  private static final String PAUSE_AT = "LIVEMIG_PAUSE_AT";
+  private static final String PAUSE_AT = Failpoints.VARIABLE;
   @TempDir
   Path dir;
 
@@ -153,8 +163,8 @@ class FaultInjectionIT {
       // Restarted while the orphaned criu restore still runs: it must wait for it.
       cluster.restartRestoreAgent();
 
-      await("the orphaned restore's copy is removed", () -> copies("w").size() == 1);
-      assertEquals(List.of(workload.pid()), copies("w"));
+      await("the orphaned restore's copy is removed", () -> copies(dir.resolve("w")).size() == 1);
+      assertEquals(List.of(workload.pid()), copies(dir.resolve("w")));
       assertOneCopy(cluster, workload.pid());
       assertEquals(MigrationPhase.ABORTED, onlyEntry(cluster, "restore-agent").getPhase());
     }
@@ -172,11 +182,11 @@ class FaultInjectionIT {
       cli.join();
       // CRIU's action script gives the source back by itself; the copy appears later, stopped.
       await("the source runs again", () -> !Workload.state(workload.pid()).equals("t"));
-      await("the copy is restored", () -> copies("w").size() == 2);
+      await("the copy is restored", () -> copies(dir.resolve("w")).size() == 2);
 
       cluster.restartDumpAgent();
-      await("the copy is removed", () -> copies("w").size() == 1);
-      assertEquals(List.of(workload.pid()), copies("w"));
+      await("the copy is removed", () -> copies(dir.resolve("w")).size() == 1);
+      assertEquals(List.of(workload.pid()), copies(dir.resolve("w")));
       assertOneCopy(cluster, workload.pid());
     }
   }
@@ -198,6 +208,21 @@ class FaultInjectionIT {
   }
 
   @Test
+  void restoreAgentKilledDuringTheFinalDumpGetsTheSourceBackAndLeavesNoImages()
+      throws Exception {
+    try (LocalCluster cluster = LocalCluster.start(dir);
+        Workload workload = memload("w", 256)) {
+      CompletableFuture<LocalCluster.CliRun> cli = inBackground(cluster, workload.pid());
+      awaitLog(cluster.dumpAgent(), "phase=freeze");
+      cluster.restoreAgent().crash();
+      LocalCluster.CliRun run = cli.join();
+      assertTrue(run.report().getSourceResumed(), run.output());
+      cluster.restartRestoreAgent();
+      assertOneCopy(cluster, workload.pid());
+    }
+  }
+
+  @Test
   void destinationDiskFullDuringPrecopyLeavesTheSourceRunningAndNoImages() throws Exception {
     Path images = Files.createDirectories(dir.resolve("small-disk"));
     run("mount", "-t", "tmpfs", "-o", "size=160m", "tmpfs", images.toString());
@@ -206,9 +231,7 @@ class FaultInjectionIT {
         Workload workload = memload("w", 64)) {
       CompletableFuture<LocalCluster.CliRun> cli = inEndlessPrecopy(cluster, workload.pid());
       awaitLog(cluster.restoreAgent(), "phase=round-committed");
-      // Someone else fills the disk under the migration.
-      long free = Files.getFileStore(images).getUsableSpace();
-      run("fallocate", "-l", String.valueOf(free), images.resolve("filler").toString());
+      fill(images.resolve("filler"));
       LocalCluster.CliRun failed = cli.join();
       assertTrue(failed.output().contains("No space left on device"), failed.output());
       assertTrue(failed.output().contains("never frozen and runs on"), failed.output());
@@ -284,89 +307,21 @@ class FaultInjectionIT {
     }
   }
 
-  /** memload processes of the workload in folder name, source or copy, that have not exited. */
-  private List<Integer> copies(String name) throws Exception {
-    String marker = dir.resolve(name).toString();
-    List<Integer> found = new ArrayList<>();
-    try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-      for (Path p : procs.filter(q -> q.getFileName().toString().matches("\\d+")).toList()) {
-        try {
-          String[] args = new String(Files.readAllBytes(p.resolve("cmdline"))).split("\0");
-          int pid = Integer.parseInt(p.getFileName().toString());
-          if (args[0].endsWith("memload") && String.join(" ", args).contains(marker)
-              && Workload.alive(pid)) {
-            found.add(pid);
-          }
-        } catch (java.io.IOException exited) {
-          // gone while listed
-        }
+  /** Someone else fills the disk under the migration: written until there is no room left. */
+  private static void fill(Path filler) {
+    byte[] mib = new byte[1 << 20];
+    Arrays.fill(mib, (byte) 1);
+    try (OutputStream out = Files.newOutputStream(filler)) {
+      while (true) {
+        out.write(mib);
       }
+    } catch (IOException full) {
+      // No space left on device: what this was for.
     }
-    return found;
   }
 
   private Workload memload(String name, int mib) throws Exception {
     return Workload.memload(Repo.memload(), dir.resolve(name), mib, 16, "hot");
-  }
-
-  /** A migration that stays in pre-copy until something ends it. */
-  private static CompletableFuture<LocalCluster.CliRun> inEndlessPrecopy(LocalCluster cluster,
-      int pid) {
-    return inBackground(cluster, pid, "--min-rounds", "1000", "--max-rounds", "1000");
-  }
-
-  /** The CLI in the background; it fails when its agent is killed, which is expected here. */
-  private static CompletableFuture<LocalCluster.CliRun> inBackground(LocalCluster cluster,
-      int pid, String... options) {
-    return CompletableFuture.supplyAsync(() -> {
-      try {
-        LocalCluster.CliRun run = cluster.migrate(pid, options);
-        System.out.print(run.output());
-        return run;
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    });
-  }
-
-  /** Exactly one copy of the tree: pid runs and verifies; nothing else is left anywhere. */
-  private static void assertOneCopy(LocalCluster cluster, int pid) throws Exception {
-    assertTrue(Workload.alive(pid), "pid " + pid + " runs");
-    assertFalse(Workload.state(pid).equals("T"), "pid " + pid + " is not stopped");
-    String verdict = Workload.verify(pid, Duration.ofMinutes(1));
-    assertTrue(verdict.startsWith("verify OK"), verdict);
-    assertNothingLeft(cluster);
-  }
-
-  private static void run(String... cmd) throws Exception {
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes());
-    assertEquals(0, p.waitFor(), String.join(" ", cmd) + ": " + out);
-  }
-
-  private static void assertNothingLeft(LocalCluster cluster) throws Exception {
-    await("no images are left", () -> !hasSubfolders(cluster.imagesDir()));
-    await("no work folders are left", () -> !hasSubfolders(cluster.dumpWorkDir()));
-    for (String agent : List.of("dump-agent", "restore-agent")) {
-      Journal journal = Journal.open(cluster.stateDir(agent));
-      await(agent + " settled every migration", () -> journal.entries().stream()
-          .allMatch(e -> Journal.finished(e.getPhase())));
-    }
-  }
-
-  private static boolean hasSubfolders(Path d) throws Exception {
-    if (!Files.isDirectory(d)) {
-      return false;
-    }
-    try (Stream<Path> s = Files.list(d)) {
-      return s.anyMatch(Files::isDirectory);
-    }
-  }
-
-  private static JournalEntry onlyEntry(LocalCluster cluster, String agent) throws Exception {
-    List<JournalEntry> all = Journal.open(cluster.stateDir(agent)).entries();
-    assertEquals(1, all.size(), agent + ": " + all);
-    return all.get(0);
   }
 
   private static ManagedChannel channelToDumpAgent(LocalCluster cluster) throws Exception {
@@ -377,14 +332,6 @@ class FaultInjectionIT {
     String address = cluster.dumpAgent().address();
     return NettyChannelBuilder.forTarget(address, tls.channelTo(address,
         IdentityPattern.parse(pki.identity("dump-agent", LocalCluster.HOST)))).build();
-  }
-
-  private static void awaitLog(AgentProcess agent, String text) throws Exception {
-    await(agent + " logs " + text, () -> Files.readString(agent.log()).contains(text));
-  }
-
-  private static void await(String what, Await.Condition c) throws Exception {
-    Await.until(what, WAIT, c);
   }
 
 }

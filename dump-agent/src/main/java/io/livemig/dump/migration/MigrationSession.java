@@ -70,6 +70,8 @@ public final class MigrationSession {
   private final long started = System.nanoTime();
   private final SourceHandoff handoff;
   private final Settle settle;
+  /** When the restore was asked for: the start of the report's restore time. */
+  private long restoreStart;
   private final SourceAddress address;
 
   /**
@@ -164,7 +166,7 @@ public final class MigrationSession {
       phase("final-transfer", report.getFinalImageBytes() + " bytes of other images sent");
 
       handoff.throwIfCancelled();
-      long restoreStart = System.nanoTime();
+      restoreStart = System.nanoTime();
       RestoreResult result = phaseSpan("restore", () -> xfer.restore(tree.root().vpid()));
       report.setRestoredRootPid(result.getRootPid());
       handoff.restored(result.getRootPid());
@@ -207,6 +209,8 @@ public final class MigrationSession {
   /** Settles a failed migration by the one rule: before the commit point the source runs. */
   private void fail(String error, long freeze) {
     String msg = error;
+    // When the frozen source was given back: the end of the clients' pause.
+    long givenBack = 0;
     switch (handoff.phase()) {
       case SOURCE_KILLED -> {
         // Not abort: that would kill the only copy left.
@@ -214,7 +218,9 @@ public final class MigrationSession {
         Optional<ReconcileReply> settled = settle.settle(MigrationPhase.SOURCE_KILLED);
         if (settled.isPresent() && settled.get().getPhase() == MigrationPhase.RESUMED) {
           handoff.resumed();
-          report.setSuccess(true).setDowntimeUs(micros(System.nanoTime() - freeze));
+          long end = System.nanoTime();
+          report.setSuccess(true).setDowntimeUs(micros(end - freeze))
+              .setRestoreUs(micros(end - restoreStart));
           phase("resume", "pid " + report.getRestoredRootPid() + " runs on the destination"
               + " (resumed through reconciliation after: " + msg + ")");
           return;
@@ -241,30 +247,32 @@ public final class MigrationSession {
           msg += "; the source was never frozen and runs on";
         }
         handoff.aborted(msg);
-        abortDestination(msg);
+        msg += abortDestination(msg);
       }
       case ABORTED -> {
         // CRIU gave the source back by itself when the commit came too late.
+        givenBack = System.nanoTime();
         report.setSourceResumed(true);
-        abortDestination(msg);
-        msg += "; source resumed";
+        String destination = abortDestination(msg);
+        msg += "; source resumed" + destination;
       }
       default -> {
         // Resume first: nothing below may stand between a frozen tree and its resumption.
         FrozenDump.Rollback rollback = handoff.rollback(SOURCE_EXIT_TIMEOUT);
+        givenBack = System.nanoTime();
         report.setSourceResumed(true);
-        abortDestination(msg);
+        String destination = abortDestination(msg);
         msg += switch (rollback) {
           case RESUMED -> "; source resumed";
           case CRIU_KILLED -> "; source resumed after CRIU was killed, which left any TCP"
               + " connections of pid " + rootPid + " locked: check them";
-        };
+        } + destination;
       }
     }
     msg += address.reclaim();
     if (handoff.frozen()) {
       // The clients' pause: until the source was given back, or until now, if it is gone.
-      report.setDowntimeUs(micros(System.nanoTime() - freeze));
+      report.setDowntimeUs(micros((givenBack != 0 ? givenBack : System.nanoTime()) - freeze));
     }
     report.setSuccess(false).setError(msg);
     phase("failed", msg);
@@ -272,14 +280,19 @@ public final class MigrationSession {
 
   /**
    * Abort on the stream; if the stream is gone, the destination is told in the background
-   * (it removes a copy it has no word about by itself, after its timeout, anyway).
+   * (it removes a copy it has no word about by itself, after its timeout, anyway). Returns
+   * what became of the destination's side, for the error.
    */
-  private void abortDestination(String msg) {
-    if (!xfer.abort(msg)) {
-      Thread t = new Thread(() -> settle.settle(MigrationPhase.ABORTED), "settle-" + id);
-      t.setDaemon(true);
-      t.start();
+  private String abortDestination(String msg) {
+    if (xfer.abort(msg)) {
+      return "; the destination removed what it had received";
     }
+    Thread t = new Thread(() -> settle.settle(MigrationPhase.ABORTED), "settle-" + id);
+    t.setDaemon(true);
+    t.start();
+    return "; the stream to the destination is gone, so it is told in the background: it"
+        + " removes what it received, and a copy it restored then or after its"
+        + " --unconfirmed-copy-timeout";
   }
 
   private FrozenDump finalDump() {

@@ -1,5 +1,6 @@
 package io.livemig.loadtest.bench;
 
+import io.livemig.loadtest.AgentFolders;
 import io.livemig.loadtest.AgentProcess;
 import io.livemig.loadtest.LocalCluster;
 import io.livemig.loadtest.Pki;
@@ -21,7 +22,7 @@ import java.util.concurrent.TimeUnit;
  * migrate CLI run on hostA as its own process, as an operator would run it there. Their
  * policies let the hosts' service address move from hostA to hostB.
  */
-public final class BenchCluster implements AutoCloseable {
+public final class BenchCluster implements AutoCloseable, AgentFolders {
   /**
    * The dump agent's port; the restore agent's is the next. Plaintext agents use others, so that
    * they can run next to the TLS ones and the comparison can interleave the two.
@@ -34,11 +35,13 @@ public final class BenchCluster implements AutoCloseable {
   private final AgentProcess dumpAgent;
   private final AgentProcess restoreAgent;
   private final List<String> cliFlags;
+  private final Path tmpfsDir;
 
-  private BenchCluster(ThreeHosts hosts, Path dir, AgentProcess dump, AgentProcess restore,
-      List<String> cliFlags) {
+  private BenchCluster(ThreeHosts hosts, Path dir, Path tmpfsDir, AgentProcess dump,
+      AgentProcess restore, List<String> cliFlags) {
     this.hosts = hosts;
     this.dir = dir;
+    this.tmpfsDir = tmpfsDir;
     this.dumpAgent = dump;
     this.restoreAgent = restore;
     this.cliFlags = cliFlags;
@@ -88,7 +91,8 @@ public final class BenchCluster implements AutoCloseable {
       AgentProcess dump = AgentProcess.start("dump-agent", hosts.hostA(), ports,
           repo.resolve("dump-agent/target/dump-agent.jar"), dir.resolve("dump-agent.log"),
           dArgs, dumpExtras.env());
-      return new BenchCluster(hosts, dir, dump, restore, security(tls, pki, "client", "bench"));
+      return new BenchCluster(hosts, dir, tmpfsDir, dump, restore,
+          security(tls, pki, "client", "bench"));
     } catch (IOException | InterruptedException | RuntimeException e) {
       restore.close();
       throw e;
@@ -112,6 +116,21 @@ public final class BenchCluster implements AutoCloseable {
 
   public AgentProcess dumpAgent() {
     return dumpAgent;
+  }
+
+  @Override
+  public Path imagesDir() {
+    return tmpfsDir.resolve("restore-images");
+  }
+
+  @Override
+  public Path dumpWorkDir() {
+    return tmpfsDir.resolve("dump-work");
+  }
+
+  @Override
+  public Path stateDir(String agent) {
+    return dir.resolve(agent.startsWith("dump") ? "dump-state" : "restore-state");
   }
 
   public AgentProcess restoreAgent() {
