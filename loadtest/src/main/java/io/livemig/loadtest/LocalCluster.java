@@ -213,6 +213,19 @@ public final class LocalCluster implements AutoCloseable, AgentFolders {
         all.toArray(String[]::new));
   }
 
+  /** The migrate CLI as its own process (java -cp dump-agent.jar), its output to out. */
+  public Process startCli(Path out, int pid, String... options)
+      throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of(AgentProcess.javaBin(), "-cp",
+        Repo.root().resolve("dump-agent/target/dump-agent.jar").toString(),
+        "io.livemig.cli.MigrateCommand", "--from", dumpAgent.address(), "--to",
+        restoreAgent.address(), "--pid", String.valueOf(pid)));
+    cmd.addAll(clientFlags());
+    cmd.addAll(List.of(options));
+    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile())
+        .start();
+  }
+
   /** A subcommand of the migrate CLI (status, list, watch, cancel) against this dump agent. */
   public CliRun cli(String subcommand, String... args) throws IOException, InterruptedException {
     ByteArrayOutputStream buf = new ByteArrayOutputStream();

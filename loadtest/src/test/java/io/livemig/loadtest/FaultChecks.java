@@ -6,12 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.livemig.common.journal.Journal;
 import io.livemig.proto.JournalEntry;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 
 /**
@@ -27,17 +29,22 @@ final class FaultChecks {
   /** memload processes of the workload in workloadDir, source or copy, that have not exited. */
   static List<Integer> copies(Path workloadDir) throws Exception {
     String marker = workloadDir.toString();
+    return processes(args -> args[0].endsWith("memload")
+        && String.join(" ", args).contains(marker));
+  }
+
+  /** Processes (not exited) whose command line matches: a copy has its source's. */
+  private static List<Integer> processes(Predicate<String[]> matches) throws Exception {
     List<Integer> found = new ArrayList<>();
     try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
       for (Path p : procs.filter(q -> q.getFileName().toString().matches("\\d+")).toList()) {
         try {
           String[] args = new String(Files.readAllBytes(p.resolve("cmdline"))).split("\0");
           int pid = Integer.parseInt(p.getFileName().toString());
-          if (args[0].endsWith("memload") && String.join(" ", args).contains(marker)
-              && Workload.alive(pid)) {
+          if (matches.test(args) && Workload.alive(pid)) {
             found.add(pid);
           }
-        } catch (java.io.IOException exited) {
+        } catch (IOException exited) {
           // gone while listed
         }
       }
@@ -65,10 +72,17 @@ final class FaultChecks {
     });
   }
 
-  /** Exactly one copy of the tree: pid runs and verifies; nothing else is left anywhere. */
+  /**
+   * Exactly one copy of the tree: pid runs and verifies, no other process on this machine (both
+   * test hosts) runs or waits stopped with its command line, and nothing else is left.
+   */
   static void assertOneCopy(AgentFolders cluster, int pid) throws Exception {
     assertTrue(Workload.alive(pid), "pid " + pid + " runs");
     assertFalse(Workload.state(pid).equals("T"), "pid " + pid + " is not stopped");
+    String cmdline = Files.readString(Path.of("/proc", String.valueOf(pid), "cmdline"));
+    await("no other copy of pid " + pid + " is left",
+        () -> processes(args -> String.join("\0", args).equals(cmdline.replaceAll("\0$", "")))
+            .equals(List.of(pid)));
     String verdict = Workload.verify(pid, Duration.ofMinutes(1));
     assertTrue(verdict.startsWith("verify OK"), verdict);
     assertNothingLeft(cluster);

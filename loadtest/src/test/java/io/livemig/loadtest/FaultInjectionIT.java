@@ -18,6 +18,8 @@ import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.livemig.common.agent.Failpoints;
+import io.livemig.common.journal.Journal;
+import io.livemig.common.os.LibC;
 import io.livemig.common.security.IdentityPattern;
 import io.livemig.common.security.TlsOptions;
 import io.livemig.common.security.TransportSecurity;
@@ -31,10 +33,12 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -260,10 +264,61 @@ class FaultInjectionIT {
     }
   }
 
-  /** The caller (the CLI, a scheduler) goes away after the event it saw last. */
+  /** The migrate CLI, a process of its own, is killed (SIGKILL) once the phase began. */
   @ParameterizedTest
   @ValueSource(strings = {"precopy-round", "freeze", "final-dump", "restore"})
-  void aCallerThatGoesAwayDoesNotStopItsMigration(String lastSeen) throws Exception {
+  void aKilledCliDoesNotStopItsMigration(String phase) throws Exception {
+    try (LocalCluster cluster = LocalCluster.start(dir);
+        Workload workload = memload("w", 64)) {
+      Process cli = cluster.startCli(dir.resolve("cli.out"), workload.pid());
+      try {
+        awaitLog(cluster.dumpAgent(), "phase=" + phase + " ");
+      } finally {
+        cli.destroyForcibly().waitFor();
+      }
+      int copyPid = awaitFinished(cluster);
+      assertOneCopy(cluster, copyPid);
+      Workload.kill(copyPid);
+    }
+  }
+
+  /** Ctrl-C (SIGINT) in the CLI asks the dump agent to cancel; with a flag it only detaches. */
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void ctrlCInTheCliCancelsItsMigrationUnlessToldToDetach(boolean detach) throws Exception {
+    try (LocalCluster cluster = LocalCluster.start(dir);
+        Workload workload = memload("w", 64)) {
+      Path out = dir.resolve("cli.out");
+      List<String> options = new ArrayList<>(List.of("--min-rounds", "1000", "--max-rounds",
+          "1000", "--id", "ctrl-c"));
+      if (detach) {
+        options.add("--detach-on-interrupt");
+      }
+      Process cli = cluster.startCli(out, workload.pid(), options.toArray(String[]::new));
+      awaitLog(cluster.dumpAgent(), "phase=precopy-round ");
+      LibC.kill((int) cli.pid(), LibC.SIGINT);
+      assertTrue(cli.waitFor(60, TimeUnit.SECONDS), Files.readString(out));
+      if (detach) {
+        assertTrue(Files.readString(out).contains("detached"), Files.readString(out));
+        assertEquals("RUNNING", statusOf(cluster, "ctrl-c"));
+        assertEquals(0, cluster.cli("cancel", "ctrl-c").exitCode());
+      } else {
+        assertTrue(Files.readString(out).contains("asked migration ctrl-c to cancel"),
+            Files.readString(out));
+      }
+      await("the migration is cancelled", () -> statusOf(cluster, "ctrl-c").equals("CANCELLED"));
+      assertOneCopy(cluster, workload.pid());
+    }
+  }
+
+  private static String statusOf(LocalCluster cluster, String id) throws Exception {
+    LocalCluster.CliRun status = cluster.cli("status", id, "--output", "json");
+    return status.output().replaceAll("(?s).*\"state\":\"([A-Z_]+)\".*", "$1").strip();
+  }
+
+  /** A scheduler's call is cancelled while the tree is frozen: the migration goes on. */
+  @Test
+  void aSchedulerThatGoesAwayDoesNotStopItsMigration() throws Exception {
     try (LocalCluster cluster = LocalCluster.start(dir);
         Workload workload = memload("w", 64)) {
       ManagedChannel channel = channelToDumpAgent(cluster);
@@ -273,20 +328,41 @@ class FaultInjectionIT {
             .newBlockingStub(channel).migrate(MigrateRequest.newBuilder()
                 .setPid(workload.pid()).setDestination(cluster.restoreAgent().address())
                 .build()));
-        MigrationProgress p;
-        do {
-          p = events.next();
-        } while (!(p.hasRound() ? "precopy-round" : p.getPhase().getPhase()).equals(lastSeen));
+        while (!events.next().getPhase().getPhase().equals("freeze")) {
+          // pre-copy rounds
+        }
       } finally {
         call.cancel(null);
         channel.shutdownNow();
       }
-      await("the migration finished without its caller", () -> cluster.stateDir("dump-agent")
-          .toFile().list().length > 0 && onlyEntry(cluster, "dump-agent").getPhase()
-          == MigrationPhase.RESUMED);
-      int copyPid = onlyEntry(cluster, "restore-agent").getRestoredRoot().getPid();
+      int copyPid = awaitFinished(cluster);
       assertOneCopy(cluster, copyPid);
       Workload.kill(copyPid);
+    }
+  }
+
+  /** Waits until the cluster's only migration succeeded; returns the copy's pid. */
+  private static int awaitFinished(LocalCluster cluster) throws Exception {
+    Journal journal = Journal.open(cluster.stateDir("dump-agent"));
+    await("the migration finished without its caller", () -> journal.entries().stream()
+        .anyMatch(e -> e.getPhase() == MigrationPhase.RESUMED));
+    return onlyEntry(cluster, "restore-agent").getRestoredRoot().getPid();
+  }
+
+  @Test
+  void dumpAgentKilledDuringTheFinalDumpGetsItsSourceBackAndLeavesNoImages()
+      throws Exception {
+    try (LocalCluster cluster = LocalCluster.start(dir);
+        Workload workload = memload("w", 256)) {
+      CompletableFuture<LocalCluster.CliRun> cli = inBackground(cluster, workload.pid());
+      awaitLog(cluster.dumpAgent(), "phase=freeze");
+      cluster.dumpAgent().crash();
+      cli.join();
+      // CRIU loses its page server and gives the source back by itself.
+      await("the source runs again", () -> !Workload.state(workload.pid()).equals("t"));
+      cluster.restartDumpAgent();
+      assertOneCopy(cluster, workload.pid());
+      assertEquals(MigrationPhase.ABORTED, onlyEntry(cluster, "dump-agent").getPhase());
     }
   }
 

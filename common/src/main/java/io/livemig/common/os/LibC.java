@@ -44,6 +44,7 @@ public final class LibC {
   public static native long pread(int fd, Pointer buf, long count, long offset)
       throws LastErrorException;
 
+  public static final int SIGINT = 2;
   public static final int SIGKILL = 9;
   public static final int SIGCONT = 18;
   public static final int SIGSTOP = 19;
