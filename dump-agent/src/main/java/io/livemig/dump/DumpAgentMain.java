@@ -18,7 +18,6 @@ import io.livemig.dump.control.DumpServiceImpl;
 import io.livemig.dump.criu.CriuDumper;
 import io.livemig.dump.handoff.Reconciler;
 import io.livemig.dump.handoff.SourceRecovery;
-import io.livemig.dump.migration.MigrationSession;
 import io.livemig.dump.policy.DumpPolicy;
 import io.livemig.proto.DumpAgentPolicy;
 import io.livemig.proto.DumpServiceGrpc;
@@ -84,16 +83,16 @@ public final class DumpAgentMain implements Callable<Integer> {
     DumpPolicy policy = DumpPolicy.of(PolicyFile.load(agent.policy(),
         DumpAgentPolicy.newBuilder()).build(), security.self());
     NetworkHandoff agentNetwork = agent.networkHandoff(Map.of());
-    Server server = start(Telemetry.fromEnvironment("dump-agent"), c, new DumpAgentConfig(
+    Started started = start(Telemetry.fromEnvironment("dump-agent"), c, new DumpAgentConfig(
         agent.address(port), workDir, keepDump, security, policy, frozenDeadline, maxMigrations,
         agentNetwork, agent.stateDir("dump-agent"), settleTimeout));
     // An agent stopped in the middle of a migration must not leave a frozen tree behind, nor
     // its service's traffic held.
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      MigrationSession.resumeFrozenSources();
+      started.service().resumeFrozenSources();
       agentNetwork.removeLeftovers(HandoffStep.Side.SOURCE);
     }, "resume-frozen-sources"));
-    return agent.serve("dump-agent", server, c, security, "work dir " + workDir
+    return agent.serve("dump-agent", started.server(), c, security, "work dir " + workDir
         + ", journal " + agent.stateDir("dump-agent"));
   }
 
@@ -102,7 +101,7 @@ public final class DumpAgentMain implements Callable<Integer> {
    * predecessor left unfinished are settled on this host first (their sources resumed or
    * known gone), and their destinations told in the background.
    */
-  public static Server start(OpenTelemetry otel, Criu criu, DumpAgentConfig config)
+  public static Started start(OpenTelemetry otel, Criu criu, DumpAgentConfig config)
       throws IOException {
     Dirs.privateDir(config.workDir());
     CriuDumper.installActionScript(config.workDir());
@@ -117,12 +116,15 @@ public final class DumpAgentMain implements Callable<Integer> {
     journal.prune(HISTORY_AGE, HISTORY_ENTRIES);
     PeerAuthenticator auth = new PeerAuthenticator(config.security(), config.policy(),
         "dump-agent");
+    DumpServiceImpl service = new DumpServiceImpl(otel, criu, config, journal, reconciler);
     Server server = AgentOptions.withHealthAndReflection(AgentOptions.serverBuilder(
             config.address(), config.security()), auth, DumpServiceGrpc.SERVICE_NAME)
-        .addService(ServerInterceptors.intercept(new DumpServiceImpl(otel, criu, config, journal,
-            reconciler), TracingInterceptors.server(otel), auth))
+        .addService(ServerInterceptors.intercept(service, TracingInterceptors.server(otel), auth))
         .build().start();
     recovery.reconcile(unsettled);
-    return server;
+    return new Started(server, service);
   }
+
+  /** A started agent: its server, and its service for the shutdown hook. */
+  public record Started(Server server, DumpServiceImpl service) {}
 }

@@ -75,7 +75,7 @@ class OneTracePerMigrationIT {
         DumpPolicy.of(DumpAgentPolicy.getDefaultInstance(), dumpTls.self()),
         DumpAgentConfig.DEFAULT_FROZEN_DEADLINE, DumpAgentConfig.DEFAULT_MAX_MIGRATIONS,
         new ManagedAddress(Map.of()), dir.resolve("dump-state"),
-        DumpAgentConfig.DEFAULT_SETTLE_TIMEOUT));
+        DumpAgentConfig.DEFAULT_SETTLE_TIMEOUT)).server();
     int restored = -1;
     try (Workload workload = Workload.memload(Repo.memload(), dir.resolve("w"), 32, 2, "hot")) {
       LocalCluster.CliRun run = LocalCluster.runCli(otel, "127.0.0.1:" + dump.getPort(),

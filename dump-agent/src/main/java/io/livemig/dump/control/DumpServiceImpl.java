@@ -47,6 +47,11 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
     this.starter = new MigrationStarter(otel, criu, config, journal, reconciler, migrations);
   }
 
+  /** For the agent's shutdown: no tree stays frozen because its agent went away. */
+  public void resumeFrozenSources() {
+    migrations.all().forEach(MigrationRun::resumeIfHeld);
+  }
+
   @Override
   public void migrate(MigrateRequest request, StreamObserver<MigrationProgress> out) {
     try {

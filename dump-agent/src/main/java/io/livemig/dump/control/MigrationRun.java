@@ -13,6 +13,7 @@ import io.livemig.proto.MigrationState;
 import io.livemig.proto.MigrationStatus;
 import io.livemig.proto.PhaseEvent;
 import io.livemig.proto.RoundReport;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -52,6 +53,14 @@ final class MigrationRun implements ProgressListener {
 
   void handoff(SourceHandoff h) {
     handoff = h;
+  }
+
+  /** For an agent that stops: its frozen source is given back. */
+  void resumeIfHeld() {
+    SourceHandoff h = handoff;
+    if (h != null) {
+      h.resumeIfHeld(Duration.ofSeconds(10));
+    }
   }
 
   @Override

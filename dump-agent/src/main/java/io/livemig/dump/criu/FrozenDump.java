@@ -18,9 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -44,7 +42,6 @@ public final class FrozenDump implements AutoCloseable {
     CRIU_KILLED
   }
 
-  private static final Set<FrozenDump> OPEN = ConcurrentHashMap.newKeySet();
   private static final String DUMPED = "dumped";
   private static final String EXITED = "exited";
 
@@ -88,7 +85,6 @@ public final class FrozenDump implements AutoCloseable {
           "LIVEMIG_AGENT_PID", String.valueOf(agentPid),
           "LIVEMIG_VERDICT_TIMEOUT_S", String.valueOf(Math.max(1, verdictTimeout.toSeconds()))));
       FrozenDump d = new FrozenDump(run, handoffDir, dumped, verdict);
-      OPEN.add(d);
       d.watch();
       return d;
     } catch (IOException | LastErrorException | CriuException e) {
@@ -198,19 +194,9 @@ public final class FrozenDump implements AutoCloseable {
     if (!decided()) {
       rollback(Duration.ofSeconds(30));
     }
-    OPEN.remove(this);
     closeQuietly(dumped);
     closeQuietly(verdict);
     deleteQuietly(handoffDir);
-  }
-
-  /** For the agent's shutdown hook: every tree still held frozen is given back. */
-  public static void rollbackAll() {
-    for (FrozenDump d : OPEN) {
-      if (!d.decided()) {
-        d.rollback(Duration.ofSeconds(10));
-      }
-    }
   }
 
   private static String readLine(FileChannel ch) throws IOException {

@@ -138,8 +138,12 @@ public final class SourceHandoff {
    */
   public void commit(Duration timeout) throws IOException, SourceResumedException {
     synchronized (this) {
-      // Atomic with requestCancel: a cancel is either taken before this, or refused.
+      // Atomic with requestCancel and resumeIfHeld: each is either taken before this, or
+      // refused.
       throwIfCancelled();
+      if (entry.getPhase() == MigrationPhase.ABORTED) {
+        throw new IOException("the source was given back while the agent stops");
+      }
       enter(MigrationPhase.SOURCE_KILLING, "ending the source tree");
     }
     try {
@@ -163,6 +167,18 @@ public final class SourceHandoff {
     FrozenDump.Rollback r = dump.rollback(timeout);
     enterQuietly(MigrationPhase.ABORTED, "source resumed (" + r + ")");
     return r;
+  }
+
+  /**
+   * For an agent that stops (SIGTERM): a tree still held frozen before the commit point is
+   * given back now rather than by CRIU's action script a second later.
+   */
+  public synchronized void resumeIfHeld(Duration timeout) {
+    MigrationPhase p = entry.getPhase();
+    if (dump != null && !dump.decided() && p != MigrationPhase.SOURCE_KILLING
+        && p != MigrationPhase.SOURCE_KILLED && !Journal.finished(p)) {
+      rollback(timeout);
+    }
   }
 
   /** The migration ended before the source was frozen, or with the source exited. */

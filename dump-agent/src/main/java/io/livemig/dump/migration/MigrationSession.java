@@ -101,11 +101,6 @@ public final class MigrationSession {
     Optional<ReconcileReply> settle(MigrationPhase outcome);
   }
 
-  /** For the agent's shutdown hook: no tree stays frozen because its agent went away. */
-  public static void resumeFrozenSources() {
-    FrozenDump.rollbackAll();
-  }
-
   /** Runs the migration; never throws: failures are in the report, with the source resumed. */
   public MigrationReport run() {
     report.setMigrationId(id).setTracker(tracker.name());
