@@ -11,6 +11,7 @@ import io.livemig.common.tracing.TracingInterceptors;
 import io.opentelemetry.api.OpenTelemetry;
 import java.io.IOException;
 import java.security.GeneralSecurityException;
+import java.time.Duration;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -22,6 +23,11 @@ final class AgentConnection {
   @Option(names = "--from-identity", description = "Identity the dump agent must present"
       + " (default: spiffe://<this client's trust domain>/livemig/dump-agent/<host of --from>).")
   String fromIdentity;
+
+  @Option(names = "--reattach-for", paramLabel = "DURATION", description = "How long to keep"
+      + " trying to reach the dump agent again while following a migration (ISO-8601, default"
+      + " ${DEFAULT-VALUE}); long enough for the agent to restart.")
+  Duration reattachFor = Duration.ofMinutes(1);
 
   @Mixin
   TlsOptions tls = new TlsOptions();

@@ -201,7 +201,7 @@ public final class MigrateCommand implements Callable<Integer> {
     }
     Watcher.Seen seen;
     try {
-      seen = Watcher.follow(channel, migrationId, 0, out, output);
+      seen = Watcher.follow(channel, migrationId, 0, agent.reattachFor, out, output);
     } finally {
       over.set(true);
       if (interruptible) {
@@ -216,8 +216,8 @@ public final class MigrateCommand implements Callable<Integer> {
       throws IOException {
     MigrationReport report = seen.report();
     if (report == null) {
-      out.println("migrate: the dump agent ended the watch without a report; ask it with"
-          + " migrate status");
+      out.println("migrate: no report from the dump agent: the outcome is unknown; ask it"
+          + " with migrate status");
       return ExitCode.UNKNOWN;
     }
     if (!output.json()) {

@@ -23,6 +23,6 @@ final class WatchCommand extends AgentSubcommand {
   @Override
   ExitCode run(ManagedChannel channel) throws IOException {
     return MigrateCommand.finish(out(), output,
-        Watcher.follow(channel, id, after, out(), output), null);
+        Watcher.follow(channel, id, after, agent.reattachFor, out(), output), null);
   }
 }

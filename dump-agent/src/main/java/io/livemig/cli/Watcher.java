@@ -8,6 +8,7 @@ import io.livemig.proto.MigrationProgress;
 import io.livemig.proto.MigrationReport;
 import io.livemig.proto.WatchMigrationRequest;
 import java.io.PrintStream;
+import java.time.Duration;
 import java.util.Iterator;
 
 /**
@@ -15,19 +16,22 @@ import java.util.Iterator;
  * the connection to the dump agent breaks (the migration does not depend on it).
  */
 final class Watcher {
-  static final int REATTACH_ATTEMPTS = 10;
   private static final long REATTACH_PAUSE_MS = 1000;
 
-  /** What was seen: the report (null if contact was lost) and whether the source froze. */
+  /**
+   * What was seen: the report (null if contact was lost: the outcome is unknown) and whether
+   * the source froze.
+   */
   record Seen(MigrationReport report, boolean frozen) {}
 
   private Watcher() {}
 
-  static Seen follow(Channel channel, String id, long fromSequence, PrintStream out,
-      Output output) {
+  /** @param reattachFor how long to keep re-attaching while the agent cannot be reached */
+  static Seen follow(Channel channel, String id, long fromSequence, Duration reattachFor,
+      PrintStream out, Output output) {
     long last = fromSequence;
     boolean frozen = false;
-    int failures = 0;
+    long lostSince = 0;
     while (true) {
       try {
         Iterator<MigrationProgress> events = DumpServiceGrpc.newBlockingStub(channel)
@@ -36,7 +40,7 @@ final class Watcher {
         while (events.hasNext()) {
           MigrationProgress p = events.next();
           last = p.getSequence();
-          failures = 0;
+          lostSince = 0;
           output.progress(out, p);
           frozen |= p.hasPhase() && p.getPhase().getPhase().equals("freeze");
           if (p.hasReport()) {
@@ -45,9 +49,20 @@ final class Watcher {
         }
         return new Seen(null, frozen);
       } catch (StatusRuntimeException e) {
-        if (e.getStatus().getCode() != Status.Code.UNAVAILABLE
-            || ++failures > REATTACH_ATTEMPTS) {
+        Status.Code code = e.getStatus().getCode();
+        if (code == Status.Code.NOT_FOUND && last > fromSequence) {
+          // The agent restarted: the migration goes on from its journal (migrate status).
+          output.note(out, "the dump agent no longer knows migration " + id + " (restarted?)");
+          return new Seen(null, frozen);
+        }
+        if (code != Status.Code.UNAVAILABLE) {
           throw e;
+        }
+        if (lostSince == 0) {
+          lostSince = System.nanoTime();
+        } else if (System.nanoTime() - lostSince > reattachFor.toNanos()) {
+          output.note(out, "lost the dump agent: " + e.getStatus().getDescription());
+          return new Seen(null, frozen);
         }
         output.note(out, "lost the dump agent (" + e.getStatus().getDescription()
             + "); re-attaching after event " + last);

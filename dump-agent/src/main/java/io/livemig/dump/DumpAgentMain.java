@@ -28,6 +28,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -90,7 +91,7 @@ public final class DumpAgentMain implements Callable<Integer> {
     // its service's traffic held.
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       started.service().resumeFrozenSources();
-      agentNetwork.removeLeftovers(HandoffStep.Side.SOURCE);
+      agentNetwork.removeLeftovers(HandoffStep.Side.SOURCE, Set.of());
     }, "resume-frozen-sources"));
     return agent.serve("dump-agent", started.server(), c, security, "work dir " + workDir
         + ", journal " + agent.stateDir("dump-agent"));
@@ -112,7 +113,7 @@ public final class DumpAgentMain implements Callable<Integer> {
     List<JournalEntry> unsettled = recovery.settleSources();
     // After the recovery released the addresses of sources that are gone: what is held now
     // belongs to sources that run.
-    config.network().removeLeftovers(HandoffStep.Side.SOURCE);
+    config.network().removeLeftovers(HandoffStep.Side.SOURCE, Set.of());
     journal.prune(HISTORY_AGE, HISTORY_ENTRIES);
     PeerAuthenticator auth = new PeerAuthenticator(config.security(), config.policy(),
         "dump-agent");

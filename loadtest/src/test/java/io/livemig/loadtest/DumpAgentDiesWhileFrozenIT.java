@@ -41,7 +41,7 @@ class DumpAgentDiesWhileFrozenIT {
         CompletableFuture<Void> migration = CompletableFuture.runAsync(() -> {
           try {
             cluster.migrate(server.pid(), "--tcp-established", "--service-address",
-                hosts.serviceAddress());
+                hosts.serviceAddress(), "--reattach-for", "PT1S");
           } catch (Exception expected) {
             // the dump agent was killed under it
           }

@@ -34,7 +34,7 @@ final class FaultChecks {
   }
 
   /** Processes (not exited) whose command line matches: a copy has its source's. */
-  private static List<Integer> processes(Predicate<String[]> matches) throws Exception {
+  static List<Integer> processes(Predicate<String[]> matches) throws Exception {
     List<Integer> found = new ArrayList<>();
     try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
       for (Path p : procs.filter(q -> q.getFileName().toString().matches("\\d+")).toList()) {
@@ -50,6 +50,13 @@ final class FaultChecks {
       }
     }
     return found;
+  }
+
+  /** Waits until a criu restore of the wrapper's runs (so the restore frame arrived). */
+  static void awaitRestoreRunning(WrappedCriu criu) throws Exception {
+    String wrapper = criu.executable().toString();
+    await("criu restore runs", () -> !processes(args -> List.of(args).contains(wrapper)
+        && List.of(args).contains("restore")).isEmpty());
   }
 
   /** A migration that stays in pre-copy until something ends it. */

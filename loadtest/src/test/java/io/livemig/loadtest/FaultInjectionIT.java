@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static io.livemig.loadtest.FaultChecks.assertNothingLeft;
 import static io.livemig.loadtest.FaultChecks.assertOneCopy;
 import static io.livemig.loadtest.FaultChecks.await;
+import static io.livemig.loadtest.FaultChecks.awaitRestoreRunning;
 import static io.livemig.loadtest.FaultChecks.awaitLog;
 import static io.livemig.loadtest.FaultChecks.copies;
 import static io.livemig.loadtest.FaultChecks.hasSubfolders;
@@ -40,9 +41,9 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Faults at each phase of a migration, with real agents as separate processes, real CRIU and
@@ -69,8 +70,9 @@ class FaultInjectionIT {
       assertEquals("T", Workload.state(copyPid), "the copy waits, stopped");
 
       cluster.dumpAgent().crash();
-      cli.join();
       cluster.restartDumpAgent();
+      // The CLI re-attaches to the restarted agent, which no longer knows the call.
+      cli.join();
 
       await("the copy runs", () -> !Workload.state(copyPid).equals("T"));
       assertOneCopy(cluster, copyPid);
@@ -95,10 +97,35 @@ class FaultInjectionIT {
       assertEquals("T", Workload.state(copyPid));
 
       cluster.dumpAgent().crash();
-      cli.join();
       await("CRIU's action script gave the source back",
           () -> !Workload.state(workload.pid()).equals("t"));
       cluster.restartDumpAgent();
+      // The CLI re-attaches to the restarted agent, which no longer knows the call.
+      cli.join();
+
+      await("the copy is removed", () -> !Workload.alive(copyPid));
+      assertOneCopy(cluster, workload.pid());
+      assertEquals(MigrationPhase.ABORTED, onlyEntry(cluster, "dump-agent").getPhase());
+    }
+  }
+
+  /** The commit is in the journal, but CRIU never got it: the source must be kept. */
+  @Test
+  void dumpAgentKilledBetweenJournalingTheCommitAndGivingItKeepsTheSource() throws Exception {
+    try (LocalCluster cluster = LocalCluster.builder(dir).dumpEnv(PAUSE_AT, "commit-journaled")
+            .start();
+        Workload workload = memload("w", 64)) {
+      CompletableFuture<LocalCluster.CliRun> cli = inBackground(cluster, workload.pid());
+      awaitLog(cluster.dumpAgent(), "name=commit-journaled");
+      assertEquals(MigrationPhase.SOURCE_KILLING, onlyEntry(cluster, "dump-agent").getPhase());
+      int copyPid = onlyEntry(cluster, "restore-agent").getRestoredRoot().getPid();
+
+      cluster.dumpAgent().crash();
+      await("CRIU's action script gave the source back",
+          () -> !Workload.state(workload.pid()).equals("t"));
+      cluster.restartDumpAgent();
+      // The CLI re-attaches to the restarted agent, which no longer knows the call.
+      cli.join();
 
       await("the copy is removed", () -> !Workload.alive(copyPid));
       assertOneCopy(cluster, workload.pid());
@@ -120,8 +147,9 @@ class FaultInjectionIT {
       assertEquals("T", Workload.state(copyPid), "kept stopped, waiting for the source's word");
       // The source's agent goes too, and comes back: its journal says the source is gone.
       cluster.dumpAgent().crash();
-      cli.join();
       cluster.restartDumpAgent();
+      // The CLI re-attaches to the restarted agent, which no longer knows the call.
+      cli.join();
 
       await("the copy runs", () -> !Workload.state(copyPid).equals("T"));
       assertOneCopy(cluster, copyPid);
@@ -160,7 +188,7 @@ class FaultInjectionIT {
             .toArray(String[]::new)).restoreEnv("LIVEMIG_REAL_CRIU", slow.realCriu()).start();
         Workload workload = memload("w", 64)) {
       CompletableFuture<LocalCluster.CliRun> cli = inBackground(cluster, workload.pid());
-      awaitLog(cluster.dumpAgent(), "phase=final-transfer");
+      awaitRestoreRunning(slow);
       cluster.restoreAgent().crash();
       LocalCluster.CliRun run = cli.join();
       assertTrue(run.output().contains("source resumed"), run.output());
@@ -181,14 +209,15 @@ class FaultInjectionIT {
             .toArray(String[]::new)).restoreEnv("LIVEMIG_REAL_CRIU", slow.realCriu()).start();
         Workload workload = memload("w", 64)) {
       CompletableFuture<LocalCluster.CliRun> cli = inBackground(cluster, workload.pid());
-      awaitLog(cluster.dumpAgent(), "phase=final-transfer");
+      awaitRestoreRunning(slow);
       cluster.dumpAgent().crash();
-      cli.join();
       // CRIU's action script gives the source back by itself; the copy appears later, stopped.
       await("the source runs again", () -> !Workload.state(workload.pid()).equals("t"));
       await("the copy is restored", () -> copies(dir.resolve("w")).size() == 2);
 
       cluster.restartDumpAgent();
+      // The CLI re-attaches to the restarted agent, which no longer knows the call.
+      cli.join();
       await("the copy is removed", () -> copies(dir.resolve("w")).size() == 1);
       assertEquals(List.of(workload.pid()), copies(dir.resolve("w")));
       assertOneCopy(cluster, workload.pid());
@@ -254,11 +283,12 @@ class FaultInjectionIT {
       CompletableFuture<LocalCluster.CliRun> cli = inEndlessPrecopy(cluster, workload.pid());
       awaitLog(cluster.dumpAgent(), "phase=precopy-round");
       cluster.dumpAgent().crash();
-      cli.join();
       // The destination notices the lost stream on its own and removes what it received.
       await("the destination dropped the images",
           () -> !hasSubfolders(cluster.imagesDir()));
       cluster.restartDumpAgent();
+      // The CLI re-attaches to the restarted agent, which no longer knows the call.
+      cli.join();
       assertOneCopy(cluster, workload.pid());
       assertEquals(MigrationPhase.ABORTED, onlyEntry(cluster, "dump-agent").getPhase());
     }
@@ -357,10 +387,11 @@ class FaultInjectionIT {
       CompletableFuture<LocalCluster.CliRun> cli = inBackground(cluster, workload.pid());
       awaitLog(cluster.dumpAgent(), "phase=freeze");
       cluster.dumpAgent().crash();
-      cli.join();
       // CRIU loses its page server and gives the source back by itself.
       await("the source runs again", () -> !Workload.state(workload.pid()).equals("t"));
       cluster.restartDumpAgent();
+      // The CLI re-attaches to the restarted agent, which no longer knows the call.
+      cli.join();
       assertOneCopy(cluster, workload.pid());
       assertEquals(MigrationPhase.ABORTED, onlyEntry(cluster, "dump-agent").getPhase());
     }

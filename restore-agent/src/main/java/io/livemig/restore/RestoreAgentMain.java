@@ -116,11 +116,12 @@ public final class RestoreAgentMain implements Callable<Integer> {
   public static Server start(OpenTelemetry otel, Criu criu, RestoreAgentConfig config)
       throws IOException {
     Dirs.privateDir(config.imagesDir());
-    config.network().removeLeftovers(HandoffStep.Side.DESTINATION);
     Journal journal = Journal.open(config.stateDir());
     Handoffs handoffs = new Handoffs(journal, config.network(), config.imagesDir(),
         config.limits().unconfirmedCopyTimeout());
-    handoffs.recover(config.keepImages());
+    // Copies kept waiting for their source's word keep their service's traffic held.
+    config.network().removeLeftovers(HandoffStep.Side.DESTINATION,
+        handoffs.recover(config.keepImages()));
     journal.prune(HISTORY_AGE, HISTORY_ENTRIES);
     RestoreServiceImpl service = new RestoreServiceImpl(config,
         new CriuRestorer(criu, Criu.RESTORE_TIMEOUT), new CriuDescriber(criu),

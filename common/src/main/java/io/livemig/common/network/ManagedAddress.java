@@ -5,8 +5,10 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Logger;
+import java.util.stream.Collectors;
 
 /**
  * The agents move the service address themselves: ip(8) adds and deletes it, an nftables drop
@@ -129,9 +131,10 @@ public final class ManagedAddress implements NetworkHandoff {
   }
 
   @Override
-  public void removeLeftovers(HandoffStep.Side side) {
+  public void removeLeftovers(HandoffStep.Side side, Set<String> keep) {
     try {
-      NftTables.deleteAllStartingWith(tablePrefix(side));
+      NftTables.deleteAllStartingWith(tablePrefix(side), keep.stream()
+          .map(id -> tablePrefix(side) + id).collect(Collectors.toSet()));
     } catch (IOException e) {
       LOG.warning("could not look for service traffic an earlier agent left held (" + e
           + "); if a service on this host is unreachable, look for nft tables "

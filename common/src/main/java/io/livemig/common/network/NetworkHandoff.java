@@ -1,6 +1,7 @@
 package io.livemig.common.network;
 
 import java.util.List;
+import java.util.Set;
 
 /**
  * Moves a service address with a migrated tree. Each agent runs its side's steps (see
@@ -26,8 +27,9 @@ public interface NetworkHandoff {
   /**
    * Called when an agent starts and when it stops: takes down what this side of a migration
    * holds on this host, e.g. traffic held by a predecessor that died in the middle of a
-   * migration, which would otherwise keep a service unreachable. Does nothing where the
-   * operator's tooling owns the addresses. Never throws: what it cannot do it logs.
+   * migration, which would otherwise keep a service unreachable; except for the migrations in
+   * keep (copies still waiting for their source's word). Does nothing where the operator's
+   * tooling owns the addresses. Never throws: what it cannot do it logs.
    */
-  default void removeLeftovers(HandoffStep.Side side) {}
+  default void removeLeftovers(HandoffStep.Side side, Set<String> keep) {}
 }

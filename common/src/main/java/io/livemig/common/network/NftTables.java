@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Predicate;
 
 /** The few nftables operations the agents need, through nft(8), on inet-family tables. */
@@ -24,8 +25,9 @@ public final class NftTables {
   }
 
   /** Deletes every inet table whose name starts with prefix. */
-  public static void deleteAllStartingWith(String prefix) throws IOException {
-    deleteWhere(n -> n.startsWith(prefix));
+  public static void deleteAllStartingWith(String prefix, Set<String> except)
+      throws IOException {
+    deleteWhere(n -> n.startsWith(prefix) && !except.contains(n));
   }
 
   private static void deleteWhere(Predicate<String> name) throws IOException {

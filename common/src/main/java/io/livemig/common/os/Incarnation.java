@@ -123,7 +123,14 @@ public record Incarnation(int pid, long startTime) {
       }
       Pidfd opened = new Pidfd(fd);
       // Checked after the open: the pidfd now pins whichever process had the pid then.
-      if (!p.stat().isPresent()) {
+      boolean same;
+      try {
+        same = p.stat().isPresent();
+      } catch (RuntimeException e) {
+        opened.close();
+        throw e;
+      }
+      if (!same) {
         opened.close();
         return null;
       }

@@ -143,9 +143,11 @@ final class MigrationRun implements ProgressListener {
       }
       SourceHandoff h = handoff;
       if (h != null && !h.requestCancel(reason)) {
-        throw Status.FAILED_PRECONDITION.withDescription("migration " + id + " is past its"
-            + " commit point: the source is gone and the copy on " + request.getDestination()
-            + " is the one to keep; it cannot be cancelled").asRuntimeException();
+        throw Status.FAILED_PRECONDITION.withDescription(h.phase() == MigrationPhase.ABORTED
+            ? "migration " + id + " is ending already: its source was given back"
+            : "migration " + id + " is past its commit point: the source is gone and the copy"
+                + " on " + request.getDestination() + " is the one to keep; it cannot be"
+                + " cancelled").asRuntimeException();
       }
       if (h == null) {
         throw Status.UNAVAILABLE.withDescription("migration " + id + " is still starting;"

@@ -6,6 +6,7 @@ import io.grpc.StatusRuntimeException;
 import io.livemig.common.agent.EventLog;
 import io.livemig.common.criu.Criu;
 import io.livemig.common.journal.Journal;
+import io.livemig.common.os.Incarnation;
 import io.livemig.common.security.Peer;
 import io.livemig.common.tracing.Telemetry;
 import io.livemig.common.tracing.TracingInterceptors;
@@ -29,6 +30,7 @@ import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Scope;
 import java.io.IOException;
+import java.util.List;
 
 /**
  * Starts migrations: what can refuse one (admission, options, the destination, the journal)
@@ -65,6 +67,11 @@ final class MigrationStarter {
     String id = Admission.id(request);
     Peer peer = Peer.current();
     MigrationRun run = new MigrationRun(id, request, peer.identity());
+    if (journal.read(id).isPresent() && migrations.get(id).isEmpty()) {
+      throw Status.ALREADY_EXISTS.withDescription("migration id " + id + " was used before"
+          + " (the journal has it, phase " + journal.read(id).get().getPhase() + "; see"
+          + " migrate status " + id + "); ids are not reused").asRuntimeException();
+    }
     MigrationRun holder = migrations.putIfAbsent(run);
     if (holder != run) {
       if (holder.request().equals(request)) {
@@ -114,6 +121,8 @@ final class MigrationStarter {
       throw refuse(span, channel, admitted, Status.PERMISSION_DENIED, e.getMessage());
     } catch (DestinationException e) {
       throw refuse(span, channel, admitted, Status.UNAVAILABLE, e.getMessage());
+    } catch (TreeChangedException e) {
+      throw refuse(span, channel, admitted, Status.FAILED_PRECONDITION, e.getMessage());
     } catch (IOException e) {
       throw refuse(span, channel, admitted, Status.UNAVAILABLE, "the dump agent cannot write"
           + " its journal in " + journal.dir() + ": " + e.getMessage() + "; free space there or"
@@ -121,10 +130,25 @@ final class MigrationStarter {
     }
   }
 
+  /** The journal's entry for the new migration; refusals say why nothing was done. */
   private SourceHandoff begin(String id, MigrateRequest request, Admission.Admitted admitted)
-      throws IOException {
-    return SourceHandoff.begin(journal, id, request.getDestination(), admitted.tree(),
+      throws TreeChangedException, IOException {
+    List<Incarnation> tasks;
+    try {
+      tasks = SourceHandoff.incarnations(admitted.tree());
+    } catch (IOException e) {
+      throw new TreeChangedException("a process of the tree of pid " + request.getPid()
+          + " exited before the migration began (" + e.getMessage() + ")");
+    }
+    return SourceHandoff.begin(journal, id, request.getDestination(), tasks,
         request.getServiceAddress());
+  }
+
+  /** The tree changed between admission and the start. */
+  private static final class TreeChangedException extends Exception {
+    TreeChangedException(String message) {
+      super(message);
+    }
   }
 
   private StatusRuntimeException refuse(Span span, ManagedChannel channel,

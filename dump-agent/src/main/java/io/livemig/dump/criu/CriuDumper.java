@@ -85,7 +85,7 @@ public final class CriuDumper {
     args.addAll(CriuFlags.dump(options));
     return FrozenDump.start(criu, args, workDir.resolve(ACTION_SCRIPT), dir,
         dir.resolveSibling(dir.getFileName() + "-dump.log"),
-        dir.resolveSibling(dir.getFileName() + "-handoff"), verdictTimeout, onAbandon,
+        FrozenDump.handoffDir(dir), verdictTimeout, onAbandon,
         ProcessHandle.current().pid());
   }
 

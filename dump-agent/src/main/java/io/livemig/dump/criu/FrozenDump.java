@@ -44,6 +44,7 @@ public final class FrozenDump implements AutoCloseable {
 
   private static final String DUMPED = "dumped";
   private static final String EXITED = "exited";
+  private static final String COMMITTED = "committed";
 
   private final CriuRun run;
   private final Path handoffDir;
@@ -178,6 +179,24 @@ public final class FrozenDump implements AutoCloseable {
     return Rollback.CRIU_KILLED;
   }
 
+  /**
+   * Whether CRIU's action script took a commit verdict (it marks it before it lets CRIU end
+   * the tree); false when it rolled back or never got one.
+   */
+  public boolean commitTaken() {
+    return Files.exists(handoffDir.resolve(COMMITTED));
+  }
+
+  /** The handshake folder of the dump in dir, as {@link CriuDumper} names it. */
+  public static Path handoffDir(Path dumpDir) {
+    return dumpDir.resolveSibling(dumpDir.getFileName() + "-handoff");
+  }
+
+  /** Whether the action script of the dump in dumpDir took a commit, for a restarted agent. */
+  public static boolean commitTaken(Path dumpDir) {
+    return Files.exists(handoffDir(dumpDir).resolve(COMMITTED));
+  }
+
   /** The criu dump process that holds the tree. */
   public long criuPid() {
     return run.process().pid();
@@ -238,7 +257,7 @@ public final class FrozenDump implements AutoCloseable {
       Files.deleteIfExists(dir.resolve("dumped"));
       Files.deleteIfExists(dir.resolve("verdict"));
       Files.deleteIfExists(dir.resolve("on-abandon"));
-      Files.deleteIfExists(dir.resolve("committed"));
+      Files.deleteIfExists(dir.resolve(COMMITTED));
       Files.deleteIfExists(dir);
     } catch (IOException e) {
       // a leftover empty folder in the agent's own work dir costs nothing

@@ -1,5 +1,6 @@
 package io.livemig.dump.handoff;
 
+import io.livemig.common.agent.Failpoints;
 import io.livemig.common.criu.CriuException;
 import io.livemig.common.journal.Journal;
 import io.livemig.common.os.Incarnation;
@@ -45,19 +46,36 @@ public final class SourceHandoff {
     this.tree = tree;
   }
 
-  /** Journals a new migration of tree to destination, in pre-copy. */
-  public static SourceHandoff begin(Journal journal, String id, String destination,
-      ProcessTree tree, String serviceAddress) throws IOException {
+  /**
+   * The processes of tree as they are now.
+   *
+   * @throws IOException when one has exited meanwhile
+   */
+  public static List<Incarnation> incarnations(ProcessTree tree) throws IOException {
     List<Incarnation> tasks = new ArrayList<>();
     for (ProcessTree.Task t : tree.tasks()) {
       tasks.add(Incarnation.of(t.pid()));
     }
+    return tasks;
+  }
+
+  /** Journals a new migration of the tree's tasks to destination, in pre-copy. */
+  public static SourceHandoff begin(Journal journal, String id, String destination,
+      List<Incarnation> tasks, String serviceAddress) throws IOException {
     JournalEntry.Builder e = JournalEntry.newBuilder().setMigrationId(id)
         .setPeer(destination).setServiceAddress(serviceAddress)
         .setStartedUnixMs(System.currentTimeMillis());
-    SourceHandoff h = new SourceHandoff(journal, e, tasks);
+    SourceHandoff h = new SourceHandoff(journal, e, List.of());
+    h.tree(tasks);
     h.enter(MigrationPhase.PRECOPY, "pre-copy rounds");
     return h;
+  }
+
+  /** The tree, in memory and (with the next phase) in the journal. */
+  private synchronized void tree(List<Incarnation> tasks) {
+    tree = List.copyOf(tasks);
+    entry.clearSourceTasks();
+    tasks.forEach(t -> entry.addSourceTasks(t.toProto()));
   }
 
   public synchronized MigrationPhase phase() {
@@ -107,11 +125,7 @@ public final class SourceHandoff {
 
   /** The tree as CRIU froze it; read while it is frozen, so that it cannot change meanwhile. */
   public void dumped(int rootPid) throws IOException {
-    List<Incarnation> tasks = new ArrayList<>();
-    for (ProcessTree.Task t : ProcessTree.of(rootPid).tasks()) {
-      tasks.add(Incarnation.of(t.pid()));
-    }
-    tree = tasks;
+    tree(incarnations(ProcessTree.of(rootPid)));
     enter(MigrationPhase.FROZEN, "dumped, held frozen by criu pid " + dump.criuPid());
   }
 
@@ -146,15 +160,27 @@ public final class SourceHandoff {
       }
       enter(MigrationPhase.SOURCE_KILLING, "ending the source tree");
     }
+    Failpoints.reached("commit-journaled", id());
     try {
       dump.commit(timeout);
     } catch (CriuException e) {
-      if (tree.stream().anyMatch(Incarnation::alive)) {
+      // Its action script marks a commit it took: without the mark, CRIU rolled back.
+      if (!dump.commitTaken() && tree.stream().anyMatch(t -> !t.exitedOrExiting())) {
         enterQuietly(MigrationPhase.ABORTED, "criu gave the source back: " + e.getMessage());
         throw new SourceResumedException("CRIU resumed the source instead of ending it ("
             + e.getMessage() + ")", e);
       }
     }
+    awaitSourceGone(timeout);
+  }
+
+  /**
+   * Kills what is left of the source tree and waits until every task has exited; then the
+   * commit point is passed, and journaled.
+   *
+   * @throws IOException when a task is still there after timeout (stuck in the kernel)
+   */
+  public void awaitSourceGone(Duration timeout) throws IOException {
     long deadline = System.nanoTime() + timeout.toNanos();
     for (Incarnation t : tree) {
       t.killAndAwait(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
@@ -199,18 +225,22 @@ public final class SourceHandoff {
     return dump;
   }
 
+  /** Journals the phase; only once that is on disk does this handoff take it. */
   private synchronized void enter(MigrationPhase phase, String detail) throws IOException {
-    journal.record(entry.setPhase(phase).setDetail(detail).build());
+    journal.record(entry.clone().setPhase(phase).setDetail(detail).build());
+    entry.setPhase(phase).setDetail(detail);
   }
 
   /**
    * For phases whose action is already done: a journal that cannot record them must not undo
    * that; the restarted agent then settles from the phase before, which leads to the same end.
+   * The handoff takes the phase either way: it is what happened.
    */
-  private void enterQuietly(MigrationPhase phase, String detail) {
+  private synchronized void enterQuietly(MigrationPhase phase, String detail) {
     try {
       enter(phase, detail);
     } catch (IOException | RuntimeException e) {
+      entry.setPhase(phase).setDetail(detail);
       LOG.severe("migration " + id() + ": cannot journal phase " + phase + " (" + detail
           + "): " + e.getMessage());
     }

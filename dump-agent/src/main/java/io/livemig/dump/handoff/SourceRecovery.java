@@ -8,6 +8,7 @@ import io.livemig.common.network.NetworkHandoff;
 import io.livemig.common.network.ServiceAddress;
 import io.livemig.common.os.Dirs;
 import io.livemig.common.os.Incarnation;
+import io.livemig.dump.criu.FrozenDump;
 import io.livemig.proto.JournalEntry;
 import io.livemig.proto.MigrationPhase;
 import io.livemig.proto.ReconcileReply;
@@ -84,20 +85,28 @@ public final class SourceRecovery {
     if (reply.isPresent() && reply.get().getPhase() == MigrationPhase.RESUMED) {
       record(e.toBuilder().setPhase(MigrationPhase.RESUMED)
           .setDetail("resumed on the destination after the agent restarted").build());
+    } else if (reply.isPresent()) {
+      // The destination answered: it has no copy to resume. Nothing more can be done here.
+      record(e.toBuilder().setPhase(MigrationPhase.ABORTED).setDetail("LOST: the source is"
+          + " gone and the destination has no copy (" + reply.get().getPhase() + ": "
+          + reply.get().getDetail() + ")").build());
+      EventLog.of(e.getMigrationId(), "copy-lost").with("destination", e.getPeer())
+          .with("destination_phase", reply.get().getPhase())
+          .with("detail", reply.get().getDetail()).severe();
     } else {
       EventLog.of(e.getMigrationId(), "copy-unconfirmed").with("destination", e.getPeer())
-          .with("destination_phase", reply.map(ReconcileReply::getPhase).orElse(null))
-          .with("action", "the source is gone and the destination did not confirm its copy"
-              + " runs: check it there; this agent asks again when it restarts").severe();
+          .with("action", "the source is gone and the destination could not be reached to"
+              + " resume its copy: check it there; this agent asks again when it restarts")
+          .severe();
     }
   }
 
   /**
    * Which side of the commit point the migration is on: the predecessor's CRIU must have
-   * finished (it rolls back by itself once the agent is gone, unless the commit was given);
-   * then the source tree tells.
+   * finished (it rolls back by itself once the agent is gone, unless its action script took
+   * the commit, which it marks first).
    */
-  private static MigrationPhase outcome(JournalEntry e) {
+  private MigrationPhase outcome(JournalEntry e) {
     switch (e.getPhase()) {
       case SOURCE_KILLED -> {
         killRemaining(e);
@@ -105,10 +114,11 @@ public final class SourceRecovery {
       }
       case SOURCE_KILLING -> {
         awaitCriu(e);
-        if (e.getSourceTasksList().stream().map(Incarnation::from).anyMatch(Incarnation::alive)) {
-          return MigrationPhase.ABORTED;
+        if (FrozenDump.commitTaken(workDir.resolve(e.getMigrationId()))) {
+          killRemaining(e);
+          return MigrationPhase.SOURCE_KILLED;
         }
-        return MigrationPhase.SOURCE_KILLED;
+        return MigrationPhase.ABORTED;
       }
       case PRECOPY -> {
         return MigrationPhase.ABORTED;

@@ -9,10 +9,10 @@ import io.livemig.dump.convergence.RoundResult;
 import io.livemig.dump.convergence.StopRule;
 import io.livemig.dump.criu.CriuDumper;
 import io.livemig.dump.criu.FrozenDump;
+import io.livemig.dump.handoff.SourceHandoff;
 import io.livemig.dump.memory.ProcessVmReader;
 import io.livemig.dump.memory.TreeRss;
 import io.livemig.dump.policy.DeclaredCreds;
-import io.livemig.dump.handoff.SourceHandoff;
 import io.livemig.dump.policy.SourceScope;
 import io.livemig.dump.precopy.FinalRound;
 import io.livemig.dump.precopy.MemoryCopier;
@@ -56,6 +56,8 @@ import java.util.stream.Collectors;
 public final class MigrationSession {
   /** How long a SIGKILLed source may take to exit before the copy is left stopped instead. */
   static final Duration SOURCE_EXIT_TIMEOUT = Duration.ofSeconds(30);
+  /** How long a source still stuck after that is waited for in the background. */
+  static final Duration STUCK_SOURCE_WAIT = Duration.ofMinutes(5);
   private final String id;
   private final ProcessTree tree;
   private final int rootPid;
@@ -208,8 +210,9 @@ public final class MigrationSession {
     long givenBack = 0;
     switch (handoff.phase()) {
       case SOURCE_KILLED -> {
-        // Not abort: that would kill the only copy left.
+        // Not abort: that would kill the only copy left. The address leaves this host first.
         xfer.cancel(msg);
+        address.release();
         Optional<ReconcileReply> settled = settle.settle(MigrationPhase.SOURCE_KILLED);
         if (settled.isPresent() && settled.get().getPhase() == MigrationPhase.RESUMED) {
           handoff.resumed();
@@ -227,10 +230,25 @@ public final class MigrationSession {
             + " asks it again when it restarts";
       }
       case SOURCE_KILLING -> {
+        // SIGKILLed but still in the kernel: it never runs again, but the copy must wait.
         xfer.cancel(msg);
-        msg += "; the source was sent SIGKILL but has not exited, so the copy (pid "
-            + report.getRestoredRootPid() + " on the destination) was left stopped: resume it"
-            + " there with kill -CONT once the source is gone";
+        address.release();
+        Thread t = new Thread(() -> {
+          try {
+            handoff.awaitSourceGone(STUCK_SOURCE_WAIT);
+            settle.settle(MigrationPhase.SOURCE_KILLED).filter(r -> r.getPhase()
+                == MigrationPhase.RESUMED).ifPresent(r -> handoff.resumed());
+          } catch (IOException stillThere) {
+            phase("kill-source", stillThere.getMessage() + "; the copy (pid "
+                + report.getRestoredRootPid() + " on the destination) stays stopped");
+          }
+        }, "await-source-" + id);
+        t.setDaemon(true);
+        t.start();
+        msg += "; the source was sent SIGKILL but has not exited yet, so the copy (pid "
+            + report.getRestoredRootPid() + " on the destination) stays stopped; the agent"
+            + " resumes it once the source is gone (waiting up to "
+            + STUCK_SOURCE_WAIT.toMinutes() + " min)";
       }
       case PRECOPY -> {
         if (handoff.sourceExited()) {

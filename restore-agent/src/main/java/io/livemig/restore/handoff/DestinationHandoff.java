@@ -28,6 +28,8 @@ public final class DestinationHandoff {
   private final NetworkHandoff network;
   private final ServiceAddress service;
   private boolean attached;
+  /** Whether the address takes the copy's traffic: ACTIVATE done. */
+  private boolean activated;
 
   DestinationHandoff(Journal journal, JournalEntry.Builder entry, NetworkHandoff network) {
     this.journal = journal;
@@ -78,8 +80,20 @@ public final class DestinationHandoff {
     }
   }
 
+  /**
+   * CRIU restored the copy, stopped.
+   *
+   * @throws IOException when the migration was aborted meanwhile (the source reconciled while
+   *     the restore ran): the copy is killed at once
+   */
   public synchronized void restored(int pid) throws IOException {
-    entry.setRestoredRoot(Incarnation.of(pid).toProto());
+    Incarnation copy = Incarnation.of(pid);
+    if (Journal.finished(entry.getPhase())) {
+      copy.killAndAwait(KILL_TIMEOUT);
+      throw new IOException("the migration was " + entry.getPhase() + " while CRIU restored;"
+          + " its copy, pid " + pid + ", was killed");
+    }
+    entry.setRestoredRoot(copy.toProto());
     enter(MigrationPhase.RESTORED_STOPPED, "restored, stopped, as pid " + pid);
   }
 
@@ -95,6 +109,7 @@ public final class DestinationHandoff {
    */
   public synchronized int resume() throws IOException, HandoffException {
     if (entry.getPhase() == MigrationPhase.RESUMED) {
+      activate();
       return copyPid();
     }
     if (entry.getPhase() != MigrationPhase.RESTORED_STOPPED) {
@@ -107,8 +122,16 @@ public final class DestinationHandoff {
           + ": it is gone");
     }
     enter(MigrationPhase.RESUMED, "the copy runs");
-    step(HandoffStep.ACTIVATE);
+    activate();
     return copy.pid();
+  }
+
+  /** Lets the address's traffic through to the copy; retried by a later resume if it failed. */
+  private void activate() throws HandoffException {
+    if (!activated) {
+      step(HandoffStep.ACTIVATE);
+      activated = true;
+    }
   }
 
   /**
@@ -124,8 +147,9 @@ public final class DestinationHandoff {
     }
     String done = "nothing was restored yet";
     if (was == MigrationPhase.RESTORED_STOPPED) {
+      // Through its pidfd only: a pid reused since (a reboot, say) is never hit. The copy's
+      // root is the init of its pid namespace: the kernel takes the others along.
       Incarnation copy = Incarnation.from(entry.getRestoredRoot());
-      ProcessTree.signal(copy.pid(), LibC.SIGKILL);
       try {
         copy.killAndAwait(KILL_TIMEOUT);
         done = "restored copy of pid " + copy.pid() + " killed";
@@ -137,6 +161,7 @@ public final class DestinationHandoff {
     try {
       enter(MigrationPhase.ABORTED, why + "; " + done);
     } catch (IOException e) {
+      entry.setPhase(MigrationPhase.ABORTED).setDetail(why + "; " + done);
       EventLog.of(id(), "journal").with("error", e.getMessage()).severe();
     }
     return done;
@@ -151,7 +176,9 @@ public final class DestinationHandoff {
     EventLog.of(id(), "network-" + step.argument()).with("address", service).info();
   }
 
+  /** Journals the phase; only once that is on disk does this handoff take it. */
   private void enter(MigrationPhase phase, String detail) throws IOException {
-    journal.record(entry.setPhase(phase).setDetail(detail).build());
+    journal.record(entry.clone().setPhase(phase).setDetail(detail).build());
+    entry.setPhase(phase).setDetail(detail);
   }
 }

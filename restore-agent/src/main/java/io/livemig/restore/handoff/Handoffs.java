@@ -56,6 +56,10 @@ public final class Handoffs implements AutoCloseable {
   /** Journals a new migration from peer (its identity) and tracks it. */
   public DestinationHandoff begin(String id, Peer peer, String serviceAddress)
       throws IOException {
+    if (open.containsKey(id) || journal.read(id).isPresent()) {
+      throw new IllegalArgumentException("migration id " + id + " was received before by this"
+          + " restore agent; ids are not reused");
+    }
     JournalEntry.Builder e = JournalEntry.newBuilder().setMigrationId(id)
         .setPeer(peer.identity()).setServiceAddress(serviceAddress)
         .setStartedUnixMs(System.currentTimeMillis());
@@ -128,9 +132,9 @@ public final class Handoffs implements AutoCloseable {
               + " back, but the copy runs here: two copies may run").severe();
           return reply(MigrationPhase.RESUMED, "the copy runs");
         }
+        // Its images go with its stream, or went at this agent's start.
         String done = h.abort("the source reconciled as aborted");
         open.remove(id, h);
-        removeImages(id);
         return reply(h.phase(), done);
       }
       default -> {
@@ -149,7 +153,8 @@ public final class Handoffs implements AutoCloseable {
    * A restore it was running is awaited in the background, and its copy removed. Every other
    * image folder is removed, unless kept for inspection.
    */
-  public void recover(boolean keepImages) throws IOException {
+  /** @return the ids of copies kept stopped, waiting for their source's word */
+  public Set<String> recover(boolean keepImages) throws IOException {
     Set<String> settling = new HashSet<>();
     for (JournalEntry e : journal.entries()) {
       if (Journal.finished(e.getPhase())) {
@@ -171,17 +176,18 @@ public final class Handoffs implements AutoCloseable {
         h.abort("the restore agent restarted before the copy was confirmed");
       }
     }
-    if (keepImages) {
-      return;
-    }
-    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(imagesDir, Files::isDirectory)) {
-      for (Path d : dirs) {
-        // A stopped copy needs no images any more: CRIU restored its memory.
-        if (!settling.contains(d.getFileName().toString())) {
-          removeImages(d.getFileName().toString());
+    if (!keepImages) {
+      try (DirectoryStream<Path> dirs = Files.newDirectoryStream(imagesDir,
+          Files::isDirectory)) {
+        for (Path d : dirs) {
+          // A stopped copy needs no images any more: CRIU restored its memory.
+          if (!settling.contains(d.getFileName().toString())) {
+            removeImages(d.getFileName().toString());
+          }
         }
       }
     }
+    return Set.copyOf(open.keySet());
   }
 
   private void settleInterruptedRestore(DestinationHandoff h) {

@@ -1,12 +1,11 @@
 package io.livemig.restore.handoff;
 
 import io.livemig.common.os.Incarnation;
-import io.livemig.common.os.LibC;
-import io.livemig.common.os.ProcessTree;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,7 +30,13 @@ final class InterruptedRestore {
     List<Integer> running;
     while (!(running = restoresOf(dir)).isEmpty()) {
       if (System.nanoTime() - deadline > 0) {
-        running.forEach(pid -> ProcessTree.signal(pid, LibC.SIGKILL));
+        for (int pid : running) {
+          try {
+            Incarnation.of(pid).killAndAwait(DestinationHandoff.KILL_TIMEOUT);
+          } catch (NoSuchFileException exited) {
+            // ended by itself meanwhile
+          }
+        }
         break;
       }
       try {
@@ -57,7 +62,12 @@ final class InterruptedRestore {
     } catch (IOException gone) {
       return "the interrupted restore's copy, pid " + pid + ", is gone";
     }
-    ProcessTree.signal(pid, LibC.SIGKILL);
+    // A copy CRIU restored waits stopped; a stopped process with that pid is it, anything
+    // else has the pid since (a reboot, say) and is left alone.
+    if (copy.state().orElse(' ') != 'T') {
+      return "the interrupted restore's copy, pid " + pid + ", is gone (the pid is another"
+          + " process's now)";
+    }
     copy.killAndAwait(DestinationHandoff.KILL_TIMEOUT);
     return "the interrupted restore's copy, pid " + pid + ", killed";
   }

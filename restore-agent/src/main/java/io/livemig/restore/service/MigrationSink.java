@@ -3,11 +3,10 @@ package io.livemig.restore.service;
 import io.livemig.common.agent.EventLog;
 import io.livemig.common.agent.Failpoints;
 import io.livemig.common.criu.CriuException;
-import io.livemig.common.images.PageOwner;
 import io.livemig.common.images.ImageFormatException;
+import io.livemig.common.images.PageOwner;
 import io.livemig.common.network.HandoffException;
-import io.livemig.common.os.LibC;
-import io.livemig.common.os.ProcessTree;
+import io.livemig.common.os.Incarnation;
 import io.livemig.common.security.Peer;
 import io.livemig.proto.Accepted;
 import io.livemig.proto.CriuOptions;
@@ -35,6 +34,7 @@ import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -155,7 +155,11 @@ final class MigrationSink {
       throw e;
     }
     migrationDir = dir;
-    handoff = handoffs.begin(h.getMigrationId(), peer, h.getServiceAddress());
+    try {
+      handoff = handoffs.begin(h.getMigrationId(), peer, h.getServiceAddress());
+    } catch (IllegalArgumentException reused) {
+      throw new InvalidFrameException(reused.getMessage());
+    }
     criuOptions = h.getCriu();
     EventLog.of(name(), "accepted").with("peer", peer.identity())
         .with("peer_address", peer.address()).with("tasks", h.getTasksCount())
@@ -242,10 +246,13 @@ final class MigrationSink {
         handoff.restored(pid);
       } catch (IOException e) {
         // A copy the journal does not know of could outlive a crash unsettled.
-        ProcessTree.signal(pid, LibC.SIGKILL);
+        try {
+          Incarnation.of(pid).killAndAwait(Duration.ofSeconds(30));
+        } catch (IOException goneAlready) {
+          // killed by the handoff (aborted meanwhile), or never started
+        }
         handoff.withdrawNetwork();
-        throw new IOException("cannot journal the restored copy (" + e.getMessage()
-            + "); it was killed", e);
+        throw new IOException("the restored copy was not kept: " + e.getMessage(), e);
       }
       validator.restored();
       Failpoints.reached("copy-restored", name());

@@ -26,7 +26,12 @@ import io.opentelemetry.api.trace.Tracer;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 /**
@@ -48,6 +53,14 @@ public final class RestoreServiceImpl implements BindableService {
   private final Map<String, Bulkhead> perPeer = new ConcurrentHashMap<>();
 
   private final Handoffs handoffs;
+  /** Reconciliations run one at a time, a bounded queue of them waiting. */
+  static final int RECONCILE_QUEUE = 64;
+  private final ExecutorService reconciling = new ThreadPoolExecutor(1, 1, 0,
+      TimeUnit.SECONDS, new ArrayBlockingQueue<>(RECONCILE_QUEUE), r -> {
+        Thread t = new Thread(r, "reconcile");
+        t.setDaemon(true);
+        return t;
+      });
 
   public RestoreServiceImpl(RestoreAgentConfig config, CriuRestorer restorer,
       CriuDescriber describer, Tracer tracer, Handoffs handoffs) throws IOException {
@@ -95,15 +108,30 @@ public final class RestoreServiceImpl implements BindableService {
         });
   }
 
+  /**
+   * Off the transport thread (the server runs handlers there): a reconcile may kill and await
+   * a copy, fsync the journal and run ip and nft.
+   */
   private void reconcile(ReconcileRequest request, StreamObserver<ReconcileReply> out) {
     if (!MigrationIds.isValid(request.getMigrationId())) {
       out.onError(Status.INVALID_ARGUMENT.withDescription("migration id '"
           + request.getMigrationId() + "' is not valid").asRuntimeException());
       return;
     }
+    Peer peer = Peer.current();
+    try {
+      reconciling.execute(() -> reconcile(request, peer, out));
+    } catch (RejectedExecutionException e) {
+      out.onError(Status.RESOURCE_EXHAUSTED.withDescription("the restore agent is busy with "
+          + RECONCILE_QUEUE + " reconciliations; retry").asRuntimeException());
+    }
+  }
+
+  private void reconcile(ReconcileRequest request, Peer peer,
+      StreamObserver<ReconcileReply> out) {
     ReconcileReply reply;
     try {
-      reply = handoffs.reconcile(request, Peer.current());
+      reply = handoffs.reconcile(request, peer);
     } catch (SecurityException e) {
       LOG.warning("refused to reconcile: " + e.getMessage());
       out.onError(Status.PERMISSION_DENIED.withDescription(e.getMessage()).asRuntimeException());
