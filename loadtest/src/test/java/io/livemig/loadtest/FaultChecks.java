@@ -52,6 +52,14 @@ final class FaultChecks {
     return found;
   }
 
+  /**
+   * Kills every process of the workload in workloadDir, source or copy: a restored copy is
+   * nobody's child here, and a failed test must not leave one running.
+   */
+  static void killCopies(Path workloadDir) throws Exception {
+    copies(workloadDir).forEach(Workload::kill);
+  }
+
   /** Waits until a criu restore of the wrapper's runs (so the restore frame arrived). */
   static void awaitRestoreRunning(WrappedCriu criu) throws Exception {
     String wrapper = criu.executable().toString();

@@ -40,6 +40,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -56,6 +57,11 @@ class FaultInjectionIT {
   private static final String PAUSE_AT = Failpoints.VARIABLE;
   @TempDir
   Path dir;
+
+  @AfterEach
+  void noCopyOutlivesTheTest() throws Exception {
+    FaultChecks.killCopies(dir.resolve("w"));
+  }
 
   @Test
   void dumpAgentKilledAfterTheSourceIsGoneResumesTheCopyWhenItRestarts() throws Exception {

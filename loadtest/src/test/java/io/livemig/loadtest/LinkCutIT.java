@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,6 +27,11 @@ import org.junit.jupiter.api.io.TempDir;
 class LinkCutIT {
   @TempDir
   Path dir;
+
+  @AfterEach
+  void noCopyOutlivesTheTest() throws Exception {
+    FaultChecks.killCopies(dir.resolve("w"));
+  }
 
   @Test
   void linkCutDuringPrecopyEndsTheMigrationWithTheSourceRunning() throws Exception {

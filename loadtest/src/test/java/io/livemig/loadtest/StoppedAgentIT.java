@@ -14,6 +14,7 @@ import io.livemig.proto.MigrationReport;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,6 +26,11 @@ import org.junit.jupiter.api.io.TempDir;
 class StoppedAgentIT {
   @TempDir
   Path dir;
+
+  @AfterEach
+  void noCopyOutlivesTheTest() throws Exception {
+    FaultChecks.killCopies(dir.resolve("w"));
+  }
 
   @Test
   void restoreAgentStoppedWhileTheSourceIsFrozenGetsTheSourceBackAtTheDeadline()
