@@ -1,8 +1,13 @@
 package io.livemig.loadtest;
 
 import com.google.protobuf.util.JsonFormat;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.livemig.cli.MigrateCommand;
 import io.livemig.common.os.Dirs;
+import io.livemig.common.security.IdentityPattern;
+import io.livemig.common.security.TlsOptions;
+import io.livemig.common.security.TransportSecurity;
 import io.livemig.proto.MigrationReport;
 import io.opentelemetry.api.OpenTelemetry;
 import java.io.ByteArrayOutputStream;
@@ -228,29 +233,44 @@ public final class LocalCluster implements AutoCloseable, AgentFolders {
 
   /** A subcommand of the migrate CLI (status, list, watch, cancel) against this dump agent. */
   public CliRun cli(String subcommand, String... args) throws IOException, InterruptedException {
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8);
     List<String> all = new ArrayList<>(List.of(subcommand));
     all.addAll(List.of(args));
     all.addAll(List.of("--from", dumpAgent.address()));
     all.addAll(clientFlags());
-    int code = new CommandLine(new MigrateCommand(out, OpenTelemetry.noop()))
-        .execute(all.toArray(String[]::new));
-    return new CliRun(code, buf.toString(StandardCharsets.UTF_8), null);
+    return execute(OpenTelemetry.noop(), all, null);
+  }
+
+  /**
+   * A gRPC channel to one of the agents ("dump-agent" or "restore-agent"), as the operator
+   * "ops" of the cluster's trust domain, pinned to the agent's identity.
+   */
+  public ManagedChannel channelTo(String agent) throws Exception {
+    pki.issue("client", "ops");
+    TransportSecurity tls = new TlsOptions(pki.ca(), pki.cert("client", "ops"),
+        pki.key("client", "ops")).load();
+    String address = agent.startsWith("dump") ? dumpAgent.address() : restoreAgent.address();
+    return NettyChannelBuilder.forTarget(address, tls.channelTo(address,
+        IdentityPattern.parse(pki.identity(agent, HOST)))).build();
   }
 
   /** The migrate CLI, in this JVM, against any pair of agents; options carry its TLS flags. */
   public static CliRun runCli(OpenTelemetry otel, String from, String to, Path dir, int pid,
       String... options) throws IOException {
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8);
     Path json = Files.createTempFile(dir, "report", ".json");
     Files.delete(json);
     List<String> args = new ArrayList<>(List.of("--from", from, "--to", to, "--pid",
         String.valueOf(pid), "--report-json", json.toString()));
     args.addAll(List.of(options));
+    return execute(otel, args, json);
+  }
+
+  /** Runs the CLI in this JVM; reads the report from json when it wrote one there. */
+  private static CliRun execute(OpenTelemetry otel, List<String> args, Path json)
+      throws IOException {
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8);
     int code = new CommandLine(new MigrateCommand(out, otel)).execute(args.toArray(String[]::new));
-    MigrationReport report = Files.exists(json) ? readReport(json) : null;
+    MigrationReport report = json != null && Files.exists(json) ? readReport(json) : null;
     return new CliRun(code, buf.toString(StandardCharsets.UTF_8), report);
   }
 

@@ -17,13 +17,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.livemig.common.agent.Failpoints;
 import io.livemig.common.journal.Journal;
 import io.livemig.common.os.LibC;
-import io.livemig.common.security.IdentityPattern;
-import io.livemig.common.security.TlsOptions;
-import io.livemig.common.security.TransportSecurity;
 import io.livemig.proto.DumpServiceGrpc;
 import io.livemig.proto.JournalEntry;
 import io.livemig.proto.MigrateRequest;
@@ -357,7 +353,7 @@ class FaultInjectionIT {
   void aSchedulerThatGoesAwayDoesNotStopItsMigration() throws Exception {
     try (LocalCluster cluster = LocalCluster.start(dir);
         Workload workload = memload("w", 64)) {
-      ManagedChannel channel = channelToDumpAgent(cluster);
+      ManagedChannel channel = cluster.channelTo("dump-agent");
       Context.CancellableContext call = Context.current().withCancellation();
       try {
         Iterator<MigrationProgress> events = call.call(() -> DumpServiceGrpc
@@ -437,14 +433,5 @@ class FaultInjectionIT {
     return Workload.memload(Repo.memload(), dir.resolve(name), mib, 16, "hot");
   }
 
-  private static ManagedChannel channelToDumpAgent(LocalCluster cluster) throws Exception {
-    Pki pki = cluster.pki();
-    pki.issue("client", "ops");
-    TransportSecurity tls = new TlsOptions(pki.ca(), pki.cert("client", "ops"),
-        pki.key("client", "ops")).load();
-    String address = cluster.dumpAgent().address();
-    return NettyChannelBuilder.forTarget(address, tls.channelTo(address,
-        IdentityPattern.parse(pki.identity("dump-agent", LocalCluster.HOST)))).build();
-  }
 
 }

@@ -11,14 +11,10 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.reflection.v1.ServerReflectionGrpc;
 import io.grpc.reflection.v1.ServerReflectionRequest;
 import io.grpc.reflection.v1.ServerReflectionResponse;
 import io.grpc.stub.StreamObserver;
-import io.livemig.common.security.IdentityPattern;
-import io.livemig.common.security.TlsOptions;
-import io.livemig.common.security.TransportSecurity;
 import io.livemig.proto.CancelMigrationRequest;
 import io.livemig.proto.DumpServiceGrpc;
 import io.livemig.proto.GetMigrationRequest;
@@ -58,7 +54,7 @@ class SchedulerApiIT {
     try (LocalCluster cluster = LocalCluster.start(dir);
         Workload moving = Workload.memload(Repo.memload(), dir.resolve("a"), 64, 8, "hot");
         Workload staying = Workload.memload(Repo.memload(), dir.resolve("b"), 64, 8, "hot")) {
-      ManagedChannel channel = channel(cluster, "dump-agent", cluster.dumpAgent().address());
+      ManagedChannel channel = cluster.channelTo("dump-agent");
       DumpServiceGrpc.DumpServiceBlockingStub api = DumpServiceGrpc.newBlockingStub(channel);
       String to = cluster.restoreAgent().address();
       MigrateRequest a = MigrateRequest.newBuilder().setMigrationId("sched-a")
@@ -136,11 +132,9 @@ class SchedulerApiIT {
   void bothAgentsServeHealthChecksAndReflection() throws Exception {
     try (LocalCluster cluster = LocalCluster.start(dir)) {
       for (String agent : List.of("dump-agent", "restore-agent")) {
-        String address = agent.equals("dump-agent") ? cluster.dumpAgent().address()
-            : cluster.restoreAgent().address();
         String service = agent.equals("dump-agent") ? DumpServiceGrpc.SERVICE_NAME
             : RestoreServiceGrpc.SERVICE_NAME;
-        ManagedChannel channel = channel(cluster, agent, address);
+        ManagedChannel channel = cluster.channelTo(agent);
         try {
           assertEquals(HealthCheckResponse.ServingStatus.SERVING, HealthGrpc
               .newBlockingStub(channel).check(HealthCheckRequest.newBuilder()
@@ -202,16 +196,6 @@ class SchedulerApiIT {
       }
     }
     throw new AssertionError("the watch of " + id + " ended without a report");
-  }
-
-  private static ManagedChannel channel(LocalCluster cluster, String agent, String address)
-      throws Exception {
-    Pki pki = cluster.pki();
-    pki.issue("client", "ops");
-    TransportSecurity tls = new TlsOptions(pki.ca(), pki.cert("client", "ops"),
-        pki.key("client", "ops")).load();
-    return NettyChannelBuilder.forTarget(address, tls.channelTo(address,
-        IdentityPattern.parse(pki.identity(agent, LocalCluster.HOST)))).build();
   }
 
   /** The services an agent lists through server reflection (what grpcurl list shows). */

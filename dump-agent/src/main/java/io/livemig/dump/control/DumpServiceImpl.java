@@ -81,13 +81,14 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
   /** Also after a restart of the agent: its journal knows the phase of older migrations. */
   @Override
   public void getMigration(GetMigrationRequest request, StreamObserver<MigrationStatus> out) {
-    Optional<MigrationStatus> journaled = migrations.get(request.getMigrationId()).isPresent()
-        ? Optional.empty() : journal.read(request.getMigrationId()).map(Migrations::fromJournal);
-    if (journaled.isPresent()) {
-      reply(out, journaled.get());
+    String id = request.getMigrationId();
+    Optional<MigrationStatus> status = migrations.get(id).map(MigrationRun::status)
+        .or(() -> journal.read(id).map(Migrations::fromJournal));
+    if (status.isPresent()) {
+      reply(out, status.get());
       return;
     }
-    find(request.getMigrationId(), out).ifPresent(r -> reply(out, r.status()));
+    find(id, out);
   }
 
   @Override

@@ -22,6 +22,7 @@ import io.livemig.dump.transfer.DestinationChannel;
 import io.livemig.dump.transfer.DestinationException;
 import io.livemig.dump.transfer.DestinationProbe;
 import io.livemig.dump.transfer.GrpcPageXfer;
+import io.livemig.proto.JournalEntry;
 import io.livemig.proto.MigrateRequest;
 import io.livemig.proto.MigrationReport;
 import io.opentelemetry.api.OpenTelemetry;
@@ -31,6 +32,7 @@ import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Scope;
 import java.io.IOException;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Starts migrations: what can refuse one (admission, options, the destination, the journal)
@@ -67,10 +69,12 @@ final class MigrationStarter {
     String id = Admission.id(request);
     Peer peer = Peer.current();
     MigrationRun run = new MigrationRun(id, request, peer.identity());
-    if (journal.read(id).isPresent() && migrations.get(id).isEmpty()) {
+    Optional<JournalEntry> earlier = migrations.get(id).isPresent() ? Optional.empty()
+        : journal.read(id);
+    if (earlier.isPresent()) {
       throw Status.ALREADY_EXISTS.withDescription("migration id " + id + " was used before"
-          + " (the journal has it, phase " + journal.read(id).get().getPhase() + "; see"
-          + " migrate status " + id + "); ids are not reused").asRuntimeException();
+          + " (the journal has it, phase " + earlier.get().getPhase() + "; see migrate status "
+          + id + "); ids are not reused").asRuntimeException();
     }
     MigrationRun holder = migrations.putIfAbsent(run);
     if (holder != run) {
