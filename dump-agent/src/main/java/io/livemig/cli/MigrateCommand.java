@@ -9,6 +9,7 @@ import io.livemig.common.security.TlsFailures;
 import io.livemig.common.tracing.Telemetry;
 import io.livemig.proto.CancelMigrationRequest;
 import io.livemig.proto.DumpServiceGrpc;
+import io.livemig.proto.HandoffMode;
 import io.livemig.proto.MigrateOptions;
 import io.livemig.proto.MigrateRequest;
 import io.livemig.proto.MigrationReport;
@@ -81,6 +82,12 @@ public final class MigrateCommand implements Callable<Integer> {
 
   @Option(names = "--tracker", description = "auto, soft-dirty or content-hash (default auto).")
   String tracker = "auto";
+
+  @Option(names = "--mode", description = "precopy (default): the frozen tree's changed memory"
+      + " moves before the copy runs; postcopy: the copy runs at once and fetches memory"
+      + " afterwards, so the pause does not grow with memory, but losing the source host"
+      + " before every page arrived loses the tree.")
+  String mode = "precopy";
 
   @Option(names = "--id", description = "Migration id (default: generated). Starting the same"
       + " request with the same id again follows the migration it started.")
@@ -276,10 +283,16 @@ public final class MigrateCommand implements Callable<Integer> {
       default -> throw new IllegalArgumentException("--tracker must be auto, soft-dirty or"
           + " content-hash, not " + tracker);
     };
+    HandoffMode handoff = switch (mode) {
+      case "precopy" -> HandoffMode.HANDOFF_PRECOPY;
+      case "postcopy" -> HandoffMode.HANDOFF_POSTCOPY;
+      default -> throw new IllegalArgumentException("--mode must be precopy or postcopy, not "
+          + mode);
+    };
     return MigrateRequest.newBuilder().setPid(pid).setDestination(to).setMigrationId(migrationId)
         .setOptions(MigrateOptions.newBuilder().setMinRounds(minRounds).setMaxRounds(maxRounds)
             .setTargetDowntimeMs(targetDowntimeMs).setMaxTotalBytes(maxBytes).setTracker(kind)
-            .setMaxFrozenMs(maxFrozenMs).setCriu(criu.toProto()))
+            .setMaxFrozenMs(maxFrozenMs).setCriu(criu.toProto()).setHandoff(handoff))
         .setServiceAddress(serviceAddress)
         .build();
   }

@@ -14,6 +14,7 @@ public final class Demo {
   public static void main(String[] args) throws Exception {
     int mib = args.length > 0 ? Integer.parseInt(args[0]) : 256;
     double rate = args.length > 1 ? Double.parseDouble(args[1]) : 8;
+    String mode = args.length > 2 ? args[2] : "precopy";
     Path dir = Files.createTempDirectory("livemig-demo");
     int restored = -1;
     int code = 1;
@@ -24,7 +25,7 @@ public final class Demo {
           cluster.dumpAgent(), cluster.restoreAgent(), workload.pid(), mib, rate);
       System.out.println("source check: " + Workload.verify(workload.pid(), Duration.ofMinutes(1)));
       Thread.sleep(1000);
-      LocalCluster.CliRun run = cluster.migrate(workload.pid());
+      LocalCluster.CliRun run = cluster.migrate(workload.pid(), "--mode", mode);
       System.out.print(run.output());
       if (run.exitCode() == 0) {
         restored = run.report().getRestoredRootPid();

@@ -23,6 +23,8 @@ public final class Criu {
 
   /** The one setting both agents read when no --criu flag is given. */
   public static final String ENV = "LIVEMIG_CRIU";
+  /** How long a started CRIU may take to connect its page-server socket. */
+  private static final Duration SOCKET_TIMEOUT = Duration.ofSeconds(10);
   private static final Pattern VERSION = Pattern.compile("(?m)^Version:\\s*(\\d+)\\.(\\d+)\\S*");
 
   private final Path executable;
@@ -149,6 +151,16 @@ public final class Criu {
   /** Starts {@code criu ACTION ARGS... -o LOG} with extra environment variables; see run. */
   public CriuRun start(String action, List<String> args, Path workDir, Path log,
       Map<String, String> env) throws CriuException {
+    return start(action, args, workDir, log, env, null);
+  }
+
+  /**
+   * Starts CRIU as {@link #start(String, List, Path, Path, Map)} does; with a socket, CRIU gets
+   * its connection as its page-server socket ({@code --ps-socket}) and this returns once CRIU
+   * is connected.
+   */
+  public CriuRun start(String action, List<String> args, Path workDir, Path log,
+      Map<String, String> env, CriuSocket socket) throws CriuException {
     List<String> cmd = new ArrayList<>();
     cmd.add(executable.toString());
     cmd.add(action);
@@ -156,13 +168,24 @@ public final class Criu {
     cmd.add("-o");
     cmd.add(log.toAbsolutePath().toString());
     Path out = log.resolveSibling(log.getFileName() + ".out");
+    if (socket != null) {
+      cmd = socket.wrap(cmd);
+    }
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile())
         .redirectErrorStream(true).redirectOutput(out.toFile())
         .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
     pb.environment().putAll(env);
+    Process p = null;
     try {
-      return new CriuRun(action, pb.start(), log, out);
+      p = pb.start();
+      if (socket != null) {
+        socket.accept(p.pid(), SOCKET_TIMEOUT);
+      }
+      return new CriuRun(action, p, log, out);
     } catch (IOException e) {
+      if (p != null) {
+        p.destroyForcibly();
+      }
       throw new CriuException("cannot start " + String.join(" ", cmd) + ": " + e.getMessage(), e);
     }
   }

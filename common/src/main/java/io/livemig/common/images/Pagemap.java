@@ -14,6 +14,11 @@ import java.util.List;
 public record Pagemap(int pagesId, List<Entry> entries) {
 
   public static final int PAGE_SIZE = 4096;
+  /**
+   * Longest LAZY run written or sent (64 MiB): CRIU's lazy-pages daemon holds a run's length
+   * in an int and allocates a buffer of the longest one (criu/uffd.c, collect_iovs).
+   */
+  public static final int MAX_LAZY_RUN_PAGES = 16384;
 
   /** A run of pages; {@code flags} are {@link PageFlags}. */
   public record Entry(long vaddr, long nrPages, int flags) {

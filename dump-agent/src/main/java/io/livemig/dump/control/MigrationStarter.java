@@ -174,8 +174,8 @@ final class MigrationStarter {
         Criu.RESTORE_TIMEOUT.plusMinutes(1))) {
       report = new MigrationSession(id, admitted.tree(), config.policy().scope(), settings,
           tracker, new CriuDumper(criu, config.workDir(), settings.dumpTimeout()), xfer, tracer,
-          run, handoff, outcome -> reconciler.settle(id, request.getDestination(), outcome))
-          .run();
+          run, handoff, outcome -> reconciler.settle(id, request.getDestination(), outcome),
+          channel).run();
     } finally {
       DestinationChannel.close(channel);
       admission.release(admitted);

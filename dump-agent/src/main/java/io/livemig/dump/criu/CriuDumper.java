@@ -3,6 +3,7 @@ package io.livemig.dump.criu;
 import io.livemig.common.criu.Criu;
 import io.livemig.common.criu.CriuException;
 import io.livemig.common.criu.CriuFlags;
+import io.livemig.common.criu.CriuSocket;
 import io.livemig.proto.CriuOptions;
 import java.io.IOException;
 import java.io.InputStream;
@@ -83,10 +84,41 @@ public final class CriuDumper {
         dir.toString(), "--page-server", "--address", "127.0.0.1", "--port",
         String.valueOf(pageServerPort)));
     args.addAll(CriuFlags.dump(options));
+    return start(dir, args, onAbandon, null);
+  }
+
+  /**
+   * Starts a lazy dump of tree rootPid for post-copy (criu dump --lazy-pages): every image into
+   * dir, but the tasks' private memory stays in them, listed in the pagemaps as LAZY, while
+   * CRIU holds the tree frozen; its page server stays unused (CRIU's own lazy page serving
+   * fails on some kernels), the agent reads that memory itself.
+   */
+  public FrozenDump startLazy(int rootPid, Path dir, CriuOptions options, List<String> onAbandon)
+      throws CriuException {
+    List<String> args = new ArrayList<>(List.of("-t", String.valueOf(rootPid), "-D",
+        dir.toString(), "--lazy-pages"));
+    args.addAll(CriuFlags.dump(options));
+    CriuSocket socket;
+    try {
+      socket = CriuSocket.listen();
+    } catch (IOException e) {
+      throw new CriuException("cannot open a loopback socket for criu dump: " + e.getMessage(),
+          e);
+    }
+    try {
+      return start(dir, args, onAbandon, socket);
+    } catch (CriuException | RuntimeException e) {
+      socket.close();
+      throw e;
+    }
+  }
+
+  private FrozenDump start(Path dir, List<String> args, List<String> onAbandon,
+      CriuSocket socket) throws CriuException {
     return FrozenDump.start(criu, args, workDir.resolve(ACTION_SCRIPT), dir,
         dir.resolveSibling(dir.getFileName() + "-dump.log"),
         FrozenDump.handoffDir(dir), verdictTimeout, onAbandon,
-        ProcessHandle.current().pid());
+        ProcessHandle.current().pid(), socket);
   }
 
   public String version() {

@@ -4,6 +4,7 @@ import com.sun.jna.LastErrorException;
 import io.livemig.common.criu.Criu;
 import io.livemig.common.criu.CriuException;
 import io.livemig.common.criu.CriuRun;
+import io.livemig.common.criu.CriuSocket;
 import io.livemig.common.os.LibC;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -22,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The final dump held at CRIU's own migration handshake: criu dump runs with a post-dump action
@@ -51,13 +53,17 @@ public final class FrozenDump implements AutoCloseable {
   private final FileChannel dumped;
   private final FileChannel verdict;
   private final CompletableFuture<String> report = new CompletableFuture<>();
+  /** Post-copy: CRIU's page-server socket, which holds it after its verdict until closed. */
+  private final CriuSocket lazySocket;
   private volatile boolean decided;
 
-  private FrozenDump(CriuRun run, Path handoffDir, FileChannel dumped, FileChannel verdict) {
+  private FrozenDump(CriuRun run, Path handoffDir, FileChannel dumped, FileChannel verdict,
+      CriuSocket lazySocket) {
     this.run = run;
     this.handoffDir = handoffDir;
     this.dumped = dumped;
     this.verdict = verdict;
+    this.lazySocket = lazySocket;
   }
 
   /**
@@ -66,10 +72,12 @@ public final class FrozenDump implements AutoCloseable {
    *
    * @param onAbandon what the script's watcher runs if agentPid dies before the migration ends
    *     without a commit; empty for nothing
+   * @param lazySocket for a lazy dump (criu dump --lazy-pages): the page-server socket CRIU
+   *     waits on after its verdict, with the tree still held; null otherwise
    */
   static FrozenDump start(Criu criu, List<String> args, Path script, Path workDir, Path log,
-      Path handoffDir, Duration verdictTimeout, List<String> onAbandon, long agentPid)
-      throws CriuException {
+      Path handoffDir, Duration verdictTimeout, List<String> onAbandon, long agentPid,
+      CriuSocket lazySocket) throws CriuException {
     FileChannel dumped = null;
     FileChannel verdict = null;
     try {
@@ -84,8 +92,9 @@ public final class FrozenDump implements AutoCloseable {
       CriuRun run = criu.start("dump", all, workDir, log, Map.of(
           "LIVEMIG_HANDOFF_DIR", handoffDir.toString(),
           "LIVEMIG_AGENT_PID", String.valueOf(agentPid),
-          "LIVEMIG_VERDICT_TIMEOUT_S", String.valueOf(Math.max(1, verdictTimeout.toSeconds()))));
-      FrozenDump d = new FrozenDump(run, handoffDir, dumped, verdict);
+          "LIVEMIG_VERDICT_TIMEOUT_S", String.valueOf(Math.max(1, verdictTimeout.toSeconds()))),
+          lazySocket);
+      FrozenDump d = new FrozenDump(run, handoffDir, dumped, verdict, lazySocket);
       d.watch();
       return d;
     } catch (IOException | LastErrorException | CriuException e) {
@@ -161,6 +170,41 @@ public final class FrozenDump implements AutoCloseable {
   public void commit(Duration timeout) throws CriuException {
     decided = true;
     write(verdict, "commit");
+    if (lazySocket != null) {
+      lazySocket.close();
+    }
+    run.await(timeout);
+  }
+
+  /**
+   * Post-copy: the verdict that the tree never runs here again, while CRIU keeps holding it,
+   * its memory readable, until {@link #release}; if this agent dies meanwhile, the socket
+   * closes and CRIU ends the tree. Returns once the action script has taken the verdict.
+   *
+   * @throws CriuException when CRIU ended instead, or the script did not take it in time
+   */
+  public void commitHeld(Duration timeout) throws CriuException {
+    if (lazySocket == null) {
+      throw new IllegalStateException("not a lazy dump");
+    }
+    decided = true;
+    write(verdict, "commit");
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!commitTaken()) {
+      if (!run.alive()) {
+        throw new CriuException("criu dump ended before it took the commit");
+      }
+      if (System.nanoTime() > deadline) {
+        throw new CriuException("criu's action script did not take the commit within "
+            + timeout.toMillis() + " ms");
+      }
+      LockSupport.parkNanos(1_000_000);
+    }
+  }
+
+  /** After {@link #commitHeld}: CRIU ends the held tree and exits. */
+  public void release(Duration timeout) throws CriuException {
+    lazySocket.close();
     run.await(timeout);
   }
 
@@ -168,6 +212,10 @@ public final class FrozenDump implements AutoCloseable {
   public Rollback rollback(Duration timeout) {
     decided = true;
     write(verdict, "rollback");
+    if (lazySocket != null) {
+      // A lazy dump's CRIU resumes the tree once its page server's stream ends.
+      lazySocket.close();
+    }
     try {
       if (run.process().waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         return Rollback.RESUMED;
@@ -216,6 +264,9 @@ public final class FrozenDump implements AutoCloseable {
     closeQuietly(dumped);
     closeQuietly(verdict);
     deleteQuietly(handoffDir);
+    if (lazySocket != null) {
+      lazySocket.close();
+    }
   }
 
   private static String readLine(FileChannel ch) throws IOException {

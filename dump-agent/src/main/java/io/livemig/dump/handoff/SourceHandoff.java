@@ -4,6 +4,7 @@ import io.livemig.common.agent.Failpoints;
 import io.livemig.common.criu.CriuException;
 import io.livemig.common.journal.Journal;
 import io.livemig.common.os.Incarnation;
+import io.livemig.common.os.LibC;
 import io.livemig.common.os.ProcessTree;
 import io.livemig.dump.criu.FrozenDump;
 import io.livemig.proto.JournalEntry;
@@ -88,7 +89,8 @@ public final class SourceHandoff {
    */
   public synchronized boolean requestCancel(String reason) {
     if (Journal.finished(entry.getPhase()) || entry.getPhase() == MigrationPhase.SOURCE_KILLING
-        || entry.getPhase() == MigrationPhase.SOURCE_KILLED) {
+        || entry.getPhase() == MigrationPhase.SOURCE_KILLED
+        || entry.getPhase() == MigrationPhase.POSTCOPY) {
       return false;
     }
     cancelReason = reason;
@@ -164,14 +166,60 @@ public final class SourceHandoff {
     try {
       dump.commit(timeout);
     } catch (CriuException e) {
-      // Its action script marks a commit it took: without the mark, CRIU rolled back.
-      if (!dump.commitTaken() && tree.stream().anyMatch(t -> !t.exitedOrExiting())) {
-        enterQuietly(MigrationPhase.ABORTED, "criu gave the source back: " + e.getMessage());
-        throw new SourceResumedException("CRIU resumed the source instead of ending it ("
-            + e.getMessage() + ")", e);
-      }
+      throwIfRolledBack(e, "ending");
     }
     awaitSourceGone(timeout);
+  }
+
+  /**
+   * Post-copy's commit point: the tree never runs here again (journaled first), while CRIU
+   * keeps holding it, its memory readable, for the pages the copy has not fetched yet. If this
+   * agent dies, CRIU ends the tree. A SIGSTOP queued on every task keeps the tree stopped should
+   * CRIU let go of it any other way.
+   *
+   * @throws SourceResumedException when CRIU rolled the tree back instead (see {@link #commit})
+   * @throws IOException when the journal cannot record it (nothing was done to the source) or
+   *     CRIU ended without taking the verdict
+   * @throws CancellationException when a cancel request came first
+   */
+  public void holdForPostcopy(Duration timeout) throws IOException, SourceResumedException {
+    synchronized (this) {
+      throwIfCancelled();
+      if (entry.getPhase() == MigrationPhase.ABORTED) {
+        throw new IOException("the source was given back while the agent stops");
+      }
+      enter(MigrationPhase.POSTCOPY, "the copy may run; the frozen source serves its pages");
+    }
+    try {
+      dump.commitHeld(timeout);
+    } catch (CriuException e) {
+      throwIfRolledBack(e, "holding");
+      throw new IOException("criu dump, which holds the source's memory for post-copy: "
+          + e.getMessage(), e);
+    }
+    for (Incarnation t : tree) {
+      t.signal(LibC.SIGSTOP);
+    }
+  }
+
+  /** Post-copy is over (or lost): CRIU ends the held tree, which is then awaited. */
+  public void endPostcopy(Duration timeout) throws IOException {
+    enterQuietly(MigrationPhase.SOURCE_KILLING, "ending the source tree after post-copy");
+    try {
+      dump.release(timeout);
+    } catch (CriuException e) {
+      LOG.warning("migration " + id() + ": criu dump after post-copy: " + e.getMessage());
+    }
+    awaitSourceGone(timeout);
+  }
+
+  /** A failed verdict: its action script marks a commit it took; without it, CRIU rolled back. */
+  private void throwIfRolledBack(CriuException e, String instead) throws SourceResumedException {
+    if (!dump.commitTaken() && tree.stream().anyMatch(t -> !t.exitedOrExiting())) {
+      enterQuietly(MigrationPhase.ABORTED, "criu gave the source back: " + e.getMessage());
+      throw new SourceResumedException("CRIU resumed the source instead of " + instead + " it ("
+          + e.getMessage() + ")", e);
+    }
   }
 
   /**

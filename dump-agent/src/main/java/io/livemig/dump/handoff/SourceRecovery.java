@@ -123,6 +123,15 @@ public final class SourceRecovery {
       case PRECOPY -> {
         return MigrationPhase.ABORTED;
       }
+      case POSTCOPY -> {
+        // CRIU ends a tree it holds for post-copy once this agent is gone (or resumes it,
+        // without the commit): either way the copy, whose memory is incomplete, must go.
+        awaitCriu(e);
+        if (FrozenDump.commitTaken(workDir.resolve(e.getMigrationId()))) {
+          killRemaining(e);
+        }
+        return MigrationPhase.ABORTED;
+      }
       default -> {
         awaitCriu(e);
         return MigrationPhase.ABORTED;

@@ -1,5 +1,6 @@
 package io.livemig.dump.migration;
 
+import io.grpc.Channel;
 import io.livemig.common.agent.Failpoints;
 import io.livemig.common.criu.CriuException;
 import io.livemig.common.images.PageOwner;
@@ -14,6 +15,7 @@ import io.livemig.dump.memory.ProcessVmReader;
 import io.livemig.dump.memory.TreeRss;
 import io.livemig.dump.policy.DeclaredCreds;
 import io.livemig.dump.policy.SourceScope;
+import io.livemig.dump.postcopy.PostcopySource;
 import io.livemig.dump.precopy.FinalRound;
 import io.livemig.dump.precopy.MemoryCopier;
 import io.livemig.dump.precopy.PrecopyRounds;
@@ -30,6 +32,7 @@ import io.livemig.proto.MigrationHeader;
 import io.livemig.proto.MigrationPhase;
 import io.livemig.proto.MigrationReport;
 import io.livemig.proto.PhaseEvent;
+import io.livemig.proto.PostcopyReport;
 import io.livemig.proto.ReconcileReply;
 import io.livemig.proto.RestoreResult;
 import io.opentelemetry.api.trace.Span;
@@ -58,6 +61,8 @@ public final class MigrationSession {
   static final Duration SOURCE_EXIT_TIMEOUT = Duration.ofSeconds(30);
   /** How long a source still stuck after that is waited for in the background. */
   static final Duration STUCK_SOURCE_WAIT = Duration.ofMinutes(5);
+  /** Longest the destination may stay silent during post-copy. */
+  static final Duration POSTCOPY_IDLE = Duration.ofMinutes(2);
   private final String id;
   private final ProcessTree tree;
   private final int rootPid;
@@ -75,6 +80,9 @@ public final class MigrationSession {
   /** When the restore was asked for: the start of the report's restore time. */
   private long restoreStart;
   private final SourceAddress address;
+  private final Channel channel;
+  /** Post-copy only: the stream serving the copy's pages, from before its restore. */
+  private PostcopySource postcopySource;
 
   /**
    * @param tree the tree as the scope admitted it
@@ -82,7 +90,8 @@ public final class MigrationSession {
    */
   public MigrationSession(String id, ProcessTree tree, SourceScope scope,
       MigrationSettings settings, DirtyTracker tracker, CriuDumper dumper, PageXfer xfer,
-      Tracer tracer, ProgressListener progress, SourceHandoff handoff, Settle settle) {
+      Tracer tracer, ProgressListener progress, SourceHandoff handoff, Settle settle,
+      Channel channel) {
     this.id = id;
     this.tree = tree;
     this.rootPid = tree.root().pid();
@@ -96,6 +105,7 @@ public final class MigrationSession {
     this.handoff = handoff;
     this.settle = settle;
     this.address = new SourceAddress(id, settings, this::phase);
+    this.channel = channel;
   }
 
   /** Tells the destination the source's outcome after their stream was lost. */
@@ -105,7 +115,7 @@ public final class MigrationSession {
 
   /** Runs the migration; never throws: failures are in the report, with the source resumed. */
   public MigrationReport run() {
-    report.setMigrationId(id).setTracker(tracker.name());
+    report.setMigrationId(id).setTracker(tracker.name()).setHandoff(settings.handoff());
     Path dumpDir = settings.workDir().resolve(id);
     long freeze = 0;
     try {
@@ -141,7 +151,7 @@ public final class MigrationSession {
           + settings.frozenDeadline().toMillis() + " ms");
       phase("freeze", "criu dump of pid " + rootPid);
       FinalRound last = new FinalRound(xfer, dumper, rounds.size(), hash, ledgers,
-          settings.bufferBytes(), settings.dumpTimeout());
+          settings.bufferBytes(), settings.dumpTimeout(), settings.postcopy());
       FinalRound.Sent sent = phaseSpan("final.dump", () -> {
         FinalRound.Sent s = last.dump(rootPid, dumpDir, settings.criu(),
             address.reclaimCommand(), handoff::freezing);
@@ -152,7 +162,8 @@ public final class MigrationSession {
           .setFinalPageBytes(sent.pagePayloadBytes()).setFinalPagesParent(sent.pagesParent())
           .setRssBytes(sent.rssBytes()).setSharedBytes(sent.sharedBytes());
       phase("final-dump", "dumped in " + report.getFreezeDumpUs() / 1000 + " ms, "
-          + report.getFinalPagesParent() + " pages left in parent, "
+          + (settings.postcopy() ? sent.lazyPages() + " pages left in the source for post-copy, "
+              : report.getFinalPagesParent() + " pages left in parent, ")
           + report.getFinalPageBytes() + " page bytes sent");
 
       handoff.throwIfCancelled();
@@ -162,6 +173,9 @@ public final class MigrationSession {
       report.setFinalTransferUs(micros(System.nanoTime() - transferStart));
       phase("final-transfer", report.getFinalImageBytes() + " bytes of other images sent");
 
+      if (settings.postcopy()) {
+        postcopySource = openPostcopy(last);
+      }
       handoff.throwIfCancelled();
       restoreStart = System.nanoTime();
       RestoreResult result = phaseSpan("restore", () -> xfer.restore(tree.root().vpid()));
@@ -171,8 +185,12 @@ public final class MigrationSession {
       phase("restore", "restored, still stopped, as pid " + result.getRootPid()
           + " on the destination");
 
-      // The commit point: once the source is gone, the destination's copy is the only one.
       xfer.liftDeadline();
+      if (settings.postcopy()) {
+        postcopy(last, dumpDir, result, freeze);
+        return finish();
+      }
+      // The commit point: once the source is gone, the destination's copy is the only one.
       handoff.commit(SOURCE_EXIT_TIMEOUT);
       phase("kill-source", "source tree of pid " + rootPid + " killed and gone");
       Failpoints.reached("source-killed", id);
@@ -192,6 +210,9 @@ public final class MigrationSession {
       report.setCancelled(e instanceof CancellationException);
       fail(describe(e), freeze);
     } finally {
+      if (postcopySource != null) {
+        postcopySource.close();
+      }
       if (finalDump() != null) {
         finalDump().close();
       }
@@ -199,8 +220,55 @@ public final class MigrationSession {
         removeDump(dumpDir, report.getSuccess());
       }
     }
+    return finish();
+  }
+
+  /**
+   * The post-copy stream, open before the restore: CRIU's restore may already fault on lazy
+   * pages, which the frozen source then serves.
+   */
+  private PostcopySource openPostcopy(FinalRound last) throws IOException {
+    Map<Integer, Integer> hostPids = new HashMap<>();
+    for (ProcessTree.Task t : ProcessTree.of(rootPid).tasks()) {
+      hostPids.put(t.vpid(), t.pid());
+    }
+    PostcopySource source = new PostcopySource(id, hostPids, last.lazyRuns());
+    source.open(channel, settings.bufferBytes(), POSTCOPY_IDLE);
+    return source;
+  }
+
+  private MigrationReport finish() {
     return report.setTotalBytes(xfer.bytesSent())
         .setTotalTimeUs(micros(System.nanoTime() - started)).build();
+  }
+
+  /**
+   * Post-copy's handoff: the tree is committed while CRIU still holds it, the copy runs, and the
+   * source serves the pages it asks for until it holds them all; only then does the tree end.
+   */
+  private void postcopy(FinalRound last, Path dumpDir, RestoreResult result, long freeze)
+      throws IOException, CriuException, SourceHandoff.SourceResumedException {
+    handoff.holdForPostcopy(SOURCE_EXIT_TIMEOUT);
+    phase("hold-source", "source tree of pid " + rootPid + " frozen for good; it serves "
+        + last.lazyRuns().pages() + " pages to its copy");
+    address.removeCriuLock(dumpDir);
+    address.release();
+    phaseSpan("resume", () -> {
+      xfer.resume();
+      return null;
+    });
+    long resumed = System.nanoTime();
+    report.setRestoreUs(micros(resumed - restoreStart)).setDowntimeUs(micros(resumed - freeze));
+    phase("resume", "pid " + result.getRootPid() + " runs on the destination; post-copy of "
+        + last.lazyRuns().pages() + " pages");
+    PostcopyReport pc = phaseSpan("postcopy", postcopySource::awaitDone);
+    report.setPostcopy(pc.toBuilder().setCompleteUs(micros(System.nanoTime() - resumed)));
+    handoff.endPostcopy(SOURCE_EXIT_TIMEOUT);
+    handoff.resumed();
+    report.setSuccess(true);
+    phase("kill-source", "every page is on the destination; source tree of pid " + rootPid
+        + " ended after post-copy in " + report.getPostcopy().getCompleteUs() / 1000 + " ms ("
+        + report.getPostcopy().getPagesDemanded() + " pages demanded)");
   }
 
   /** Settles a failed migration by the one rule: before the commit point the source runs. */
@@ -249,6 +317,20 @@ public final class MigrationSession {
             + report.getRestoredRootPid() + " on the destination) stays stopped; the agent"
             + " resumes it once the source is gone (waiting up to "
             + STUCK_SOURCE_WAIT.toMinutes() + " min)";
+      }
+      case POSTCOPY -> {
+        // The copy may have run on memory only the source had: neither can go on alone.
+        xfer.cancel(msg);
+        address.release();
+        try {
+          handoff.endPostcopy(SOURCE_EXIT_TIMEOUT);
+          msg += "; post-copy did not finish, so the tree is lost: the source tree was ended,"
+              + " and the destination removes its copy (pid " + report.getRestoredRootPid()
+              + " there), which lacked pages only the source had";
+        } catch (IOException stuck) {
+          msg += "; post-copy did not finish, so the tree is lost: " + stuck.getMessage();
+        }
+        handoff.aborted(msg);
       }
       case PRECOPY -> {
         if (handoff.sourceExited()) {

@@ -6,6 +6,7 @@ import io.livemig.dump.DumpAgentConfig;
 import io.livemig.dump.convergence.DowntimeModel;
 import io.livemig.dump.convergence.StopRule;
 import io.livemig.proto.CriuOptions;
+import io.livemig.proto.HandoffMode;
 import io.livemig.proto.MigrateOptions;
 import io.livemig.proto.MigrateRequest;
 import io.livemig.proto.TrackerKind;
@@ -17,7 +18,7 @@ import java.util.Optional;
 public record MigrationSettings(StopRule stopRule, DowntimeModel model, TrackerKind tracker,
     Path workDir, int bufferBytes, Duration replyTimeout, Duration criuTimeout,
     boolean keepDump, Duration frozenDeadline, CriuOptions criu,
-    Optional<ServiceAddress> service, NetworkHandoff network) {
+    Optional<ServiceAddress> service, NetworkHandoff network, HandoffMode handoff) {
 
   /** How long CRIU's dump may outlast the frozen-phase deadline before it is killed. */
   static final Duration CRIU_GRACE = Duration.ofSeconds(30);
@@ -58,7 +59,11 @@ public record MigrationSettings(StopRule stopRule, DowntimeModel model, TrackerK
     }
     return new MigrationSettings(rule, DowntimeModel.defaults(), o.getTracker(),
         config.workDir(), 4 << 20, Duration.ofMinutes(2), Duration.ofMinutes(5),
-        config.keepDump(), frozen, o.getCriu(), service, config.network());
+        config.keepDump(), frozen, o.getCriu(), service, config.network(), o.getHandoff());
+  }
+
+  public boolean postcopy() {
+    return handoff == HandoffMode.HANDOFF_POSTCOPY;
   }
 
   /**

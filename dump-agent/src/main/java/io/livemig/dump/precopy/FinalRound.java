@@ -2,24 +2,30 @@ package io.livemig.dump.precopy;
 
 import io.livemig.common.criu.CriuException;
 import io.livemig.common.images.PageOwner;
+import io.livemig.common.images.Pagemap;
 import io.livemig.dump.criu.CriuDumper;
 import io.livemig.dump.criu.FinalDump;
 import io.livemig.dump.criu.FrozenDump;
+import io.livemig.dump.criu.LazyDump;
 import io.livemig.dump.criu.PageServer;
 import io.livemig.dump.memory.PageSize;
+import io.livemig.dump.postcopy.LazyRuns;
 import io.livemig.dump.tracking.PageHash;
 import io.livemig.dump.tracking.PageLedger;
 import io.livemig.dump.transfer.PageSender;
 import io.livemig.dump.transfer.PageXfer;
 import io.livemig.proto.CriuOptions;
+import io.livemig.proto.PageKind;
 import io.livemig.proto.RoundStats;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The last round, after the pre-copy rounds: criu dump of the frozen tree with this agent's
@@ -28,8 +34,9 @@ import java.util.Map;
  * starts on the stream before the freeze, so that the page server feeds it directly.
  */
 public final class FinalRound {
-  /** What the round sent. */
-  public record Sent(long rssBytes, long sharedBytes, long pagePayloadBytes, long pagesParent) {}
+  /** What the round sent; lazyPages stayed in the frozen source (post-copy). */
+  public record Sent(long rssBytes, long sharedBytes, long pagePayloadBytes, long pagesParent,
+      long lazyPages) {}
 
   /** Called with CRIU's run as soon as it has started, before it may hold the tree frozen. */
   public interface OnFreeze {
@@ -43,13 +50,24 @@ public final class FinalRound {
   private final Map<PageOwner, PageLedger> ledgers;
   private final int bufferBytes;
   private final Duration dumpTimeout;
+  private final boolean lazy;
+  /** A lazy dump's pagemaps and pages files, which went as runs. */
+  private Set<String> sentAsPages = Set.of();
+  private final LazyRuns lazyRuns = new LazyRuns();
 
+  /**
+   * @param lazy post-copy: the tasks' memory stays in the frozen source, the round sends LAZY
+   *     runs for it (and the few pages CRIU dumps eagerly in full)
+   */
   public FinalRound(PageXfer xfer, CriuDumper dumper, int round, PageHash hash,
-      Map<PageOwner, PageLedger> ledgers, int bufferBytes, Duration dumpTimeout) {
+      Map<PageOwner, PageLedger> ledgers, int bufferBytes, Duration dumpTimeout, boolean lazy) {
     this.xfer = xfer;
     this.dumper = dumper;
     this.round = round;
-    this.sender = new PageSender(xfer, hash, true);
+    this.lazy = lazy;
+    // A lazy round's folder has no parent chain (CRIU's lazy-pages daemon stalls on one).
+    this.sender = new PageSender(xfer, hash, lazy ? PageSender.Held.RESEND
+        : PageSender.Held.PARENT);
     this.ledgers = ledgers;
     this.bufferBytes = bufferBytes;
     this.dumpTimeout = dumpTimeout;
@@ -62,8 +80,11 @@ public final class FinalRound {
    */
   public Sent dump(int rootPid, Path dumpDir, CriuOptions options, List<String> onAbandon,
       OnFreeze onFreeze) throws IOException, CriuException {
-    xfer.roundStart(round, true);
+    xfer.roundStart(round, true, lazy);
     Files.createDirectory(dumpDir);
+    if (lazy) {
+      return dumpLazy(rootPid, dumpDir, options, onAbandon, onFreeze);
+    }
     long[] pages = new long[2]; // all, shared objects'
     PageServer.Pages sink = (owner, vaddr, nrPages, buf) -> {
       PageLedger ledger = ledgers.computeIfAbsent(owner, o -> new PageLedger());
@@ -99,12 +120,53 @@ public final class FinalRound {
     }
     RoundStats stats = sender.stats().build();
     return new Sent(pages[0] * PageSize.BYTES, pages[1] * PageSize.BYTES,
-        sender.payloadBytes(), stats.getPagesParent());
+        sender.payloadBytes(), stats.getPagesParent(), 0);
+  }
+
+  private Sent dumpLazy(int rootPid, Path dumpDir, CriuOptions options, List<String> onAbandon,
+      OnFreeze onFreeze) throws IOException, CriuException {
+    FrozenDump dump = dumper.startLazy(rootPid, dumpDir, options, onAbandon);
+    onFreeze.started(dump);
+    dump.awaitDumped(dumpTimeout);
+    long[] pages = new long[3]; // eager, eager shared objects', lazy
+    sentAsPages = LazyDump.read(dumpDir, bufferBytes, new LazyDump.Runs() {
+      @Override
+      public void lazy(PageOwner owner, long vaddr, long nrPages) throws IOException {
+        for (long done = 0; done < nrPages; done += Pagemap.MAX_LAZY_RUN_PAGES) {
+          int n = (int) Math.min(nrPages - done, Pagemap.MAX_LAZY_RUN_PAGES);
+          xfer.pages(owner, vaddr + done * PageSize.BYTES, n, PageKind.LAZY, null);
+        }
+        pages[2] += nrPages;
+        if (owner.isTask()) {
+          lazyRuns.add((int) owner.id(), vaddr, nrPages);
+        }
+      }
+
+      @Override
+      public void eager(PageOwner owner, long vaddr, int nrPages, ByteBuffer buf)
+          throws IOException {
+        PageLedger ledger = ledgers.computeIfAbsent(owner, o -> new PageLedger());
+        for (int p = 0; p < nrPages; p++) {
+          sender.page(owner, ledger, vaddr + (long) p * PageSize.BYTES, buf,
+              buf.position() + p * PageSize.BYTES);
+        }
+        sender.flush();
+        pages[0] += nrPages;
+        pages[1] += owner.isTask() ? 0 : nrPages;
+      }
+    });
+    return new Sent((pages[0] + pages[2]) * PageSize.BYTES, pages[1] * PageSize.BYTES,
+        sender.payloadBytes(), 0, pages[2]);
+  }
+
+  /** The runs a lazy dump left in the frozen tasks. */
+  public LazyRuns lazyRuns() {
+    return lazyRuns;
   }
 
   /** Sends the dump's other images and ends the round; returns the image bytes sent. */
   public long sendImages(Path dumpDir) throws IOException {
-    long imageBytes = new ImageSender(xfer).send(FinalDump.images(dumpDir));
+    long imageBytes = new ImageSender(xfer).send(FinalDump.images(dumpDir, sentAsPages));
     xfer.roundEnd(round, sender.stats().build());
     return imageBytes;
   }

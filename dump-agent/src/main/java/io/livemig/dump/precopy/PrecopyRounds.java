@@ -124,7 +124,7 @@ public final class PrecopyRounds {
   private RoundResult round(ProcessTree tree, int round, long start, long sinceLast)
       throws IOException {
     xfer.roundStart(round, false);
-    PageSender sender = new PageSender(xfer, hash, false);
+    PageSender sender = new PageSender(xfer, hash, PageSender.Held.SKIP);
     long candidates = 0;
     long resident = 0;
     Set<Integer> announced = new HashSet<>();

@@ -125,9 +125,9 @@ public final class GrpcPageXfer implements PageXfer {
   }
 
   @Override
-  public void roundStart(int round, boolean fin) throws IOException {
-    send(MigrationFrame.newBuilder()
-        .setRoundStart(RoundStart.newBuilder().setRound(round).setFinal(fin)).build());
+  public void roundStart(int round, boolean fin, boolean lazy) throws IOException {
+    send(MigrationFrame.newBuilder().setRoundStart(RoundStart.newBuilder().setRound(round)
+        .setFinal(fin).setLazy(lazy)).build());
   }
 
   @Override

@@ -13,17 +13,27 @@ import java.nio.ByteOrder;
 /**
  * Turns pages read into frames: compares each page with what the destination holds (its
  * {@link PageLedger}), sends all-zero pages as a flag, changed pages as payload, and unchanged
- * ones either not at all (pre-copy) or as PARENT references (final dump). Adjacent pages of one
+ * ones as {@link Held} says. Adjacent pages of one
  * kind that are contiguous in the read buffer leave as one chunk whose payload is a slice of that
  * buffer, not a copy.
  */
 public final class PageSender {
+  /** What becomes of a page the destination already holds as it is now. */
+  public enum Held {
+    /** Not sent (pre-copy rounds). */
+    SKIP,
+    /** Sent as a PARENT reference (final dump, post-copy verdicts). */
+    PARENT,
+    /** Sent again (a lazy final dump's few eager pages: its folder has no parent chain). */
+    RESEND
+  }
+
   /** 1 MiB payloads: large enough to amortise framing, small against gRPC's flow window. */
   static final int MAX_CHUNK_PAGES = 256;
 
   private final PageXfer xfer;
   private final PageHash hash;
-  private final boolean finalRound;
+  private final Held held;
   private final long zeroLow;
   private final long zeroHigh;
 
@@ -41,10 +51,10 @@ public final class PageSender {
   private long scanned;
   private long changed;
 
-  public PageSender(PageXfer xfer, PageHash hash, boolean finalRound) {
+  public PageSender(PageXfer xfer, PageHash hash, Held held) {
     this.xfer = xfer;
     this.hash = hash;
-    this.finalRound = finalRound;
+    this.held = held;
     // Direct and little-endian, like the buffers hashed later (ProcessVmReader's and
     // PageServer's): a heap buffer here would make the JIT compile the hash loop for two buffer
     // classes, at half the speed (measured), and a big-endian one would add getLong's
@@ -70,8 +80,8 @@ public final class PageSender {
       low = hash.low();
       high = hash.high();
     }
-    if (ledger.holds(addr, low, high)) {
-      if (finalRound) {
+    if (held != Held.RESEND && ledger.holds(addr, low, high)) {
+      if (held == Held.PARENT) {
         add(owner, PageKind.PARENT, addr, null, 0);
         parent++;
       } else {

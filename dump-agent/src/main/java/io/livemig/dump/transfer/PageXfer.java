@@ -26,7 +26,12 @@ public interface PageXfer extends AutoCloseable {
 
   void liftDeadline();
 
-  void roundStart(int round, boolean fin) throws IOException;
+  /** lazy: a final round that leaves the tasks' memory in the source (post-copy). */
+  void roundStart(int round, boolean fin, boolean lazy) throws IOException;
+
+  default void roundStart(int round, boolean fin) throws IOException {
+    roundStart(round, fin, false);
+  }
 
   /**
    * Pages of a task or a shared object (vaddr is then an offset in it). payload: nrPages pages

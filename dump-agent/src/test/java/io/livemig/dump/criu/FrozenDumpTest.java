@@ -62,7 +62,7 @@ class FrozenDumpTest {
   private FrozenDump start(String name) throws Exception {
     Path images = Files.createDirectory(dir.resolve(name));
     return FrozenDump.start(criu, List.of("-D", images.toString()), script, images,
-        dir.resolve(name + ".log"), dir.resolve(name + "-handoff"), WAIT, List.of(), AGENT);
+        dir.resolve(name + ".log"), dir.resolve(name + "-handoff"), WAIT, List.of(), AGENT, null);
   }
 
   private String status(String name) throws Exception {
@@ -104,7 +104,7 @@ class FrozenDumpTest {
     Files.writeString(dir.resolve("f").resolve("fail-early"), "");
     Path images = dir.resolve("f");
     try (FrozenDump d = FrozenDump.start(criu, List.of("-D", images.toString()), script, images,
-        dir.resolve("f.log"), dir.resolve("f-handoff"), WAIT, List.of(), AGENT)) {
+        dir.resolve("f.log"), dir.resolve("f-handoff"), WAIT, List.of(), AGENT, null)) {
       CriuException e = assertThrows(CriuException.class, () -> d.awaitDumped(WAIT));
       assertTrue(e.getMessage().contains("the dump failed on purpose"), e.getMessage());
       assertEquals(FrozenDump.Rollback.RESUMED, d.rollback(WAIT), "nothing left to undo");
@@ -119,7 +119,7 @@ class FrozenDumpTest {
     Path marker = dir.resolve("it's reclaimed");
     try (FrozenDump d = FrozenDump.start(criu, List.of("-D", images.toString()), script, images,
         dir.resolve("g.log"), dir.resolve("g-handoff"), WAIT, List.of("touch", marker.toString()),
-        gone.pid())) {
+        gone.pid(), null)) {
       d.awaitDumped(WAIT);
       long deadline = System.nanoTime() + WAIT.toNanos();
       while (!d.decided() && System.nanoTime() < deadline) {
@@ -142,7 +142,7 @@ class FrozenDumpTest {
     Process agent = new ProcessBuilder("sleep", "60").start();
     try (FrozenDump d = FrozenDump.start(criu, List.of("-D", images.toString()), script, images,
         dir.resolve("k.log"), dir.resolve("k-handoff"), WAIT, List.of("touch", marker.toString()),
-        agent.pid())) {
+        agent.pid(), null)) {
       d.awaitDumped(WAIT);
       d.commit(WAIT);
       // The agent dies after its commit, before it removed the handoff folder.
@@ -161,7 +161,7 @@ class FrozenDumpTest {
     Path images = Files.createDirectory(dir.resolve("t"));
     try (FrozenDump d = FrozenDump.start(criu, List.of("-D", images.toString()), script, images,
         dir.resolve("t.log"), dir.resolve("t-handoff"), Duration.ofSeconds(1), List.of(),
-        AGENT)) {
+        AGENT, null)) {
       d.awaitDumped(WAIT);
       long deadline = System.nanoTime() + WAIT.toNanos();
       while (!d.decided() && System.nanoTime() < deadline) {

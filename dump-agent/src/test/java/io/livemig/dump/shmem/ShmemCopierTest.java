@@ -91,7 +91,7 @@ class ShmemCopierTest {
     ShmemCopier copier = new ShmemCopier(null, MIB);
 
     RecordingXfer round0 = new RecordingXfer();
-    PageSender s0 = new PageSender(round0, hash, false);
+    PageSender s0 = new PageSender(round0, hash, PageSender.Held.SKIP);
     assertEquals(4 * MIB / PAGE, copier.copy(m, 8L * MIB, ledger, s0));
     assertTrue(round0.chunks.stream().allMatch(c -> c.owner().equals(owner)));
     assertEquals(new RecordingXfer.Chunk(owner, 0, 1, PageKind.ZERO, null), round0.chunks.get(0),
@@ -104,7 +104,7 @@ class ShmemCopierTest {
 
     whole.setByte(5L * PAGE + 7, (byte) 99);
     RecordingXfer round1 = new RecordingXfer();
-    PageSender s1 = new PageSender(round1, hash, false);
+    PageSender s1 = new PageSender(round1, hash, PageSender.Held.SKIP);
     copier.copy(m, 8L * MIB, ledger, s1);
     assertEquals(List.of(new RecordingXfer.Chunk(owner, 5L * PAGE, 1, PageKind.PRESENT, null)),
         round1.chunks.stream().map(c -> new RecordingXfer.Chunk(c.owner(), c.vaddr(),
@@ -116,7 +116,7 @@ class ShmemCopierTest {
   void copiesNoFurtherThanTheSizeTheDestinationWasTold() throws IOException {
     SharedMapping m = new SharedMapping(SELF, area(whole), SharedKind.SHARED_ANONYMOUS);
     RecordingXfer xfer = new RecordingXfer();
-    PageSender s = new PageSender(xfer, new PageHash(5), false);
+    PageSender s = new PageSender(xfer, new PageHash(5), PageSender.Held.SKIP);
     assertEquals(3, new ShmemCopier(null, MIB).copy(m, 2L * PAGE + 1, new PageLedger(), s));
     RecordingXfer.Chunk last = xfer.chunks.get(xfer.chunks.size() - 1);
     assertEquals(3L * PAGE, last.vaddr() + (long) last.nrPages() * PAGE);
@@ -138,7 +138,7 @@ class ShmemCopierTest {
           .orElseThrow();
       assertEquals(4L * PAGE, o.dataBytes(), "CRIU dumps every page of a segment");
       RecordingXfer xfer = new RecordingXfer();
-      PageSender s = new PageSender(xfer, new PageHash(5), false);
+      PageSender s = new PageSender(xfer, new PageHash(5), PageSender.Held.SKIP);
       try (ProcessVmReader reader = new ProcessVmReader(MIB)) {
         assertEquals(4, new ShmemCopier(reader, MIB).copy(o.mapping(), o.sizeBytes(),
             new PageLedger(), s));
@@ -167,7 +167,7 @@ class ShmemCopierTest {
     ShmemPrecopy precopy = new ShmemPrecopy(new ShmemCopier(null, MIB),
         Map.of(mapped.inode(), 8L * MIB));
     assertEquals(4 * MIB / PAGE, precopy.round(found, ledgers,
-        new PageSender(xfer, new PageHash(5), false)));
+        new PageSender(xfer, new PageHash(5), PageSender.Held.SKIP)));
     assertEquals(Set.of(PageOwner.shmem(mapped.inode())), ledgers.keySet());
     assertTrue(xfer.chunks.stream().allMatch(c -> c.owner().id() == mapped.inode()));
   }

@@ -40,7 +40,7 @@ class PageSenderTest {
   void firstRoundSendsContiguousPagesAsOneChunkAndZeroPagesAsFlags() throws IOException {
     RecordingXfer xfer = new RecordingXfer();
     PageLedger ledger = new PageLedger();
-    PageSender s = new PageSender(xfer, new PageHash(1), false);
+    PageSender s = new PageSender(xfer, new PageHash(1), PageSender.Held.SKIP);
     sendAll(s, ledger, pages(1, 2, 0, 0, 3));
     assertEquals(3, xfer.chunks.size());
     RecordingXfer.Chunk c0 = xfer.chunks.get(0);
@@ -60,9 +60,9 @@ class PageSenderTest {
   void laterRoundSendsOnlyChangedPages() throws IOException {
     PageLedger ledger = new PageLedger();
     PageHash hash = new PageHash(7);
-    sendAll(new PageSender(new RecordingXfer(), hash, false), ledger, pages(1, 2, 0, 0, 3));
+    sendAll(new PageSender(new RecordingXfer(), hash, PageSender.Held.SKIP), ledger, pages(1, 2, 0, 0, 3));
     RecordingXfer xfer = new RecordingXfer();
-    PageSender s = new PageSender(xfer, hash, false);
+    PageSender s = new PageSender(xfer, hash, PageSender.Held.SKIP);
     sendAll(s, ledger, pages(1, 9, 0, 4, 3));
     assertEquals(List.of(BASE + 4096, BASE + 3 * 4096),
         xfer.chunks.stream().map(RecordingXfer.Chunk::vaddr).toList());
@@ -75,9 +75,9 @@ class PageSenderTest {
   void finalRoundTurnsUnchangedPagesIntoParentRuns() throws IOException {
     PageLedger ledger = new PageLedger();
     PageHash hash = new PageHash(7);
-    sendAll(new PageSender(new RecordingXfer(), hash, false), ledger, pages(1, 2, 3, 4));
+    sendAll(new PageSender(new RecordingXfer(), hash, PageSender.Held.SKIP), ledger, pages(1, 2, 3, 4));
     RecordingXfer xfer = new RecordingXfer();
-    PageSender s = new PageSender(xfer, hash, true);
+    PageSender s = new PageSender(xfer, hash, PageSender.Held.PARENT);
     sendAll(s, ledger, pages(1, 2, 8, 4));
     assertEquals(List.of(PageKind.PARENT, PageKind.PRESENT, PageKind.PARENT),
         xfer.chunks.stream().map(RecordingXfer.Chunk::kind).toList());
@@ -88,7 +88,7 @@ class PageSenderTest {
   @Test
   void chunksAreCappedSoFramesStaySmall() throws IOException {
     RecordingXfer xfer = new RecordingXfer();
-    PageSender s = new PageSender(xfer, new PageHash(1), false);
+    PageSender s = new PageSender(xfer, new PageHash(1), PageSender.Held.SKIP);
     int[] fill = new int[PageSender.MAX_CHUNK_PAGES + 3];
     Arrays.fill(fill, 5);
     sendAll(s, new PageLedger(), pages(fill));
@@ -100,7 +100,7 @@ class PageSenderTest {
   void pagesOfATaskAndASharedObjectAtTheSameAddressesAreSeparateRunsAndLedgers()
       throws IOException {
     RecordingXfer xfer = new RecordingXfer();
-    PageSender s = new PageSender(xfer, new PageHash(3), false);
+    PageSender s = new PageSender(xfer, new PageHash(3), PageSender.Held.SKIP);
     PageOwner shm = PageOwner.shmem(4323);
     ByteBuffer buf = pages(1, 1);
     PageLedger taskLedger = new PageLedger();

@@ -30,7 +30,7 @@ public final class RecordingXfer implements PageXfer {
   public void liftDeadline() {}
 
   @Override
-  public void roundStart(int round, boolean fin) {}
+  public void roundStart(int round, boolean fin, boolean lazy) {}
 
   @Override
   public void pages(PageOwner owner, long vaddr, int nrPages, PageKind kind,

@@ -3,6 +3,8 @@ package io.livemig.restore.criu;
 import io.livemig.common.criu.Criu;
 import io.livemig.common.criu.CriuException;
 import io.livemig.common.criu.CriuFlags;
+import io.livemig.common.criu.CriuRun;
+import io.livemig.common.criu.CriuSocket;
 import io.livemig.proto.CriuOptions;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -11,9 +13,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.locks.LockSupport;
 
 /** Restores a tree from an image folder with CRIU and hands back the new root's host pid. */
 public final class CriuRestorer {
+  /** The lazy-pages daemon's socket for the restore, in its work dir (criu/uffd.c). */
+  static final String LAZY_SOCKET = "lazy-pages.socket";
+  private static final Duration DAEMON_START = Duration.ofSeconds(10);
   private final Criu criu;
   private final Duration timeout;
 
@@ -29,9 +35,15 @@ public final class CriuRestorer {
    */
   public int restore(Path dir, Path log, CriuOptions options, Map<String, String> mountPaths)
       throws CriuException {
+    return restore(dir, log, options, mountPaths, List.of());
+  }
+
+  private int restore(Path dir, Path log, CriuOptions options, Map<String, String> mountPaths,
+      List<String> extra) throws CriuException {
     Path pidfile = dir.resolve("restored.pid");
     List<String> args = new ArrayList<>(List.of("-D", dir.toString(), "-d", "--leave-stopped",
         "--pidfile", pidfile.toString()));
+    args.addAll(extra);
     args.addAll(CriuFlags.restore(options, mountPaths));
     criu.run("restore", args, dir, log, timeout);
     try {
@@ -39,6 +51,56 @@ public final class CriuRestorer {
     } catch (IOException | NumberFormatException e) {
       throw new CriuException("criu restore succeeded but its pidfile " + pidfile
           + " is unreadable: " + e.getMessage(), e);
+    }
+  }
+
+  /** Takes the lazy-pages daemon, connected, before the restore starts. */
+  public interface LazyPages {
+    void started(CriuRun daemon, CriuSocket socket);
+  }
+
+  /**
+   * Post-copy: starts criu lazy-pages on dir, its page server on a socket this agent holds,
+   * then restores as {@link #restore} does with --lazy-pages: the copy's private memory comes
+   * in through the daemon once it runs. The daemon is stopped again if the restore fails.
+   */
+  public int restoreLazy(Path dir, Path log, CriuOptions options,
+      Map<String, String> mountPaths, LazyPages pages) throws CriuException {
+    CriuSocket socket;
+    try {
+      socket = CriuSocket.listen();
+    } catch (IOException e) {
+      throw new CriuException("cannot open a loopback socket for criu lazy-pages: "
+          + e.getMessage(), e);
+    }
+    CriuRun daemon = null;
+    try {
+      daemon = criu.start("lazy-pages", List.of("-D", dir.toString(), "--page-server"), dir,
+          log.resolveSibling(log.getFileName() + ".lazy-pages"), Map.of(), socket);
+      awaitListening(dir.resolve(LAZY_SOCKET), daemon);
+      pages.started(daemon, socket);
+      return restore(dir, log, options, mountPaths, List.of("--lazy-pages"));
+    } catch (CriuException | RuntimeException e) {
+      socket.close();
+      if (daemon != null) {
+        daemon.process().destroyForcibly();
+      }
+      throw e;
+    }
+  }
+
+  /** The daemon listens for the restore once its socket file exists. */
+  private static void awaitListening(Path sock, CriuRun daemon) throws CriuException {
+    long deadline = System.nanoTime() + DAEMON_START.toNanos();
+    while (!Files.exists(sock)) {
+      if (!daemon.alive()) {
+        throw daemon.failure();
+      }
+      if (System.nanoTime() > deadline) {
+        throw new CriuException("criu lazy-pages did not listen within "
+            + DAEMON_START.toSeconds() + " s");
+      }
+      LockSupport.parkNanos(500_000);
     }
   }
 

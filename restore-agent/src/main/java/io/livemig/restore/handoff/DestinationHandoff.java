@@ -11,6 +11,7 @@ import io.livemig.common.os.LibC;
 import io.livemig.common.os.ProcessTree;
 import io.livemig.proto.JournalEntry;
 import io.livemig.proto.MigrationPhase;
+import io.livemig.restore.postcopy.LazyPageServer;
 import java.io.IOException;
 import java.time.Duration;
 
@@ -30,6 +31,9 @@ public final class DestinationHandoff {
   private boolean attached;
   /** Whether the address takes the copy's traffic: ACTIVATE done. */
   private boolean activated;
+  /** Post-copy: the page server filling the copy's memory once it runs. */
+  private LazyPageServer pages;
+  private boolean pagesComplete;
 
   DestinationHandoff(Journal journal, JournalEntry.Builder entry, NetworkHandoff network) {
     this.journal = journal;
@@ -97,6 +101,24 @@ public final class DestinationHandoff {
     enter(MigrationPhase.RESTORED_STOPPED, "restored, stopped, as pid " + pid);
   }
 
+  /** The copy was restored lazily: it runs before its memory is complete (post-copy). */
+  public synchronized void postcopy(LazyPageServer server) {
+    pages = server;
+  }
+
+  /** The post-copy page server, or null. */
+  public synchronized LazyPageServer pages() {
+    return pages;
+  }
+
+  /** Post-copy is over: the copy holds every page, the source may end its tree. */
+  public synchronized void postcopyComplete() throws IOException {
+    pagesComplete = true;
+    if (entry.getPhase() == MigrationPhase.POSTCOPY) {
+      enter(MigrationPhase.RESUMED, "the copy runs with all its memory");
+    }
+  }
+
   /** The copy's root pid once restored; -1 before. */
   public synchronized int copyPid() {
     return entry.hasRestoredRoot() ? entry.getRestoredRoot().getPid() : -1;
@@ -108,7 +130,8 @@ public final class DestinationHandoff {
    * @throws IllegalStateException when there is no stopped copy to resume
    */
   public synchronized int resume() throws IOException, HandoffException {
-    if (entry.getPhase() == MigrationPhase.RESUMED) {
+    if (entry.getPhase() == MigrationPhase.RESUMED
+        || entry.getPhase() == MigrationPhase.POSTCOPY) {
       activate();
       return copyPid();
     }
@@ -121,7 +144,11 @@ public final class DestinationHandoff {
       throw new IOException("could not resume the restored tree of pid " + copy.pid()
           + ": it is gone");
     }
-    enter(MigrationPhase.RESUMED, "the copy runs");
+    if (pages != null && !pagesComplete) {
+      enter(MigrationPhase.POSTCOPY, "the copy runs; its memory comes from the source");
+    } else {
+      enter(MigrationPhase.RESUMED, "the copy runs");
+    }
     activate();
     return copy.pid();
   }
@@ -146,7 +173,7 @@ public final class DestinationHandoff {
       return "already " + was;
     }
     String done = "nothing was restored yet";
-    if (was == MigrationPhase.RESTORED_STOPPED) {
+    if (was == MigrationPhase.RESTORED_STOPPED || was == MigrationPhase.POSTCOPY) {
       // Through its pidfd only: a pid reused since (a reboot, say) is never hit. The copy's
       // root is the init of its pid namespace: the kernel takes the others along.
       Incarnation copy = Incarnation.from(entry.getRestoredRoot());
@@ -156,6 +183,10 @@ public final class DestinationHandoff {
       } catch (IOException e) {
         done = "restored copy of pid " + copy.pid() + " killed but " + e.getMessage();
       }
+    }
+    if (pages != null) {
+      // Only once the copy is gone: the daemon's end would let it fault in zeros.
+      pages.stop();
     }
     withdrawNetwork();
     try {

@@ -12,6 +12,7 @@ import io.livemig.proto.JournalEntry;
 import io.livemig.proto.MigrationPhase;
 import io.livemig.proto.ReconcileReply;
 import io.livemig.proto.ReconcileRequest;
+import io.livemig.restore.postcopy.LazyPageServer;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -78,6 +79,10 @@ public final class Handoffs implements AutoCloseable {
       awaitWord(h, why);
       return;
     }
+    if (h.phase() == MigrationPhase.POSTCOPY) {
+      // Its post-copy stream settles it.
+      return;
+    }
     if (!Journal.finished(h.phase())) {
       h.abort("stream ended: " + why);
     }
@@ -100,6 +105,28 @@ public final class Handoffs implements AutoCloseable {
           .with("timeout_s", unconfirmedTimeout.toSeconds()).severe();
     }
     open.remove(h.id(), h);
+  }
+
+  /** A post-copy migration ended, whichever way. */
+  public void finished(DestinationHandoff h) {
+    open.remove(h.id(), h);
+  }
+
+  /**
+   * The post-copy page server of migration id, for the dump agent that opened it.
+   *
+   * @throws SecurityException when peer did not open it
+   * @throws IllegalArgumentException when it has no post-copy in progress
+   */
+  public LazyPageServer postcopy(String id, Peer peer) {
+    DestinationHandoff h = open.get(id);
+    if (h == null || h.pages() == null) {
+      throw new IllegalArgumentException("migration " + id + " has no post-copy here");
+    }
+    if (!h.peer().equals(peer.identity())) {
+      throw new SecurityException(peer + " did not open migration " + id);
+    }
+    return h.pages();
   }
 
   /** The source's outcome for a migration; only the dump agent that opened it may give it. */
@@ -127,6 +154,12 @@ public final class Handoffs implements AutoCloseable {
         }
       }
       case ABORTED -> {
+        if (h.phase() == MigrationPhase.POSTCOPY) {
+          String done = h.abort("the source's memory is gone (it reconciled as aborted)"
+              + " before post-copy finished");
+          open.remove(id, h);
+          return reply(h.phase(), done);
+        }
         if (h.phase() == MigrationPhase.RESUMED) {
           EventLog.of(id, "reconcile-conflict").with("detail", "the source says it was given"
               + " back, but the copy runs here: two copies may run").severe();

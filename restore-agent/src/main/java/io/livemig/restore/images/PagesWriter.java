@@ -49,11 +49,17 @@ final class PagesWriter {
     return add(vaddr, nrPages, PageFlags.PARENT);
   }
 
+  /** Pages the copy fetches after it runs (post-copy); no data here. */
+  int lazy(long vaddr, int nrPages) {
+    return add(vaddr, nrPages, PageFlags.LAZY);
+  }
+
   private int add(long vaddr, long nrPages, int flags) {
     int last = entries.size() - 1;
     if (last >= 0) {
       Pagemap.Entry prev = entries.get(last);
-      if (prev.flags() == flags && prev.end() == vaddr) {
+      if (prev.flags() == flags && prev.end() == vaddr && (flags != PageFlags.LAZY
+          || prev.nrPages() + nrPages <= Pagemap.MAX_LAZY_RUN_PAGES)) {
         entries.set(last, new Pagemap.Entry(prev.vaddr(), prev.nrPages() + nrPages, flags));
         return 0;
       }

@@ -3,6 +3,7 @@ package io.livemig.restore.images;
 import com.google.protobuf.ByteString;
 import io.livemig.common.images.PageFlags;
 import io.livemig.common.images.PageOwner;
+import io.livemig.common.images.PageRunSet;
 import io.livemig.common.images.Pagemap;
 import io.livemig.restore.validation.MigrationValidator;
 import java.io.IOException;
@@ -57,6 +58,10 @@ public final class RoundImages {
 
   public void parent(PageOwner owner, long vaddr, int nrPages) throws IOException {
     entryCount += writer(owner).parent(vaddr, nrPages);
+  }
+
+  public void lazy(PageOwner owner, long vaddr, int nrPages) throws IOException {
+    entryCount += writer(owner).lazy(vaddr, nrPages);
   }
 
   /** Pagemap runs this round holds so far: what its bookkeeping costs in heap. */

@@ -102,7 +102,8 @@ public final class RestorePolicy implements PeerAuthenticator.Authorizer {
     return PeerAuthenticator.Authorizer.guarding(peer, method,
         Set.of(RestoreServiceGrpc.getMigrateMethod().getFullMethodName(),
             RestoreServiceGrpc.getDescribeCriuMethod().getFullMethodName(),
-            RestoreServiceGrpc.getReconcileMethod().getFullMethodName()), this::denySource);
+            RestoreServiceGrpc.getReconcileMethod().getFullMethodName(),
+            RestoreServiceGrpc.getPostcopyMethod().getFullMethodName()), this::denySource);
   }
 
   private String denySource(SpiffeId id) {

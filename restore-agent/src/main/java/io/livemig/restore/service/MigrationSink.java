@@ -5,6 +5,8 @@ import io.livemig.common.agent.Failpoints;
 import io.livemig.common.criu.CriuException;
 import io.livemig.common.images.ImageFormatException;
 import io.livemig.common.images.PageOwner;
+import io.livemig.common.images.PageRunSet;
+import io.livemig.common.journal.Journal;
 import io.livemig.common.network.HandoffException;
 import io.livemig.common.os.Incarnation;
 import io.livemig.common.security.Peer;
@@ -23,8 +25,8 @@ import io.livemig.restore.handoff.Handoffs;
 import io.livemig.restore.images.DiskReservations;
 import io.livemig.restore.images.DumpedTree;
 import io.livemig.restore.images.ImageFiles;
-import io.livemig.restore.images.PageRunSet;
 import io.livemig.restore.images.RoundImages;
+import io.livemig.restore.postcopy.LazyPageServer;
 import io.livemig.restore.validation.InvalidFrameException;
 import io.livemig.restore.validation.MigrationValidator;
 import io.opentelemetry.api.trace.Span;
@@ -97,7 +99,7 @@ final class MigrationSink {
         return header(frame.getHeader());
       }
       case ROUND_START -> roundStart(frame.getRoundStart().getRound(),
-          frame.getRoundStart().getFinal());
+          frame.getRoundStart().getFinal(), frame.getRoundStart().getLazy());
       case PAGES -> pages(frame.getPages());
       case IMAGE -> {
         validator.image(frame.getImage());
@@ -168,9 +170,15 @@ final class MigrationSink {
         .setMaxBytes(validator.budget())).build();
   }
 
-  private void roundStart(int n, boolean fin) throws InvalidFrameException, IOException {
-    validator.roundStart(n, fin);
-    String parentName = n == 0 ? null : roundName(n - 1, false);
+  private void roundStart(int n, boolean fin, boolean lazy) throws InvalidFrameException,
+      IOException {
+    validator.roundStart(n, fin, lazy);
+    if (lazy) {
+      handoff.postcopy(postcopyServer());
+    }
+    // A lazy round has no parent: CRIU's lazy-pages daemon stalls on a chain (its pages come
+    // through post-copy, not from the earlier rounds' images).
+    String parentName = n == 0 || lazy ? null : roundName(n - 1, false);
     roundSpan = tracer.spanBuilder(fin ? "images.final" : "images.round").setParent(parent)
         .setAttribute("round", n).startSpan();
     roundStarted = System.nanoTime();
@@ -190,6 +198,7 @@ final class MigrationSink {
       case PRESENT -> round.present(owner, start, c.getNrPages(), c.getPayload());
       case ZERO -> round.zero(owner, start, c.getNrPages());
       case PARENT -> round.parent(owner, start, c.getNrPages());
+      case LAZY -> round.lazy(owner, start, c.getNrPages());
       default -> throw new IllegalStateException("validated kind " + c.getKind());
     }
   }
@@ -236,7 +245,10 @@ final class MigrationSink {
       handoff.prepareNetwork();
       int pid;
       try {
-        pid = restorer.restore(dir, restoreLog(), criuOptions, mountPaths);
+        pid = handoff.pages() != null
+            ? restorer.restoreLazy(dir, restoreLog(), criuOptions, mountPaths,
+                handoff.pages()::start)
+            : restorer.restore(dir, restoreLog(), criuOptions, mountPaths);
       } catch (CriuException | RuntimeException e) {
         handoff.withdrawNetwork();
         throw e;
@@ -267,6 +279,36 @@ final class MigrationSink {
     } finally {
       span.end();
     }
+  }
+
+  /**
+   * Post-copy's page server, which the source's stream may attach to from the lazy round on;
+   * it serves the copy from the restore on.
+   */
+  private LazyPageServer postcopyServer() {
+    DestinationHandoff h = handoff;
+    String id = name();
+    return new LazyPageServer(id, new LazyPageServer.Outcome() {
+          @Override
+          public void complete(long pagesInstalled) {
+            try {
+              h.postcopyComplete();
+            } catch (IOException e) {
+              EventLog.of(id, "journal").with("error", e.getMessage()).severe();
+            }
+            if (Journal.finished(h.phase())) {
+              handoffs.finished(h);
+            }
+            EventLog.of(id, "postcopy-complete").with("pages", pagesInstalled).info();
+          }
+
+          @Override
+          public void lost(String why) {
+            String done = h.abort("post-copy failed: " + why);
+            handoffs.finished(h);
+            EventLog.of(id, "postcopy-lost").with("reason", why).with("done", done).severe();
+          }
+        });
   }
 
   private RestoreEvent resume() throws InvalidFrameException, IOException, HandoffException {

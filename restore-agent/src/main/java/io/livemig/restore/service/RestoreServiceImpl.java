@@ -165,6 +165,7 @@ public final class RestoreServiceImpl implements BindableService {
         .addMethod(migrate)
         .addMethod(RestoreServiceGrpc.getDescribeCriuMethod())
         .addMethod(RestoreServiceGrpc.getReconcileMethod())
+        .addMethod(RestoreServiceGrpc.getPostcopyMethod())
         .build();
     return ServerServiceDefinition.builder(service)
         .addMethod(migrate, ServerCalls.asyncBidiStreamingCall(this::migrate))
@@ -172,6 +173,8 @@ public final class RestoreServiceImpl implements BindableService {
             ServerCalls.asyncUnaryCall(describer::describe))
         .addMethod(RestoreServiceGrpc.getReconcileMethod(),
             ServerCalls.asyncUnaryCall(this::reconcile))
+        .addMethod(RestoreServiceGrpc.getPostcopyMethod(), ServerCalls.asyncBidiStreamingCall(
+            out -> new PostcopyStream(handoffs, Peer.current(), out)))
         .build();
   }
 }

@@ -6,6 +6,7 @@ import static io.livemig.restore.validation.InvalidFrameException.Kind.OVER_LIMI
 import io.livemig.common.agent.MigrationIds;
 import io.livemig.common.criu.CriuFlags;
 import io.livemig.common.images.PageOwner;
+import io.livemig.common.images.PageRunSet;
 import io.livemig.common.images.Pagemap;
 import io.livemig.common.network.ServiceAddress;
 import io.livemig.common.wire.PayloadChecksum;
@@ -17,7 +18,6 @@ import io.livemig.proto.PageChunk;
 import io.livemig.proto.Task;
 import io.livemig.restore.RestoreLimits;
 import io.livemig.restore.images.DumpedTree;
-import io.livemig.restore.images.PageRunSet;
 import io.livemig.restore.policy.RestorePolicy;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -57,6 +57,7 @@ public final class MigrationValidator {
   private Stage stage = Stage.EXPECT_HEADER;
   private int nextRound;
   private boolean finalRound;
+  private boolean lazyRound;
   private String openImage;
   private long budget;
   private long written;
@@ -151,8 +152,11 @@ public final class MigrationValidator {
     }
   }
 
-  public void roundStart(int n, boolean fin) throws InvalidFrameException {
+  public void roundStart(int n, boolean fin, boolean lazy) throws InvalidFrameException {
     expect(Stage.EXPECT_ROUND, "round start");
+    if (lazy && !fin) {
+      throw new InvalidFrameException("round " + n + " is lazy but not final");
+    }
     if (n != nextRound) {
       throw new InvalidFrameException("round " + n + " started, expected round " + nextRound);
     }
@@ -164,6 +168,7 @@ public final class MigrationValidator {
       throw new InvalidFrameException("the final round needs at least one pre-copy round before it");
     }
     finalRound = fin;
+    lazyRound = lazy;
     chunks.roundStart();
     roundPages = 0;
     stage = Stage.IN_ROUND;
@@ -177,7 +182,7 @@ public final class MigrationValidator {
   public PageOwner pages(PageChunk c, Function<PageOwner, PageRunSet> held, long pagemapEntries)
       throws InvalidFrameException {
     expect(Stage.IN_ROUND, "pages");
-    PageOwner owner = chunks.check(c, finalRound, held);
+    PageOwner owner = chunks.check(c, finalRound, lazyRound, held);
     // Zero and parent runs write no bytes, so the byte budget alone would not end a stream
     // that names pages forever: no round may name more pages than the budget holds.
     roundPages += c.getNrPages();

@@ -5,12 +5,13 @@ import static io.livemig.restore.validation.MigrationValidator.PAGE_SIZE;
 import static io.livemig.restore.validation.MigrationValidator.USER_END;
 
 import io.livemig.common.images.PageOwner;
+import io.livemig.common.images.PageRunSet;
+import io.livemig.common.images.Pagemap;
 import io.livemig.common.wire.PayloadChecksum;
 import io.livemig.proto.PageChunk;
 import io.livemig.proto.PageKind;
 import io.livemig.proto.SharedObject;
 import io.livemig.restore.RestoreLimits;
-import io.livemig.restore.images.PageRunSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -73,9 +74,9 @@ final class PageChunkRules {
    * @param held the pages earlier rounds gave a task or object
    * @return whose pages the chunk carries
    */
-  PageOwner check(PageChunk c, boolean finalRound, Function<PageOwner, PageRunSet> held)
-      throws InvalidFrameException {
-    fields(c, finalRound);
+  PageOwner check(PageChunk c, boolean finalRound, boolean lazyRound,
+      Function<PageOwner, PageRunSet> held) throws InvalidFrameException {
+    fields(c, finalRound, lazyRound);
     PageOwner owner = c.hasShmid() ? PageOwner.shmem(c.getShmid())
         : PageOwner.task(c.getVpid());
     long start = c.getVaddr();
@@ -164,7 +165,8 @@ final class PageChunkRules {
     return (bytes + PAGE_SIZE - 1) / PAGE_SIZE * PAGE_SIZE;
   }
 
-  private static void fields(PageChunk c, boolean finalRound) throws InvalidFrameException {
+  private static void fields(PageChunk c, boolean finalRound, boolean lazyRound)
+      throws InvalidFrameException {
     // Built only on failure: this runs for every chunk.
     Supplier<String> where = () -> String.format("chunk vpid %d shmid %s at 0x%x (%d pages)",
         c.getVpid(), Long.toUnsignedString(c.getShmid()), c.getVaddr(), c.getNrPages());
@@ -175,9 +177,11 @@ final class PageChunkRules {
     if (c.getVaddr() % PAGE_SIZE != 0) {
       throw new InvalidFrameException(where.get() + ": address is not page aligned");
     }
-    if (c.getNrPages() <= 0 || c.getNrPages() > RestoreLimits.MAX_CHUNK_PAGES) {
-      throw new InvalidFrameException(where.get() + ": nr_pages must be 1.."
-          + RestoreLimits.MAX_CHUNK_PAGES);
+    int maxPages = c.getKind() == PageKind.LAZY ? Pagemap.MAX_LAZY_RUN_PAGES
+        : RestoreLimits.MAX_CHUNK_PAGES;
+    if (c.getNrPages() <= 0 || c.getNrPages() > maxPages) {
+      throw new InvalidFrameException(where.get() + ": nr_pages must be 1.." + maxPages
+          + " for " + c.getKind() + " pages");
     }
     if (Long.compareUnsigned(c.getVaddr(), USER_END - (long) c.getNrPages() * PAGE_SIZE) > 0) {
       throw new InvalidFrameException(where.get() + ": run ends beyond user address space");
@@ -186,9 +190,15 @@ final class PageChunkRules {
     switch (c.getKind()) {
       case PRESENT, ZERO -> { }
       case PARENT -> {
-        if (!finalRound) {
+        if (!finalRound || lazyRound) {
           throw new InvalidFrameException(where.get() + ": PARENT pages are only valid in the"
-              + " final round");
+              + " final round of a pre-copy handoff");
+        }
+      }
+      case LAZY -> {
+        if (!lazyRound || c.hasShmid()) {
+          throw new InvalidFrameException(where.get() + ": LAZY pages are only valid for tasks"
+              + " in a lazy final round");
         }
       }
       default -> throw new InvalidFrameException(where.get() + ": unknown page kind " + c.getKind());

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.ByteString;
 import io.livemig.common.images.PageFlags;
 import io.livemig.common.images.PageOwner;
+import io.livemig.common.images.PageRunSet;
 import io.livemig.common.images.Pagemap;
 import java.io.IOException;
 import java.nio.file.Files;

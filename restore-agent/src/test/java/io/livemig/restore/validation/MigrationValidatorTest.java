@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import io.livemig.common.images.PageOwner;
+import io.livemig.common.images.PageRunSet;
+import io.livemig.common.images.Pagemap;
 import io.livemig.common.wire.PayloadChecksum;
 import io.livemig.proto.CriuOption;
 import io.livemig.proto.CriuOptions;
@@ -23,7 +25,6 @@ import io.livemig.proto.SharedObject;
 import io.livemig.proto.Task;
 import io.livemig.restore.RestoreLimits;
 import io.livemig.restore.images.DumpedTree;
-import io.livemig.restore.images.PageRunSet;
 import io.livemig.restore.policy.RestorePolicy;
 import io.livemig.restore.validation.InvalidFrameException.Kind;
 import io.livemig.restore.validation.MigrationValidator.Stage;
@@ -90,14 +91,14 @@ class MigrationValidatorTest {
   /** Header for vpids 1 and 2, then pre-copy round 0 runs. */
   void inPrecopy() throws InvalidFrameException {
     v.header(header(1, 2).build());
-    v.roundStart(0, false);
+    v.roundStart(0, false, false);
   }
 
   /** Pre-copy round 0 is done and the final round 1 runs. */
   void inFinalRound() throws InvalidFrameException {
     inPrecopy();
     v.roundEnd(0);
-    v.roundStart(1, true);
+    v.roundStart(1, true, false);
   }
 
   /** A validator with the default limits, for vpid 1, in its final round. */
@@ -105,9 +106,9 @@ class MigrationValidatorTest {
     MigrationValidator roomy = new MigrationValidator(RestoreLimits.defaults(),
         RestorePolicy.of(RestoreAgentPolicy.getDefaultInstance(), Optional.empty()));
     roomy.header(header(1).setRssBytes(64L << 20).build());
-    roomy.roundStart(0, false);
+    roomy.roundStart(0, false, false);
     roomy.roundEnd(0);
-    roomy.roundStart(1, true);
+    roomy.roundStart(1, true, false);
     return roomy;
   }
 
@@ -142,13 +143,13 @@ class MigrationValidatorTest {
     assertEquals(Stage.EXPECT_HEADER, v.stage());
     v.header(header(1, 2).build());
     assertEquals(Stage.EXPECT_ROUND, v.stage());
-    v.roundStart(0, false);
+    v.roundStart(0, false, false);
     assertEquals(Stage.IN_ROUND, v.stage());
     pages(present(1, 0x10000, 2));
     pages(zero(2, 0x10000, 1));
     v.roundEnd(0);
     assertEquals(Stage.EXPECT_ROUND, v.stage());
-    v.roundStart(1, true);
+    v.roundStart(1, true, false);
     PageRunSet held = new PageRunSet();
     held.add(0x10000, 0x12000);
     v.pages(parent(1, 0x10000, 2), o -> held, 1);
@@ -359,7 +360,7 @@ class MigrationValidatorTest {
     void nothingBeforeTheHeader() {
       malformed("pages is not valid now (stream is at EXPECT_HEADER)",
           () -> pages(zero(1, 0x10000, 1)));
-      malformed("round start is not valid now", () -> v.roundStart(0, false));
+      malformed("round start is not valid now", () -> v.roundStart(0, false, false));
       malformed("image file is not valid now", () -> v.image(piece("core-1.img", 0, 1, true)));
       malformed("restore request is not valid now", v::restore);
     }
@@ -368,7 +369,7 @@ class MigrationValidatorTest {
     void noPagesOrRoundEndOutsideARound() throws InvalidFrameException {
       v.header(header(1).build());
       malformed("round end is not valid now (stream is at EXPECT_ROUND)", () -> v.roundEnd(0));
-      v.roundStart(0, false);
+      v.roundStart(0, false, false);
       v.roundEnd(0);
       malformed("pages is not valid now (stream is at EXPECT_ROUND)",
           () -> pages(zero(1, 0x10000, 1)));
@@ -378,7 +379,7 @@ class MigrationValidatorTest {
     void noRoundStartInsideARound() throws InvalidFrameException {
       inPrecopy();
       malformed("round start is not valid now (stream is at IN_ROUND)",
-          () -> v.roundStart(1, false));
+          () -> v.roundStart(1, false, false));
     }
 
     @Test
@@ -387,7 +388,7 @@ class MigrationValidatorTest {
       malformed("restore request is not valid now (stream is at IN_ROUND)", v::restore);
       v.roundEnd(0);
       malformed("restore request is not valid now (stream is at EXPECT_ROUND)", v::restore);
-      v.roundStart(1, true);
+      v.roundStart(1, true, false);
       malformed("restore request is not valid now (stream is at IN_ROUND)", v::restore);
     }
 
@@ -416,16 +417,16 @@ class MigrationValidatorTest {
     @Test
     void firstRoundIsZero() throws InvalidFrameException {
       v.header(header(1).build());
-      malformed("round 1 started, expected round 0", () -> v.roundStart(1, false));
+      malformed("round 1 started, expected round 0", () -> v.roundStart(1, false, false));
     }
 
     @Test
     void roundsCountUpWithoutGapsOrRepeats() throws InvalidFrameException {
       inPrecopy();
       v.roundEnd(0);
-      malformed("round 0 started, expected round 1", () -> v.roundStart(0, false));
-      malformed("round 2 started, expected round 1", () -> v.roundStart(2, false));
-      v.roundStart(1, false);
+      malformed("round 0 started, expected round 1", () -> v.roundStart(0, false, false));
+      malformed("round 2 started, expected round 1", () -> v.roundStart(2, false, false));
+      v.roundStart(1, false, false);
     }
 
     @Test
@@ -438,18 +439,18 @@ class MigrationValidatorTest {
     void finalRoundNeedsAPrecopyRoundBeforeIt() throws InvalidFrameException {
       v.header(header(1).build());
       malformed("the final round needs at least one pre-copy round",
-          () -> v.roundStart(0, true));
+          () -> v.roundStart(0, true, false));
     }
 
     @Test
     void roundsAreLimited() throws InvalidFrameException {
       v.header(header(1).build());
       for (int n = 0; n < MigrationValidator.MAX_ROUNDS; n++) {
-        v.roundStart(n, false);
+        v.roundStart(n, false, false);
         v.roundEnd(n);
       }
       malformed("exceeds the limit of " + MigrationValidator.MAX_ROUNDS,
-          () -> v.roundStart(MigrationValidator.MAX_ROUNDS, true));
+          () -> v.roundStart(MigrationValidator.MAX_ROUNDS, true, false));
     }
   }
 
@@ -476,7 +477,7 @@ class MigrationValidatorTest {
       pages(zero(1, 0x12000, 1));
       pages(zero(2, 0x10000, 1));
       v.roundEnd(0);
-      v.roundStart(1, false);
+      v.roundStart(1, false, false);
       assertDoesNotThrow(() -> pages(zero(1, 0x10000, 1)));
     }
 
@@ -517,6 +518,25 @@ class MigrationValidatorTest {
     }
 
     @Test
+    void lazyPagesComeOnlyInALazyFinalRoundWhichHasNoParentPages() throws InvalidFrameException {
+      inPrecopy();
+      malformed("LAZY pages are only valid", () -> pages(chunk(1, 0x10000, 4, PageKind.LAZY)
+          .build()));
+      v.roundEnd(0);
+      malformed("is lazy but not final", () -> v.roundStart(1, false, true));
+      v.roundStart(1, true, true);
+      pages(chunk(1, 0x10000, 4, PageKind.LAZY).build());
+      malformed("nr_pages must be 1..", () -> pages(chunk(1, 0x40000000,
+          Pagemap.MAX_LAZY_RUN_PAGES + 1, PageKind.LAZY).build()));
+      PageRunSet held = new PageRunSet();
+      held.add(0x80000000L, 0x80002000L);
+      malformed("PARENT pages are only valid", () -> v.pages(parent(1, 0x80000000L, 1),
+          o -> held, 0));
+      malformed("LAZY pages are only valid for tasks", () -> pages(chunk(0, 0x90000000L, 1,
+          PageKind.LAZY).setShmid(7).build()));
+    }
+
+    @Test
     void parentChunkReachingPastHeldPagesIsRefused() throws InvalidFrameException {
       inFinalRound();
       PageRunSet held = new PageRunSet();
@@ -534,7 +554,7 @@ class MigrationValidatorTest {
       pages(present(1, 0, 32));
       pages(present(1, 32L * PAGE, 32)); // exactly the budget
       v.roundEnd(0);
-      v.roundStart(1, false);
+      v.roundStart(1, false, false);
       refused(Kind.OVER_LIMIT, "wrote over its budget", () -> pages(present(1, 0, 1)));
     }
 
@@ -560,7 +580,7 @@ class MigrationValidatorTest {
       inPrecopy();
       pages(zero(1, 0, 64));
       v.roundEnd(0);
-      v.roundStart(1, false);
+      v.roundStart(1, false, false);
       pages(zero(1, 0, 64));
     }
 
@@ -724,7 +744,7 @@ class MigrationValidatorTest {
     /** Header for vpid 1 and an object of 8 pages, then pre-copy round 0 runs. */
     void inPrecopyWithObject() throws InvalidFrameException {
       v.header(header(1).addSharedObjects(object(SHMID, 8L * PAGE)).build());
-      v.roundStart(0, false);
+      v.roundStart(0, false, false);
     }
 
     @Test
@@ -739,7 +759,7 @@ class MigrationValidatorTest {
     @Test
     void sysvSegmentZeroIsAnObjectNotAnUnsetField() throws InvalidFrameException {
       v.header(header(1).addSharedObjects(object(0, PAGE)).build());
-      v.roundStart(0, false);
+      v.roundStart(0, false, false);
       assertEquals(PageOwner.shmem(0), v.pages(shared(0, 0, 1, PageKind.ZERO), o -> null, 0));
     }
 
@@ -779,7 +799,7 @@ class MigrationValidatorTest {
       inPrecopyWithObject();
       pages(shared(SHMID, 0, 2, PageKind.ZERO));
       v.roundEnd(0);
-      v.roundStart(1, true);
+      v.roundStart(1, true, false);
       PageRunSet taskPages = new PageRunSet();
       taskPages.add(0, 2L * PAGE);
       pages(shared(99, 0, 1, PageKind.ZERO)); // created after the header: CRIU dumped it
@@ -822,7 +842,7 @@ class MigrationValidatorTest {
       inPrecopyWithObject();
       pages(shared(SHMID, 0, 1, PageKind.ZERO));
       v.roundEnd(0);
-      v.roundStart(1, true);
+      v.roundStart(1, true, false);
       malformed("names a shared object whose pages came as chunks",
           () -> v.image(piece("pagemap-shmem-4323.img", 0, 8, true)));
       // An object CRIU found without data: its empty pagemap travels as an image file.

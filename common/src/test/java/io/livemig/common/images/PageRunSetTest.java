@@ -1,4 +1,4 @@
-package io.livemig.restore.images;
+package io.livemig.common.images;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,4 +1,4 @@
-package io.livemig.restore.images;
+package io.livemig.common.images;
 
 import java.util.ArrayList;
 import java.util.List;
