@@ -174,7 +174,7 @@ public final class MigrationSession {
       phase("final-transfer", report.getFinalImageBytes() + " bytes of other images sent");
 
       if (settings.postcopy()) {
-        postcopySource = openPostcopy(last);
+        postcopySource = openPostcopy(last, ledgers, hash);
       }
       handoff.throwIfCancelled();
       restoreStart = System.nanoTime();
@@ -227,12 +227,13 @@ public final class MigrationSession {
    * The post-copy stream, open before the restore: CRIU's restore may already fault on lazy
    * pages, which the frozen source then serves.
    */
-  private PostcopySource openPostcopy(FinalRound last) throws IOException {
+  private PostcopySource openPostcopy(FinalRound last, Map<PageOwner, PageLedger> ledgers,
+      PageHash hash) throws IOException {
     Map<Integer, Integer> hostPids = new HashMap<>();
     for (ProcessTree.Task t : ProcessTree.of(rootPid).tasks()) {
       hostPids.put(t.vpid(), t.pid());
     }
-    PostcopySource source = new PostcopySource(id, hostPids, last.lazyRuns());
+    PostcopySource source = new PostcopySource(id, hostPids, last.lazyRuns(), ledgers, hash);
     source.open(channel, settings.bufferBytes(), POSTCOPY_IDLE);
     return source;
   }
@@ -258,6 +259,7 @@ public final class MigrationSession {
       return null;
     });
     long resumed = System.nanoTime();
+    postcopySource.startScan();
     report.setRestoreUs(micros(resumed - restoreStart)).setDowntimeUs(micros(resumed - freeze));
     phase("resume", "pid " + result.getRootPid() + " runs on the destination; post-copy of "
         + last.lazyRuns().pages() + " pages");
@@ -268,7 +270,9 @@ public final class MigrationSession {
     report.setSuccess(true);
     phase("kill-source", "every page is on the destination; source tree of pid " + rootPid
         + " ended after post-copy in " + report.getPostcopy().getCompleteUs() / 1000 + " ms ("
-        + report.getPostcopy().getPagesDemanded() + " pages demanded)");
+        + report.getPostcopy().getPagesDemanded() + " pages demanded, "
+        + report.getPostcopy().getPagesPushed() + " pushed, "
+        + report.getPostcopy().getPagesClean() + " unchanged since pre-copy)");
   }
 
   /** Settles a failed migration by the one rule: before the commit point the source runs. */

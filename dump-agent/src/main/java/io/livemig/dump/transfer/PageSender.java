@@ -31,7 +31,7 @@ public final class PageSender {
   /** 1 MiB payloads: large enough to amortise framing, small against gRPC's flow window. */
   static final int MAX_CHUNK_PAGES = 256;
 
-  private final PageXfer xfer;
+  private final PageSink xfer;
   private final PageHash hash;
   private final Held held;
   private final long zeroLow;
@@ -51,7 +51,7 @@ public final class PageSender {
   private long scanned;
   private long changed;
 
-  public PageSender(PageXfer xfer, PageHash hash, Held held) {
+  public PageSender(PageSink xfer, PageHash hash, Held held) {
     this.xfer = xfer;
     this.hash = hash;
     this.held = held;

@@ -1,9 +1,7 @@
 package io.livemig.dump.transfer;
 
-import io.livemig.common.images.PageOwner;
 import io.livemig.proto.Accepted;
 import io.livemig.proto.MigrationHeader;
-import io.livemig.proto.PageKind;
 import io.livemig.proto.RestoreResult;
 import io.livemig.proto.RoundCommitted;
 import io.livemig.proto.RoundStats;
@@ -14,7 +12,7 @@ import java.nio.ByteBuffer;
  * Where the dump side's pages and images go (CRIU's page_xfer): one instance per migration. Calls
  * block while the destination is not ready for more, which bounds the memory in flight.
  */
-public interface PageXfer extends AutoCloseable {
+public interface PageXfer extends PageSink, AutoCloseable {
   /** Opens the migration; returns once the destination accepted it, before any page is sent. */
   Accepted header(MigrationHeader header) throws IOException;
 
@@ -32,13 +30,6 @@ public interface PageXfer extends AutoCloseable {
   default void roundStart(int round, boolean fin) throws IOException {
     roundStart(round, fin, false);
   }
-
-  /**
-   * Pages of a task or a shared object (vaddr is then an offset in it). payload: nrPages pages
-   * for PRESENT, null otherwise; only read during the call.
-   */
-  void pages(PageOwner owner, long vaddr, int nrPages, PageKind kind, ByteBuffer payload)
-      throws IOException;
 
   /** A piece of an image file of the final dump; data is only read during the call. */
   void image(String name, long offset, ByteBuffer data, boolean last) throws IOException;

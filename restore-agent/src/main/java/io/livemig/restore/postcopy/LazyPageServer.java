@@ -4,23 +4,26 @@ import io.livemig.common.criu.CriuRun;
 import io.livemig.common.criu.CriuSocket;
 import io.livemig.common.images.PageFlags;
 import io.livemig.common.images.Pagemap;
-import io.livemig.common.wire.PayloadChecksum;
 import io.livemig.proto.PageChunk;
-import io.livemig.proto.PageKind;
 import io.livemig.proto.PageRange;
+import io.livemig.proto.PostcopyDone;
 import io.livemig.restore.validation.InvalidFrameException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.logging.Logger;
 
 /**
  * The page server of a post-copy copy: CRIU's lazy-pages daemon, which installs the copy's
- * memory through userfaultfd, asks it for pages (CRIU's page-server protocol, PS_IOV_GET), and
- * it asks the source for them over the migration's post-copy stream. Requests are answered one
- * at a time, in order, as the daemon reads them; the daemon ends with a CLOSE once every page
- * is in the copy. Only the daemon this agent started is on the other end of its socket.
+ * memory through userfaultfd, asks it for pages (CRIU's page-server protocol, PS_IOV_GET). Pages
+ * the source says are unchanged since pre-copy come from this host's pre-copy images, the
+ * others as the source sent them; a request for pages the source has not spoken of yet is
+ * passed on to it first. Requests are answered one at a time, in order, as the daemon reads
+ * them; the daemon ends with a CLOSE once every page is in the copy. Only the daemon this agent
+ * started is on the other end of its socket.
  */
 public final class LazyPageServer implements Runnable {
   private static final Logger LOG = Logger.getLogger(LazyPageServer.class.getName());
@@ -31,7 +34,6 @@ public final class LazyPageServer implements Runnable {
   static final int FORCE_CLOSE = 0x1024;
   /** Most pages one request may ask for: the daemon asks for 4 MiB at most. */
   static final int MAX_REQUEST_PAGES = 1024;
-  private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(256 * Pagemap.PAGE_SIZE);
 
   /** What the server reports: the end of post-copy, one way or the other. */
   public interface Outcome {
@@ -44,23 +46,52 @@ public final class LazyPageServer implements Runnable {
 
   private final String id;
   private final Outcome outcome;
+  private final PostcopyPages store;
+  private final ByteBuffer header = ByteBuffer.allocateDirect(HEADER_BYTES)
+      .order(ByteOrder.LITTLE_ENDIAN);
+  /** One reply at a time: header and pages, written in one go. */
+  private final ByteBuffer reply = ByteBuffer.allocateDirect(HEADER_BYTES
+      + MAX_REQUEST_PAGES * Pagemap.PAGE_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+  private final long[] faultNanos = new long[1 << 16];
+  private int faults;
+  private long requests;
   private CriuRun daemon;
   private CriuSocket socket;
   private SocketChannel channel;
-  private final ByteBuffer header = ByteBuffer.allocateDirect(HEADER_BYTES)
-      .order(ByteOrder.LITTLE_ENDIAN);
   private SourceLink source;
-  /** The request being answered: pages still expected from the source. */
-  private int pendingVpid;
-  private long pendingNext;
-  private int pendingLeft;
   private String failure;
   private long installed;
 
-  /** A server for migration id, which the source's stream may attach to before it starts. */
-  public LazyPageServer(String id, Outcome outcome) {
+  /**
+   * A server for migration id, which the source's stream may attach to before it starts.
+   *
+   * @param store the lazy pages as this host learns them; the server closes it
+   */
+  LazyPageServer(String id, PostcopyPages store, Outcome outcome) {
     this.id = id;
+    this.store = store;
     this.outcome = outcome;
+  }
+
+  /**
+   * Post-copy's page server for migration id: the lazy pages of its final round, served from
+   * the pre-copy rounds in migrationDir where the source says they are unchanged.
+   */
+  public static LazyPageServer create(String id, Path migrationDir, int precopyRounds,
+      Outcome outcome) throws IOException {
+    PrecopyImages precopy = PrecopyImages.open(migrationDir, precopyRounds);
+    try {
+      return new LazyPageServer(id, new PostcopyPages(precopy,
+          migrationDir.resolve("postcopy.pages")), outcome);
+    } catch (IOException | RuntimeException e) {
+      precopy.close();
+      throw e;
+    }
+  }
+
+  /** A LAZY run of the final round, as written into its pagemap. */
+  public synchronized void lazy(int vpid, long vaddr, int nrPages) {
+    store.addLazy(vpid, vaddr, nrPages);
   }
 
   /**
@@ -80,7 +111,7 @@ public final class LazyPageServer implements Runnable {
   public interface SourceLink {
     void demand(PageRange pages);
 
-    void done(long pagesInstalled);
+    void done(PostcopyDone done);
   }
 
   /**
@@ -128,42 +159,66 @@ public final class LazyPageServer implements Runnable {
       }
       if (daemon.process().waitFor() != 0) {
         throw new IOException("criu lazy-pages ended with exit code "
-            + daemon.process().exitValue() + " (see " + daemon + ")");
+            + daemon.process().exitValue());
       }
       SourceLink link = awaitSource();
       outcome.complete(installed);
-      link.done(installed);
-    } catch (IOException e) {
+      link.done(doneReport());
+    } catch (IOException | InvalidFrameException e) {
       outcome.lost(e.getMessage());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       outcome.lost("interrupted");
     } finally {
       socket.close();
+      synchronized (this) {
+        store.close();
+      }
     }
   }
 
   private void serve(int vpid, long vaddr, int nrPages) throws IOException,
-      InterruptedException {
-    header.clear();
-    header.putInt(0, PageFlags.PRESENT << 16 | ADD_F).putInt(4, 0).putLong(8, nrPages)
-        .putLong(16, vaddr).putLong(24, vpid);
-    writeFully(header);
-    SourceLink to = awaitSource();
+      InterruptedException, InvalidFrameException {
+    long start = System.nanoTime();
+    PageRange missing;
     synchronized (this) {
-      pendingVpid = vpid;
-      pendingNext = vaddr;
-      pendingLeft = nrPages;
-      to = source;
+      missing = store.unknown(vpid, vaddr, nrPages);
     }
-    to.demand(PageRange.newBuilder().setVpid(vpid).setVaddr(vaddr).setNrPages(nrPages).build());
-    synchronized (this) {
-      while (pendingLeft > 0 && failure == null) {
-        wait();
+    if (missing != null) {
+      awaitSource().demand(missing);
+      synchronized (this) {
+        while (store.unknown(vpid, vaddr, nrPages) != null && failure == null) {
+          wait();
+        }
+        throwIfFailed();
       }
-      throwIfFailed();
     }
+    reply.clear();
+    reply.putInt(PageFlags.PRESENT << 16 | ADD_F).putInt(0).putLong(nrPages).putLong(vaddr)
+        .putLong(vpid);
+    synchronized (this) {
+      store.read(vpid, vaddr, nrPages, reply);
+    }
+    writeFully(reply.flip());
     installed += nrPages;
+    requests++;
+    if (nrPages == 1) {
+      faultNanos[faults++ & (faultNanos.length - 1)] = System.nanoTime() - start;
+    }
+  }
+
+  private synchronized PostcopyDone doneReport() {
+    long[] t = Arrays.copyOf(faultNanos, Math.min(faults, faultNanos.length));
+    Arrays.sort(t);
+    return PostcopyDone.newBuilder().setPagesInstalled(installed)
+        .setPagesFromPrecopy(store.pagesFromPrecopy()).setRequests(requests)
+        .setFaultP50Us(percentile(t, 0.5) / 1000).setFaultP99Us(percentile(t, 0.99) / 1000)
+        .build();
+  }
+
+  private static long percentile(long[] sorted, double p) {
+    return sorted.length == 0 ? 0 : sorted[(int) Math.min(sorted.length - 1,
+        Math.floor(p * sorted.length))];
   }
 
   private synchronized SourceLink awaitSource() throws IOException, InterruptedException {
@@ -180,39 +235,9 @@ public final class LazyPageServer implements Runnable {
     }
   }
 
-  /**
-   * Pages from the source: the next ones of the request being answered, which go straight on
-   * to the daemon.
-   */
+  /** What the source says of some lazy pages; requests waiting for them go on. */
   public synchronized void chunk(PageChunk c) throws InvalidFrameException, IOException {
-    if (pendingLeft == 0 || c.getVpid() != pendingVpid || c.getVaddr() != pendingNext
-        || c.getNrPages() <= 0 || c.getNrPages() > pendingLeft || c.hasShmid()) {
-      throw new InvalidFrameException(String.format("post-copy chunk of vpid %d at 0x%x (%d"
-          + " pages) is not the next part of the pages asked for (vpid %d at 0x%x, %d left)",
-          c.getVpid(), c.getVaddr(), c.getNrPages(), pendingVpid, pendingNext, pendingLeft));
-    }
-    int bytes = c.getNrPages() * Pagemap.PAGE_SIZE;
-    switch (c.getKind()) {
-      case PRESENT -> {
-        if (c.getPayload().size() != bytes || PayloadChecksum.of(c.getPayload())
-            != c.getCrc32C()) {
-          throw new InvalidFrameException(String.format("post-copy chunk of vpid %d at 0x%x:"
-              + " payload of %d bytes does not match its size or checksum", c.getVpid(),
-              c.getVaddr(), c.getPayload().size()));
-        }
-        for (ByteBuffer b : c.getPayload().asReadOnlyByteBufferList()) {
-          writeFully(b);
-        }
-      }
-      case ZERO -> {
-        for (int left = bytes; left > 0; left -= ZEROS.capacity()) {
-          writeFully(ZEROS.duplicate().limit(Math.min(left, ZEROS.capacity())));
-        }
-      }
-      default -> throw new InvalidFrameException("post-copy chunk of kind " + c.getKind());
-    }
-    pendingNext += bytes;
-    pendingLeft -= c.getNrPages();
+    store.put(c);
     notifyAll();
   }
 
@@ -239,6 +264,8 @@ public final class LazyPageServer implements Runnable {
     if (daemon != null) {
       socket.close();
       daemon.process().destroyForcibly();
+    } else {
+      store.close();
     }
     LOG.fine("post-copy of " + id + " stopped");
   }

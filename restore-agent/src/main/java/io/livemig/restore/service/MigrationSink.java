@@ -174,7 +174,7 @@ final class MigrationSink {
       IOException {
     validator.roundStart(n, fin, lazy);
     if (lazy) {
-      handoff.postcopy(postcopyServer());
+      handoff.postcopy(postcopyServer(n));
     }
     // A lazy round has no parent: CRIU's lazy-pages daemon stalls on a chain (its pages come
     // through post-copy, not from the earlier rounds' images).
@@ -198,7 +198,10 @@ final class MigrationSink {
       case PRESENT -> round.present(owner, start, c.getNrPages(), c.getPayload());
       case ZERO -> round.zero(owner, start, c.getNrPages());
       case PARENT -> round.parent(owner, start, c.getNrPages());
-      case LAZY -> round.lazy(owner, start, c.getNrPages());
+      case LAZY -> {
+        round.lazy(owner, start, c.getNrPages());
+        handoff.pages().lazy((int) owner.id(), start, c.getNrPages());
+      }
       default -> throw new IllegalStateException("validated kind " + c.getKind());
     }
   }
@@ -285,10 +288,11 @@ final class MigrationSink {
    * Post-copy's page server, which the source's stream may attach to from the lazy round on;
    * it serves the copy from the restore on.
    */
-  private LazyPageServer postcopyServer() {
+  private LazyPageServer postcopyServer(int precopyRounds) throws IOException {
     DestinationHandoff h = handoff;
     String id = name();
-    return new LazyPageServer(id, new LazyPageServer.Outcome() {
+    Path daemonLog = restoreLog().resolveSibling(restoreLog().getFileName() + ".lazy-pages");
+    return LazyPageServer.create(id, migrationDir, precopyRounds, new LazyPageServer.Outcome() {
           @Override
           public void complete(long pagesInstalled) {
             try {
@@ -299,6 +303,8 @@ final class MigrationSink {
             if (Journal.finished(h.phase())) {
               handoffs.finished(h);
             }
+            daemonLog.toFile().delete();
+            daemonLog.resolveSibling(daemonLog.getFileName() + ".out").toFile().delete();
             EventLog.of(id, "postcopy-complete").with("pages", pagesInstalled).info();
           }
 

@@ -111,11 +111,10 @@ final class PostcopyStream implements StreamObserver<PostcopyFrame>,
   }
 
   @Override
-  public synchronized void done(long pagesInstalled) {
+  public synchronized void done(PostcopyDone done) {
     if (!ended) {
       ended = true;
-      out.onNext(PostcopyRequest.newBuilder().setDone(PostcopyDone.newBuilder()
-          .setPagesInstalled(pagesInstalled)).build());
+      out.onNext(PostcopyRequest.newBuilder().setDone(done).build());
       out.onCompleted();
     }
   }
