@@ -97,6 +97,19 @@ public final class CriuSocket implements AutoCloseable {
     return connection;
   }
 
+  /** The inode of this agent's end of the connection, after {@link #accept}. */
+  public String localInode() throws IOException {
+    int ours = ((InetSocketAddress) connection.getLocalAddress()).getPort();
+    int peer = ((InetSocketAddress) connection.getRemoteAddress()).getPort();
+    for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+      String inode = inodeOf(Files.readAllLines(Path.of(table)), ours, peer);
+      if (inode != null) {
+        return inode;
+      }
+    }
+    throw new IOException("the connection to criu is not in /proc/net/tcp");
+  }
+
   /** Whether the peer of c is a socket that process pid holds (by its inode). */
   static boolean ownedBy(SocketChannel c, long pid) throws IOException {
     int peerPort = ((InetSocketAddress) c.getRemoteAddress()).getPort();

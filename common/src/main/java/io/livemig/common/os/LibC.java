@@ -44,6 +44,18 @@ public final class LibC {
   public static native long pread(int fd, Pointer buf, long count, long offset)
       throws LastErrorException;
 
+  public static native int posix_spawn_file_actions_init(Pointer actions);
+
+  public static native int posix_spawn_file_actions_adddup2(Pointer actions, int fd, int newFd);
+
+  public static native int posix_spawn_file_actions_destroy(Pointer actions);
+
+  /** Returns an error number (not errno); pid is an int out-parameter. */
+  public static native int posix_spawn(Pointer pid, String path, Pointer actions, Pointer attr,
+      Pointer argv, Pointer envp);
+
+  public static native int waitpid(int pid, Pointer status, int options) throws LastErrorException;
+
   public static final int SIGINT = 2;
   public static final int SIGKILL = 9;
   public static final int SIGCONT = 18;

@@ -4,6 +4,7 @@ import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.Channel;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import io.livemig.common.agent.Failpoints;
 import io.livemig.common.images.PageOwner;
 import io.livemig.common.wire.PayloadChecksum;
 import io.livemig.dump.memory.PageRun;
@@ -187,6 +188,8 @@ public final class PostcopySource implements AutoCloseable {
           throw new InterruptedIOException("interrupted during post-copy");
         }
         if (next == SCAN) {
+          // Tests hold post-copy here: the copy runs, and waits on pages nobody serves.
+          Failpoints.reached("postcopy-serving", id);
           continue;
         }
         if (next == null && scan) {

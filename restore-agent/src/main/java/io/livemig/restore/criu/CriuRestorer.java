@@ -56,7 +56,7 @@ public final class CriuRestorer {
 
   /** Takes the lazy-pages daemon, connected, before the restore starts. */
   public interface LazyPages {
-    void started(CriuRun daemon, CriuSocket socket);
+    void started(CriuRun daemon, CriuSocket socket) throws IOException;
   }
 
   /**
@@ -78,7 +78,11 @@ public final class CriuRestorer {
       daemon = criu.start("lazy-pages", List.of("-D", dir.toString(), "--page-server"), dir,
           log.resolveSibling(log.getFileName() + ".lazy-pages"), Map.of(), socket);
       awaitListening(dir.resolve(LAZY_SOCKET), daemon);
-      pages.started(daemon, socket);
+      try {
+        pages.started(daemon, socket);
+      } catch (IOException e) {
+        throw new CriuException("cannot serve criu lazy-pages: " + e.getMessage(), e);
+      }
       return restore(dir, log, options, mountPaths, List.of("--lazy-pages"));
     } catch (CriuException | RuntimeException e) {
       socket.close();

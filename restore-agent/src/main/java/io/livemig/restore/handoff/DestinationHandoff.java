@@ -9,11 +9,14 @@ import io.livemig.common.network.ServiceAddress;
 import io.livemig.common.os.Incarnation;
 import io.livemig.common.os.LibC;
 import io.livemig.common.os.ProcessTree;
+import io.livemig.common.os.SocketKeeper;
 import io.livemig.proto.JournalEntry;
 import io.livemig.proto.MigrationPhase;
+import io.livemig.proto.TaskIncarnation;
 import io.livemig.restore.postcopy.LazyPageServer;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The destination side of one migration's handoff, journaled: images arriving, the copy CRIU
@@ -106,6 +109,13 @@ public final class DestinationHandoff {
     pages = server;
   }
 
+  /** Post-copy: the processes serving the copy, journaled before the copy exists. */
+  public synchronized void helpers(List<Incarnation> processes) throws IOException {
+    entry.clearHelpers();
+    processes.forEach(p -> entry.addHelpers(p.toProto()));
+    enter(entry.getPhase(), "post-copy page server started");
+  }
+
   /** The post-copy page server, or null. */
   public synchronized LazyPageServer pages() {
     return pages;
@@ -184,9 +194,12 @@ public final class DestinationHandoff {
         done = "restored copy of pid " + copy.pid() + " killed but " + e.getMessage();
       }
     }
+    // Only once the copy is gone: the daemon's end would let it fault in zeros.
     if (pages != null) {
-      // Only once the copy is gone: the daemon's end would let it fault in zeros.
       pages.stop();
+    }
+    for (TaskIncarnation helper : entry.getHelpersList()) {
+      SocketKeeper.end(Incarnation.from(helper));
     }
     withdrawNetwork();
     try {

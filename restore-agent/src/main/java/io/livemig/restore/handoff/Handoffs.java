@@ -194,8 +194,9 @@ public final class Handoffs implements AutoCloseable {
         continue;
       }
       DestinationHandoff h = new DestinationHandoff(journal, e.toBuilder(), network);
+      // A post-copy copy (it has helpers) lacks memory that only the lost page server knew.
       boolean copyThere = e.getPhase() == MigrationPhase.RESTORED_STOPPED
-          && Incarnation.from(e.getRestoredRoot()).alive();
+          && e.getHelpersCount() == 0 && Incarnation.from(e.getRestoredRoot()).alive();
       EventLog.of(e.getMigrationId(), "recovered").with("was", e.getPhase())
           .with("copy", copyThere ? e.getRestoredRoot().getPid() : null).warning();
       if (copyThere) {

@@ -4,6 +4,8 @@ import io.livemig.common.criu.CriuRun;
 import io.livemig.common.criu.CriuSocket;
 import io.livemig.common.images.PageFlags;
 import io.livemig.common.images.Pagemap;
+import io.livemig.common.os.Incarnation;
+import io.livemig.common.os.SocketKeeper;
 import io.livemig.proto.PageChunk;
 import io.livemig.proto.PageRange;
 import io.livemig.proto.PostcopyDone;
@@ -14,6 +16,7 @@ import java.nio.ByteOrder;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.logging.Logger;
 
 /**
@@ -56,6 +59,7 @@ public final class LazyPageServer implements Runnable {
   private int faults;
   private long requests;
   private CriuRun daemon;
+  private Incarnation keeper;
   private CriuSocket socket;
   private SocketChannel channel;
   private SourceLink source;
@@ -96,15 +100,22 @@ public final class LazyPageServer implements Runnable {
 
   /**
    * Starts serving daemon, connected on socket, on a thread of its own; before the restore,
-   * which may already fault on lazy pages.
+   * which may already fault on lazy pages. A keeper holds this end of the socket too: if this
+   * agent dies, the daemon waits, and the copy with it, instead of ending, which would let
+   * the copy fault in zero pages where its memory is missing.
+   *
+   * @return the processes serving the copy, to be ended only after it
    */
-  public synchronized void start(CriuRun lazyPages, CriuSocket connected) {
+  public synchronized List<Incarnation> start(CriuRun lazyPages, CriuSocket connected)
+      throws IOException {
     daemon = lazyPages;
     socket = connected;
     channel = connected.connection();
+    keeper = SocketKeeper.keep(connected.localInode());
     Thread t = new Thread(this, "lazy-pages-" + id);
     t.setDaemon(true);
     t.start();
+    return List.of(Incarnation.of((int) lazyPages.process().pid()), keeper);
   }
 
   /** The source's side of post-copy, as the destination talks to it. */
@@ -170,8 +181,9 @@ public final class LazyPageServer implements Runnable {
       Thread.currentThread().interrupt();
       outcome.lost("interrupted");
     } finally {
-      socket.close();
       synchronized (this) {
+        socket.close();
+        SocketKeeper.end(keeper);
         store.close();
       }
     }
@@ -263,6 +275,7 @@ public final class LazyPageServer implements Runnable {
     sourceLost("post-copy stopped");
     if (daemon != null) {
       socket.close();
+      SocketKeeper.end(keeper);
       daemon.process().destroyForcibly();
     } else {
       store.close();

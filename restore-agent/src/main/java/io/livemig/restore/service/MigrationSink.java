@@ -250,7 +250,7 @@ final class MigrationSink {
       try {
         pid = handoff.pages() != null
             ? restorer.restoreLazy(dir, restoreLog(), criuOptions, mountPaths,
-                handoff.pages()::start)
+                (daemon, socket) -> handoff.helpers(handoff.pages().start(daemon, socket)))
             : restorer.restore(dir, restoreLog(), criuOptions, mountPaths);
       } catch (CriuException | RuntimeException e) {
         handoff.withdrawNetwork();
