@@ -86,7 +86,8 @@ public final class MigrateCommand implements Callable<Integer> {
   @Option(names = "--mode", description = "precopy (default): the frozen tree's changed memory"
       + " moves before the copy runs; postcopy: the copy runs at once and fetches memory"
       + " afterwards, so the pause does not grow with memory, but losing the source host"
-      + " before every page arrived loses the tree.")
+      + " before every page arrived loses the tree; auto: postcopy when the precopy handoff's"
+      + " predicted pause exceeds --target-downtime-ms.")
   String mode = "precopy";
 
   @Option(names = "--id", description = "Migration id (default: generated). Starting the same"
@@ -286,8 +287,9 @@ public final class MigrateCommand implements Callable<Integer> {
     HandoffMode handoff = switch (mode) {
       case "precopy" -> HandoffMode.HANDOFF_PRECOPY;
       case "postcopy" -> HandoffMode.HANDOFF_POSTCOPY;
-      default -> throw new IllegalArgumentException("--mode must be precopy or postcopy, not "
-          + mode);
+      case "auto" -> HandoffMode.HANDOFF_AUTO;
+      default -> throw new IllegalArgumentException("--mode must be precopy, postcopy or auto,"
+          + " not " + mode);
     };
     return MigrateRequest.newBuilder().setPid(pid).setDestination(to).setMigrationId(migrationId)
         .setOptions(MigrateOptions.newBuilder().setMinRounds(minRounds).setMaxRounds(maxRounds)

@@ -2,6 +2,7 @@ package io.livemig.cli;
 
 import io.livemig.proto.MigrationReport;
 import io.livemig.proto.PhaseEvent;
+import io.livemig.proto.PostcopyReport;
 import io.livemig.proto.PreflightCheck;
 import io.livemig.proto.PreflightVerdict;
 import io.livemig.proto.RoundReport;
@@ -48,6 +49,14 @@ final class ProgressFormat {
           r.getFinalTransferUs() / 1e6, r.getRestoreUs() / 1e6));
       b.append(String.format("  restored as:      pid %d on the destination%n",
           r.getRestoredRootPid()));
+      if (r.hasPostcopy()) {
+        PostcopyReport p = r.getPostcopy();
+        b.append(String.format("  post-copy:        every page in %.3f s after the resume: %d"
+                + " pages, %d installed from pre-copy, %d sent changed, %d on demand; faults"
+                + " p50 %.1f ms, p99 %.1f ms%n", p.getCompleteUs() / 1e6, p.getLazyPages(),
+            p.getPagesFromPrecopy(), p.getPagesPushed(), p.getPagesDemanded(),
+            p.getFaultP50Us() / 1e3, p.getFaultP99Us() / 1e3));
+      }
     } else if (frozen && r.getDowntimeUs() > 0) {
       b.append(String.format("  downtime:         %.3f s, while the source was frozen%n",
           r.getDowntimeUs() / 1e6));

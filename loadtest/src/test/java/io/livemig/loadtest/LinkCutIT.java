@@ -10,7 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.livemig.common.agent.Failpoints;
 import io.livemig.loadtest.bench.BenchCluster;
 import io.livemig.proto.MigrationReport;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -82,27 +84,61 @@ class LinkCutIT {
   @Test
   void linkCutAfterTheSourceIsGoneResumesTheCopyOnceTheLinkIsBack() throws Exception {
     try (ThreeHosts hosts = ThreeHosts.create("cutc");
-        BenchCluster cluster = BenchCluster.start(hosts, dir.resolve("cluster"),
-            dir.resolve("cluster-tmp"), true,
-            new BenchCluster.Extras(List.of("--idle-timeout", "PT3S"), Map.of()),
-            new BenchCluster.Extras(List.of(),
-                Map.of(Failpoints.VARIABLE, "source-killed:1500")));
+        BenchCluster cluster = impatientDestination(hosts, "source-killed:1500");
         Workload workload = memload(hosts)) {
       CompletableFuture<MigrationReport> migration = inBackground(cluster, workload.pid());
       awaitLog(cluster.dumpAgent(), "name=source-killed");
-      hosts.cutLink(hosts.hostB());
-      try {
-        // The destination gives up on the silent stream and keeps its copy stopped.
-        awaitLog(cluster.restoreAgent(), "phase=copy-unconfirmed");
-      } finally {
-        hosts.restoreLink(hosts.hostB());
-      }
+      // The destination gives up on the silent stream and keeps its copy stopped.
+      cutLinkUntil(hosts, cluster, "phase=copy-unconfirmed");
       MigrationReport r = migration.join();
       assertTrue(r.getSuccess(), r.getError());
       int copy = r.getRestoredRootPid();
       assertFalse(Workload.alive(workload.pid()), "the source is gone");
       assertOneCopy(cluster, copy);
       Workload.kill(copy);
+    }
+  }
+
+  @Test
+  void linkCutDuringPostcopyReconnectsAndTheCopyGetsEveryPage() throws Exception {
+    try (ThreeHosts hosts = ThreeHosts.create("cutq");
+        BenchCluster cluster = impatientDestination(hosts, "postcopy-serving:1000");
+        Workload workload = memload(hosts)) {
+      CompletableFuture<MigrationReport> migration = inBackground(cluster, workload.pid(),
+          "--mode", "postcopy");
+      awaitLog(cluster.dumpAgent(), "name=postcopy-serving");
+      // The copy waits on its faults; the destination gives up on the silent stream.
+      cutLinkUntil(hosts, cluster, "phase=postcopy-detached");
+      MigrationReport r = migration.join();
+      assertTrue(r.getSuccess(), r.getError());
+      String log = Files.readString(cluster.restoreAgent().log());
+      assertTrue(log.split("phase=postcopy-attached", -1).length - 1 >= 2,
+          "the source reconnected its post-copy stream: " + log);
+      int copy = r.getRestoredRootPid();
+      assertFalse(Workload.alive(workload.pid()), "the source is gone");
+      String verdict = Workload.verify(copy, Duration.ofMinutes(1));
+      assertTrue(verdict.startsWith("verify OK pages=16384"), verdict);
+      assertOneCopy(cluster, copy);
+      Workload.kill(copy);
+    }
+  }
+
+  /** Agents whose destination ends a stream silent for 3 s; failpoint holds the source. */
+  private BenchCluster impatientDestination(ThreeHosts hosts, String failpoint)
+      throws Exception {
+    return BenchCluster.start(hosts, dir.resolve("cluster"), dir.resolve("cluster-tmp"), true,
+        new BenchCluster.Extras(List.of("--idle-timeout", "PT3S"), Map.of()),
+        new BenchCluster.Extras(List.of(), Map.of(Failpoints.VARIABLE, failpoint)));
+  }
+
+  /** Cuts the destination's link until its restore agent logs logged, then restores it. */
+  private static void cutLinkUntil(ThreeHosts hosts, BenchCluster cluster, String logged)
+      throws Exception {
+    hosts.cutLink(hosts.hostB());
+    try {
+      awaitLog(cluster.restoreAgent(), logged);
+    } finally {
+      hosts.restoreLink(hosts.hostB());
     }
   }
 

@@ -64,17 +64,18 @@ class PostcopyFaultIT {
       assertTrue(Workload.alive(copy));
       assertEquals("handle_userfault", wchan(copy), "the copy never runs on without its pages");
 
-      LocalCluster.CliRun run = cli.join();
-      assertEquals(1, run.exitCode(), run.output());
-      assertTrue(run.output().contains("the tree is lost"), run.output());
-      assertFalse(Workload.alive(workload.pid()), "the source tree was ended");
-
+      // The restarted agent cannot serve the copy: it removes it, and the source, reconnecting,
+      // learns that its tree is lost.
       cluster.restartRestoreAgent();
       await("the copy is removed", () -> !Workload.alive(copy));
       for (TaskIncarnation helper : before.getHelpersList()) {
         await("helper " + helper.getPid() + " is ended", () -> !Workload.alive(helper.getPid()));
       }
       assertEquals(MigrationPhase.ABORTED, onlyEntry(cluster, "restore-agent").getPhase());
+      LocalCluster.CliRun run = cli.join();
+      assertEquals(1, run.exitCode(), run.output());
+      assertTrue(run.output().contains("the tree is lost"), run.output());
+      assertFalse(Workload.alive(workload.pid()), "the source tree was ended");
       assertNothingLeft(cluster);
     }
   }
@@ -88,11 +89,16 @@ class PostcopyFaultIT {
           "--mode", "postcopy", "--reattach-for", "PT1S");
       int copy = awaitPostcopy(cluster);
       JournalEntry before = onlyEntry(cluster, "restore-agent");
-
       cluster.dumpAgent().crash();
       // CRIU, which held the source for post-copy, ends it once the agent's socket closes; the
-      // destination loses its page source and removes the copy.
+      // copy waits for its source to come back.
       await("the source tree is ended", () -> !Workload.alive(workload.pid()));
+      assertTrue(Workload.alive(copy));
+      cli.join();
+
+      // The restarted agent's journal says the tree was held for post-copy: it tells the
+      // destination, which removes the copy.
+      cluster.restartDumpAgent();
       await("the copy is removed", () -> !Workload.alive(copy));
       for (TaskIncarnation helper : before.getHelpersList()) {
         await("helper " + helper.getPid() + " is ended", () -> !Workload.alive(helper.getPid()));
@@ -100,9 +106,6 @@ class PostcopyFaultIT {
       JournalEntry after = onlyEntry(cluster, "restore-agent");
       assertEquals(MigrationPhase.ABORTED, after.getPhase());
       assertTrue(after.getDetail().contains("post-copy"), after.getDetail());
-      cli.join();
-
-      cluster.restartDumpAgent();
       await("the source's journal settles the migration",
           () -> onlyEntry(cluster, "dump-agent").getPhase() == MigrationPhase.ABORTED);
       assertNothingLeft(cluster);

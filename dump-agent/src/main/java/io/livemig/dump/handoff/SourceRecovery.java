@@ -54,12 +54,16 @@ public final class SourceRecovery {
       if (outcome == MigrationPhase.SOURCE_KILLED && !e.getServiceAddress().isEmpty()) {
         release(e);
       }
-      JournalEntry settled = e.toBuilder().setPhase(outcome).setDetail(outcome
-          == MigrationPhase.ABORTED ? "the agent restarted before the commit point; the source"
-          + " runs" : "the agent restarted after the commit point; the source is gone").build();
+      boolean lost = e.getPhase() == MigrationPhase.POSTCOPY
+          && FrozenDump.commitTaken(workDir.resolve(e.getMigrationId()));
+      String detail = lost ? "LOST: the agent restarted during post-copy: CRIU ended the source"
+          + " tree with the pages its copy had not fetched, so the destination removes the copy"
+          : outcome == MigrationPhase.ABORTED ? "the agent restarted before the commit point;"
+          + " the source runs" : "the agent restarted after the commit point; the source is gone";
+      JournalEntry settled = e.toBuilder().setPhase(outcome).setDetail(detail).build();
       journal.record(settled);
       EventLog.of(e.getMigrationId(), "recovered").with("was", e.getPhase())
-          .with("source", outcome == MigrationPhase.ABORTED ? "runs" : "gone")
+          .with("source", outcome == MigrationPhase.ABORTED && !lost ? "runs" : "gone")
           .with("destination", e.getPeer()).warning();
       open.add(settled);
     }

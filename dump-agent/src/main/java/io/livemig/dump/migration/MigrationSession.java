@@ -28,6 +28,7 @@ import io.livemig.dump.tracking.PageHash;
 import io.livemig.dump.tracking.PageLedger;
 import io.livemig.dump.transfer.PageXfer;
 import io.livemig.proto.Accepted;
+import io.livemig.proto.HandoffMode;
 import io.livemig.proto.MigrationHeader;
 import io.livemig.proto.MigrationPhase;
 import io.livemig.proto.MigrationReport;
@@ -81,6 +82,8 @@ public final class MigrationSession {
   private long restoreStart;
   private final SourceAddress address;
   private final Channel channel;
+  /** Whether the handoff is post-copy: decided after the pre-copy rounds. */
+  private boolean lazy;
   /** Post-copy only: the stream serving the copy's pages, from before its restore. */
   private PostcopySource postcopySource;
 
@@ -115,7 +118,7 @@ public final class MigrationSession {
 
   /** Runs the migration; never throws: failures are in the report, with the source resumed. */
   public MigrationReport run() {
-    report.setMigrationId(id).setTracker(tracker.name()).setHandoff(settings.handoff());
+    report.setMigrationId(id).setTracker(tracker.name());
     Path dumpDir = settings.workDir().resolve(id);
     long freeze = 0;
     try {
@@ -141,6 +144,15 @@ public final class MigrationSession {
         report.setRounds(rounds.size()).setPrecopyPageBytes(precopy.totalPayloadBytes());
       }
 
+      long predicted = rounds.isEmpty() ? 0 : report.getRoundReports(rounds.size() - 1)
+          .getPredictedDowntimeUs() * 1000;
+      lazy = settings.postcopy(predicted);
+      report.setHandoff(lazy ? HandoffMode.HANDOFF_POSTCOPY : HandoffMode.HANDOFF_PRECOPY);
+      if (settings.handoff() == HandoffMode.HANDOFF_AUTO) {
+        phase("handoff", (lazy ? "post-copy" : "pre-copy") + ": the pre-copy handoff's predicted"
+            + " downtime of " + predicted / 1_000_000 + " ms is " + (lazy ? "above" : "within")
+            + " the target of " + settings.stopRule().targetDowntimeNanos() / 1_000_000 + " ms");
+      }
       scope.check(rootPid);
       handoff.throwIfCancelled();
       freeze = System.nanoTime();
@@ -151,7 +163,7 @@ public final class MigrationSession {
           + settings.frozenDeadline().toMillis() + " ms");
       phase("freeze", "criu dump of pid " + rootPid);
       FinalRound last = new FinalRound(xfer, dumper, rounds.size(), hash, ledgers,
-          settings.bufferBytes(), settings.dumpTimeout(), settings.postcopy());
+          settings.bufferBytes(), settings.dumpTimeout(), lazy);
       FinalRound.Sent sent = phaseSpan("final.dump", () -> {
         FinalRound.Sent s = last.dump(rootPid, dumpDir, settings.criu(),
             address.reclaimCommand(), handoff::freezing);
@@ -162,7 +174,7 @@ public final class MigrationSession {
           .setFinalPageBytes(sent.pagePayloadBytes()).setFinalPagesParent(sent.pagesParent())
           .setRssBytes(sent.rssBytes()).setSharedBytes(sent.sharedBytes());
       phase("final-dump", "dumped in " + report.getFreezeDumpUs() / 1000 + " ms, "
-          + (settings.postcopy() ? sent.lazyPages() + " pages left in the source for post-copy, "
+          + (lazy ? sent.lazyPages() + " pages left in the source for post-copy, "
               : report.getFinalPagesParent() + " pages left in parent, ")
           + report.getFinalPageBytes() + " page bytes sent");
 
@@ -173,7 +185,7 @@ public final class MigrationSession {
       report.setFinalTransferUs(micros(System.nanoTime() - transferStart));
       phase("final-transfer", report.getFinalImageBytes() + " bytes of other images sent");
 
-      if (settings.postcopy()) {
+      if (lazy) {
         postcopySource = openPostcopy(last, ledgers, hash);
       }
       handoff.throwIfCancelled();
@@ -186,7 +198,7 @@ public final class MigrationSession {
           + " on the destination");
 
       xfer.liftDeadline();
-      if (settings.postcopy()) {
+      if (lazy) {
         postcopy(last, dumpDir, result, freeze);
         return finish();
       }

@@ -62,8 +62,13 @@ public record MigrationSettings(StopRule stopRule, DowntimeModel model, TrackerK
         config.keepDump(), frozen, o.getCriu(), service, config.network(), o.getHandoff());
   }
 
-  public boolean postcopy() {
-    return handoff == HandoffMode.HANDOFF_POSTCOPY;
+  /** Whether the handoff is post-copy, given the pre-copy handoff's predicted downtime. */
+  public boolean postcopy(long predictedPrecopyDowntimeNanos) {
+    return switch (handoff) {
+      case HANDOFF_POSTCOPY -> true;
+      case HANDOFF_AUTO -> predictedPrecopyDowntimeNanos > stopRule.targetDowntimeNanos();
+      default -> false;
+    };
   }
 
   /**

@@ -2,6 +2,7 @@ package io.livemig.dump.postcopy;
 
 import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.Channel;
+import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.livemig.common.agent.Failpoints;
@@ -49,6 +50,9 @@ public final class PostcopySource implements AutoCloseable {
   static final int MAX_DEMAND_PAGES = 1024;
   /** Chunks of 1 MiB, as in the other rounds; also the scan's step between demands. */
   private static final int CHUNK_PAGES = 256;
+  /** How long the source waits for its stream to come back, frozen memory held; as the destination. */
+  static final Duration RECONNECT_WINDOW = Duration.ofMinutes(2);
+  private static final Duration RECONNECT_PAUSE = Duration.ofSeconds(1);
   /** Demands the destination may have outstanding; a fault per thread plus the background. */
   private static final int MAX_PENDING = 4096;
 
@@ -60,8 +64,10 @@ public final class PostcopySource implements AutoCloseable {
   private final LinkedBlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
   private final Object readyLock = new Object();
   private final CompletableFuture<PostcopyReport> outcome = new CompletableFuture<>();
-  private volatile ClientCallStreamObserver<PostcopyFrame> out;
-  private volatile Throwable failure;
+  private Channel channel;
+  private volatile Stream current;
+  /** When the current stream's predecessor broke (System.nanoTime()); 0 while streams work. */
+  private long brokenSince;
   private volatile boolean ended;
   /** The scan waits for the copy to run: until then it would only slow the handoff down. */
   private volatile boolean scanning;
@@ -88,45 +94,14 @@ public final class PostcopySource implements AutoCloseable {
   /**
    * Opens the stream on the destination's channel and serves it on a thread of its own, from
    * before the restore (which may already fault on lazy pages) until the destination holds
-   * every page; {@link #awaitDone} gives the outcome.
+   * every page; {@link #awaitDone} gives the outcome. A stream that breaks is replaced by a new
+   * one for up to {@link #RECONNECT_WINDOW}, while the frozen memory stays here.
    *
    * @param idle longest wait for the destination's next word once the scan is over
    */
   public void open(Channel channel, int bufferBytes, Duration idle) {
-    ClientResponseObserver<PostcopyFrame, PostcopyRequest> observer = new ClientResponseObserver<>() {
-      @Override
-      public void beforeStart(ClientCallStreamObserver<PostcopyFrame> stream) {
-        stream.setOnReadyHandler(() -> {
-          synchronized (readyLock) {
-            readyLock.notifyAll();
-          }
-        });
-      }
-
-      @Override
-      public void onNext(PostcopyRequest r) {
-        if (inbox.size() >= MAX_PENDING) {
-          fail(new IOException("the destination has over " + MAX_PENDING
-              + " demands outstanding"));
-          return;
-        }
-        inbox.add(r);
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        fail(t);
-      }
-
-      @Override
-      public void onCompleted() {
-        fail(new IOException("the destination ended the post-copy stream before it held every"
-            + " page"));
-      }
-    };
-    out = (ClientCallStreamObserver<PostcopyFrame>) RestoreServiceGrpc.newStub(channel)
-        .postcopy(observer);
-    out.onNext(PostcopyFrame.newBuilder().setMigrationId(id).build());
+    this.channel = channel;
+    connect();
     Thread t = new Thread(() -> {
       try {
         outcome.complete(serve(bufferBytes, idle));
@@ -137,6 +112,96 @@ public final class PostcopySource implements AutoCloseable {
     }, "postcopy-" + id);
     t.setDaemon(true);
     t.start();
+  }
+
+  /** One post-copy stream; what it hears goes to the inbox, its end as {@link Broken}. */
+  private final class Stream implements ClientResponseObserver<PostcopyFrame, PostcopyRequest> {
+    private volatile ClientCallStreamObserver<PostcopyFrame> out;
+    private volatile Throwable failure;
+
+    @Override
+    public void beforeStart(ClientCallStreamObserver<PostcopyFrame> stream) {
+      stream.setOnReadyHandler(PostcopySource.this::wakeSenders);
+    }
+
+    @Override
+    public void onNext(PostcopyRequest r) {
+      if (inbox.size() >= MAX_PENDING) {
+        broken(new IOException("the destination has over " + MAX_PENDING
+            + " demands outstanding"));
+        return;
+      }
+      inbox.add(r);
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      broken(t);
+    }
+
+    @Override
+    public void onCompleted() {
+      broken(new IOException("the destination ended the post-copy stream before it held every"
+          + " page"));
+    }
+
+    private void broken(Throwable t) {
+      if (failure == null) {
+        failure = t;
+        inbox.add(new Broken(this, t));
+        wakeSenders();
+      }
+    }
+  }
+
+  /** A stream ended before post-copy did. */
+  private record Broken(Stream stream, Throwable cause) {}
+
+  /** Sending failed because the stream broke; the serve loop replaces it. */
+  private static final class StreamBrokenException extends IOException {
+    StreamBrokenException(Throwable cause) {
+      super("post-copy stream broke: " + cause.getMessage(), cause);
+    }
+  }
+
+  private void connect() {
+    Stream s = new Stream();
+    s.out = (ClientCallStreamObserver<PostcopyFrame>) RestoreServiceGrpc.newStub(channel)
+        .postcopy(s);
+    s.out.onNext(PostcopyFrame.newBuilder().setMigrationId(id).build());
+    current = s;
+  }
+
+  private void wakeSenders() {
+    synchronized (readyLock) {
+      readyLock.notifyAll();
+    }
+  }
+
+  /**
+   * A broken stream: replaced after a second, unless the destination refused it for good or
+   * the reconnect window is over.
+   */
+  private void reconnect(Throwable cause) throws IOException {
+    Status.Code code = Status.fromThrowable(cause).getCode();
+    if (code == Status.Code.PERMISSION_DENIED || code == Status.Code.INVALID_ARGUMENT
+        || code == Status.Code.FAILED_PRECONDITION || code == Status.Code.UNAUTHENTICATED) {
+      throw new IOException("post-copy stream: " + cause.getMessage(), cause);
+    }
+    long now = System.nanoTime();
+    if (brokenSince == 0) {
+      brokenSince = now;
+    } else if (now - brokenSince > RECONNECT_WINDOW.toNanos()) {
+      throw new IOException("the post-copy stream broke (" + cause.getMessage() + ") and could"
+          + " not be re-established within " + RECONNECT_WINDOW.toSeconds() + " s", cause);
+    }
+    try {
+      Thread.sleep(RECONNECT_PAUSE.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted during post-copy");
+    }
+    connect();
   }
 
   /** The copy runs: the scan starts pushing changed pages and verdicts. */
@@ -163,16 +228,6 @@ public final class PostcopySource implements AutoCloseable {
     }
   }
 
-  private void fail(Throwable t) {
-    if (failure == null) {
-      failure = t;
-    }
-    inbox.add(t);
-    synchronized (readyLock) {
-      readyLock.notifyAll();
-    }
-  }
-
   private PostcopyReport serve(int bufferBytes, Duration idle) throws IOException {
     PageSender verdicts = new PageSender(this::send, hash, PageSender.Held.PARENT);
     Deque<long[]> todo = scanWork();
@@ -192,26 +247,35 @@ public final class PostcopySource implements AutoCloseable {
           Failpoints.reached("postcopy-serving", id);
           continue;
         }
-        if (next == null && scan) {
-          scanStep(reader, verdicts, todo.poll());
-          continue;
-        }
-        if (next == null) {
+        if (next == null && !scan) {
           throw new IOException("the destination said nothing for " + idle.toSeconds()
               + " s during post-copy");
         }
-        if (next instanceof Throwable t) {
-          throw new IOException("post-copy stream: " + t.getMessage(), t);
-        }
-        PostcopyRequest r = (PostcopyRequest) next;
-        switch (r.getRequestCase()) {
-          case DEMAND -> demand(reader, r.getDemand());
-          case DONE -> {
-            ended = true;
-            out.onCompleted();
-            return report(verdicts.stats().build(), r.getDone());
+        if (next instanceof Broken b) {
+          if (b.stream() == current) {
+            reconnect(b.cause());
           }
-          default -> throw new IOException("empty post-copy request from the destination");
+          continue;
+        }
+        try {
+          if (next == null) {
+            scanStep(reader, verdicts, todo.poll());
+            continue;
+          }
+          PostcopyRequest r = (PostcopyRequest) next;
+          brokenSince = 0;
+          switch (r.getRequestCase()) {
+            case DEMAND -> demand(reader, r.getDemand());
+            case DONE -> {
+              ended = true;
+              current.out.onCompleted();
+              return report(verdicts.stats().build(), r.getDone());
+            }
+            default -> throw new IOException("empty post-copy request from the destination");
+          }
+        } catch (StreamBrokenException e) {
+          // What was being sent is asked for again, or stays unknown until it is.
+          verdicts.discard();
         }
       }
     }
@@ -284,8 +348,9 @@ public final class PostcopySource implements AutoCloseable {
       c.setCrc32C(PayloadChecksum.of(payload.duplicate()))
           .setPayload(UnsafeByteOperations.unsafeWrap(payload));
     }
+    Stream s = current;
     synchronized (readyLock) {
-      while (!out.isReady() && failure == null) {
+      while (!s.out.isReady() && s.failure == null) {
         try {
           readyLock.wait(1000);
         } catch (InterruptedException e) {
@@ -294,11 +359,12 @@ public final class PostcopySource implements AutoCloseable {
         }
       }
     }
-    if (failure != null) {
-      throw new IOException("post-copy stream: " + failure.getMessage(), failure);
+    if (s.failure != null) {
+      throw new StreamBrokenException(s.failure);
     }
+    brokenSince = 0;
     // gRPC copies the payload into its own buffers before onNext returns.
-    out.onNext(PostcopyFrame.newBuilder().setPages(c).build());
+    s.out.onNext(PostcopyFrame.newBuilder().setPages(c).build());
   }
 
   private PostcopyReport report(RoundStats scan, PostcopyDone done) {
@@ -322,10 +388,11 @@ public final class PostcopySource implements AutoCloseable {
   /** Ends the stream if it is still open (on failure). */
   @Override
   public synchronized void close() {
-    if (out != null && failure == null && !ended) {
+    Stream s = current;
+    if (s != null && s.failure == null && !ended) {
       ended = true;
       try {
-        out.cancel("post-copy ended", null);
+        s.out.cancel("post-copy ended", null);
       } catch (RuntimeException ignored) {
         // already ended
       }

@@ -121,6 +121,12 @@ public final class PageSender {
     chunkPages++;
   }
 
+  /** Drops the chunk being built, unsent (its stream broke); its pages stay recorded. */
+  public void discard() {
+    chunkPages = 0;
+    chunkBuf = null;
+  }
+
   /** Sends the chunk being built; call before the read buffer is reused. */
   public void flush() throws IOException {
     if (chunkPages == 0) {

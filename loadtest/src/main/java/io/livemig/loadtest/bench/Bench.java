@@ -46,7 +46,7 @@ public final class Bench implements Callable<Integer> {
   List<Double> rates = List.of(0.0, 16.0, 64.0, 256.0);
 
   @Option(names = "--patterns", split = ",", description = "Other dirty patterns, at 1 GiB and"
-      + " 64 MiB/s (default hot,seq: 90% of writes to 10% of pages; sequential sweeps).")
+      + " 64 MiB/s (default hot,seq: 90%% of writes to 10%% of pages; sequential sweeps).")
   List<String> patterns = List.of("hot", "seq");
 
   @Option(names = "--memcached", split = ",", description = "Sizes in MiB of data in memcached,"
@@ -109,6 +109,13 @@ public final class Bench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    for (String p : patterns) {
+      if (!BenchCase.MEMLOAD_PATTERNS.contains(p)) {
+        System.err.println("--patterns: memload has no pattern '" + p + "'; it knows "
+            + String.join(", ", BenchCase.MEMLOAD_PATTERNS));
+        return 2;
+      }
+    }
     Path dir = out != null ? out : quick ? Files.createTempDirectory("livemig-bench")
         : Repo.root().resolve("loadtest/results/" + LocalDate.now());
     Files.createDirectories(dir);

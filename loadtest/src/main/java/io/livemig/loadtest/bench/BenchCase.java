@@ -1,6 +1,7 @@
 package io.livemig.loadtest.bench;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -12,6 +13,8 @@ public record BenchCase(int rssMib, double dirtyMibPerSec, String pattern, long 
   public static final String MEMCACHED = "memcached";
   /** memload's pattern the targets are defined for: random pages, evenly. */
   public static final String UNIFORM = "uniform";
+  /** Every dirty pattern memload has. */
+  public static final List<String> MEMLOAD_PATTERNS = List.of(UNIFORM, "hot", "seq");
 
   public String link() {
     return linkName(linkMbit);

@@ -107,6 +107,15 @@ public final class Handoffs implements AutoCloseable {
     open.remove(h.id(), h);
   }
 
+  /** The journaled phase of a migration peer opened that is no longer open here. */
+  public MigrationPhase settled(String id, Peer peer) {
+    if (open.containsKey(id)) {
+      return MigrationPhase.PHASE_UNKNOWN;
+    }
+    return journal.read(id).filter(e -> e.getPeer().equals(peer.identity()))
+        .map(JournalEntry::getPhase).orElse(MigrationPhase.PHASE_UNKNOWN);
+  }
+
   /** A post-copy migration ended, whichever way. */
   public void finished(DestinationHandoff h) {
     open.remove(h.id(), h);

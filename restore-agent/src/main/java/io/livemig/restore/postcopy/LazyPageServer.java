@@ -1,5 +1,6 @@
 package io.livemig.restore.postcopy;
 
+import io.livemig.common.agent.EventLog;
 import io.livemig.common.criu.CriuRun;
 import io.livemig.common.criu.CriuSocket;
 import io.livemig.common.images.PageFlags;
@@ -15,8 +16,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 /**
@@ -35,6 +38,11 @@ public final class LazyPageServer implements Runnable {
   static final int ADD_F = 6;
   static final int CLOSE = 0x1023;
   static final int FORCE_CLOSE = 0x1024;
+  /**
+   * How long the copy waits for its source to come back once the post-copy stream broke; the
+   * source holds its frozen memory, and reconnects, for as long.
+   */
+  public static final Duration RECONNECT_WINDOW = Duration.ofMinutes(2);
   /** Most pages one request may ask for: the daemon asks for 4 MiB at most. */
   static final int MAX_REQUEST_PAGES = 1024;
 
@@ -62,7 +70,13 @@ public final class LazyPageServer implements Runnable {
   private Incarnation keeper;
   private CriuSocket socket;
   private SocketChannel channel;
+  private final Duration idle;
   private SourceLink source;
+  /** When the source's stream broke (System.nanoTime()), and why; 0 while attached. */
+  private long detachedAt;
+  private String detachReason;
+  /** When the source last sent pages. */
+  private long lastPagesAt;
   private String failure;
   private long installed;
 
@@ -71,9 +85,10 @@ public final class LazyPageServer implements Runnable {
    *
    * @param store the lazy pages as this host learns them; the server closes it
    */
-  LazyPageServer(String id, PostcopyPages store, Outcome outcome) {
+  LazyPageServer(String id, PostcopyPages store, Duration idle, Outcome outcome) {
     this.id = id;
     this.store = store;
+    this.idle = idle;
     this.outcome = outcome;
   }
 
@@ -82,11 +97,11 @@ public final class LazyPageServer implements Runnable {
    * the pre-copy rounds in migrationDir where the source says they are unchanged.
    */
   public static LazyPageServer create(String id, Path migrationDir, int precopyRounds,
-      Outcome outcome) throws IOException {
+      Duration idle, Outcome outcome) throws IOException {
     PrecopyImages precopy = PrecopyImages.open(migrationDir, precopyRounds);
     try {
       return new LazyPageServer(id, new PostcopyPages(precopy,
-          migrationDir.resolve("postcopy.pages")), outcome);
+          migrationDir.resolve("postcopy.pages")), idle, outcome);
     } catch (IOException | RuntimeException e) {
       precopy.close();
       throw e;
@@ -123,20 +138,44 @@ public final class LazyPageServer implements Runnable {
     void demand(PageRange pages);
 
     void done(PostcopyDone done);
+
+    /** Ends this stream: the source reconnects with a new one. */
+    void end(String why);
   }
 
   /**
-   * The source's stream: demands go there; requests wait until it is attached.
-   *
-   * @return false when one is attached already
+   * The source's stream: demands go there; requests wait until it is attached. A new stream
+   * replaces one still attached, which its source gave up on (a link cut it may not know of).
    */
-  public synchronized boolean attach(SourceLink link) {
-    if (source != null) {
-      return false;
+  public void attach(SourceLink link) {
+    SourceLink old;
+    synchronized (this) {
+      old = source;
+      source = link;
+      detachedAt = 0;
+      lastPagesAt = System.nanoTime();
+      notifyAll();
     }
-    source = link;
+    if (old != null) {
+      old.end("replaced by a new post-copy stream from the source");
+    }
+    EventLog.of(id, "postcopy-attached").with("replaced", old != null).info();
+  }
+
+  /**
+   * The source's stream link broke: the copy waits on its faults for up to
+   * {@link #RECONNECT_WINDOW} for the source to attach again.
+   */
+  public synchronized void detached(SourceLink link, String why) {
+    if (source != link) {
+      return;
+    }
+    source = null;
+    detachedAt = System.nanoTime();
+    detachReason = why;
     notifyAll();
-    return true;
+    EventLog.of(id, "postcopy-detached").with("reason", why)
+        .with("waiting_s", RECONNECT_WINDOW.toSeconds()).warning();
   }
 
   /** The source's stream ended or failed before every page was in the copy. */
@@ -192,17 +231,20 @@ public final class LazyPageServer implements Runnable {
   private void serve(int vpid, long vaddr, int nrPages) throws IOException,
       InterruptedException, InvalidFrameException {
     long start = System.nanoTime();
-    PageRange missing;
-    synchronized (this) {
-      missing = store.unknown(vpid, vaddr, nrPages);
-    }
-    if (missing != null) {
-      awaitSource().demand(missing);
+    while (true) {
+      PageRange missing;
       synchronized (this) {
-        while (store.unknown(vpid, vaddr, nrPages) != null && failure == null) {
-          wait();
-        }
-        throwIfFailed();
+        missing = store.unknown(vpid, vaddr, nrPages);
+      }
+      if (missing == null) {
+        break;
+      }
+      SourceLink link = awaitSource();
+      link.demand(missing);
+      if (!awaitPages(link, vpid, vaddr, nrPages)) {
+        link.end("no pages from the source for " + idle.toSeconds() + " s while the copy"
+            + " waits for some");
+        detached(link, "the source sent nothing for " + idle.toSeconds() + " s");
       }
     }
     reply.clear();
@@ -233,9 +275,40 @@ public final class LazyPageServer implements Runnable {
         Math.floor(p * sorted.length))];
   }
 
+  /**
+   * Waits until the request's pages are known; false when the source, over link, sent nothing
+   * for the idle time (its stream is dead without knowing it), or link was replaced.
+   */
+  private synchronized boolean awaitPages(SourceLink link, int vpid, long vaddr, int nrPages)
+      throws IOException, InterruptedException, InvalidFrameException {
+    long asked = System.nanoTime();
+    while (store.unknown(vpid, vaddr, nrPages) != null) {
+      throwIfFailed();
+      if (source != link) {
+        return true;
+      }
+      long left = idle.toNanos() - (System.nanoTime() - Math.max(asked, lastPagesAt));
+      if (left <= 0) {
+        return false;
+      }
+      TimeUnit.NANOSECONDS.timedWait(this, left);
+    }
+    return true;
+  }
+
   private synchronized SourceLink awaitSource() throws IOException, InterruptedException {
     while (source == null && failure == null) {
-      wait();
+      if (detachedAt == 0) {
+        wait();
+        continue;
+      }
+      long left = RECONNECT_WINDOW.toNanos() - (System.nanoTime() - detachedAt);
+      if (left <= 0) {
+        failure = "the source did not reconnect within " + RECONNECT_WINDOW.toSeconds()
+            + " s after: " + detachReason;
+        break;
+      }
+      TimeUnit.NANOSECONDS.timedWait(this, left);
     }
     throwIfFailed();
     return source;
@@ -250,6 +323,7 @@ public final class LazyPageServer implements Runnable {
   /** What the source says of some lazy pages; requests waiting for them go on. */
   public synchronized void chunk(PageChunk c) throws InvalidFrameException, IOException {
     store.put(c);
+    lastPagesAt = System.nanoTime();
     notifyAll();
   }
 

@@ -63,6 +63,8 @@ final class MigrationSink {
   private final Peer peer;
   private final Handoffs handoffs;
   private final Map<String, String> mountPaths;
+  /** Post-copy: how long the source may leave a request of the copy unanswered. */
+  private final Duration postcopyIdle;
   private final Map<PageOwner, PageRunSet> held = new HashMap<>();
 
   private Path migrationDir;
@@ -79,8 +81,9 @@ final class MigrationSink {
 
   MigrationSink(Path imagesRoot, CriuRestorer restorer, Tracer tracer, Context parent,
       MigrationValidator validator, DiskReservations disk, Peer peer, Handoffs handoffs,
-      Map<String, String> mountPaths) {
+      Map<String, String> mountPaths, Duration postcopyIdle) {
     this.imagesRoot = imagesRoot;
+    this.postcopyIdle = postcopyIdle;
     this.restorer = restorer;
     this.tracer = tracer;
     this.parent = parent;
@@ -292,7 +295,8 @@ final class MigrationSink {
     DestinationHandoff h = handoff;
     String id = name();
     Path daemonLog = restoreLog().resolveSibling(restoreLog().getFileName() + ".lazy-pages");
-    return LazyPageServer.create(id, migrationDir, precopyRounds, new LazyPageServer.Outcome() {
+    return LazyPageServer.create(id, migrationDir, precopyRounds, postcopyIdle,
+        new LazyPageServer.Outcome() {
           @Override
           public void complete(long pagesInstalled) {
             try {

@@ -4,6 +4,7 @@ import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.livemig.common.agent.MigrationIds;
 import io.livemig.common.security.Peer;
+import io.livemig.proto.MigrationPhase;
 import io.livemig.proto.PageRange;
 import io.livemig.proto.PostcopyDone;
 import io.livemig.proto.PostcopyFrame;
@@ -70,11 +71,19 @@ final class PostcopyStream implements StreamObserver<PostcopyFrame>,
     if (!MigrationIds.isValid(id)) {
       throw new InvalidFrameException("migration id '" + id + "' is not valid");
     }
-    LazyPageServer s = handoffs.postcopy(id, peer);
-    if (!s.attach(this)) {
-      throw new IllegalArgumentException("migration " + id + " has a post-copy stream already");
+    LazyPageServer s;
+    try {
+      s = handoffs.postcopy(id, peer);
+    } catch (IllegalArgumentException none) {
+      if (handoffs.settled(id, peer) == MigrationPhase.RESUMED) {
+        // Finished while the source was away: its copy holds every page.
+        done(PostcopyDone.getDefaultInstance());
+        return;
+      }
+      throw none;
     }
     server = s;
+    s.attach(this);
     LOG.info("post-copy stream of " + id + " from " + peer);
   }
 
@@ -92,14 +101,22 @@ final class PostcopyStream implements StreamObserver<PostcopyFrame>,
   public void onError(Throwable t) {
     ended = true;
     if (server != null) {
-      server.sourceLost("the source's post-copy stream failed: " + Status.fromThrowable(t));
+      server.detached(this, "the source's post-copy stream failed: " + Status.fromThrowable(t));
     }
   }
 
   @Override
   public void onCompleted() {
     if (server != null) {
-      server.sourceLost("the source ended its post-copy stream");
+      server.detached(this, "the source ended its post-copy stream");
+    }
+  }
+
+  @Override
+  public synchronized void end(String why) {
+    if (!ended) {
+      ended = true;
+      out.onError(Status.UNAVAILABLE.withDescription(why).asRuntimeException());
     }
   }
 

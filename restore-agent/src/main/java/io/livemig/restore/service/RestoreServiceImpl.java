@@ -101,7 +101,7 @@ public final class RestoreServiceImpl implements BindableService {
     MigrationSink sink = new MigrationSink(config.imagesDir(), restorer, tracer,
         TracingInterceptors.remoteParent(),
         new MigrationValidator(config.limits(), config.policy()), disk, peer, handoffs,
-        config.policy().mountPaths());
+        config.policy().mountPaths(), config.limits().idleTimeout());
     return MigrationStream.start(sink, replies, config.keepImages(), config.limits(), () -> {
           mine.onComplete();
           all.onComplete();
