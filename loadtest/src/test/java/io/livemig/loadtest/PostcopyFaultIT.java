@@ -71,7 +71,8 @@ class PostcopyFaultIT {
       for (TaskIncarnation helper : before.getHelpersList()) {
         await("helper " + helper.getPid() + " is ended", () -> !Workload.alive(helper.getPid()));
       }
-      assertEquals(MigrationPhase.ABORTED, onlyEntry(cluster, "restore-agent").getPhase());
+      await("the destination journals the migration aborted",
+          () -> onlyEntry(cluster, "restore-agent").getPhase() == MigrationPhase.ABORTED);
       LocalCluster.CliRun run = cli.join();
       assertEquals(1, run.exitCode(), run.output());
       assertTrue(run.output().contains("the tree is lost"), run.output());
@@ -103,9 +104,10 @@ class PostcopyFaultIT {
       for (TaskIncarnation helper : before.getHelpersList()) {
         await("helper " + helper.getPid() + " is ended", () -> !Workload.alive(helper.getPid()));
       }
-      JournalEntry after = onlyEntry(cluster, "restore-agent");
-      assertEquals(MigrationPhase.ABORTED, after.getPhase());
-      assertTrue(after.getDetail().contains("post-copy"), after.getDetail());
+      await("the destination journals the migration aborted",
+          () -> onlyEntry(cluster, "restore-agent").getPhase() == MigrationPhase.ABORTED);
+      String detail = onlyEntry(cluster, "restore-agent").getDetail();
+      assertTrue(detail.contains("post-copy"), detail);
       await("the source's journal settles the migration",
           () -> onlyEntry(cluster, "dump-agent").getPhase() == MigrationPhase.ABORTED);
       assertNothingLeft(cluster);

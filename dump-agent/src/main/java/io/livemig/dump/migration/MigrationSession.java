@@ -381,7 +381,7 @@ public final class MigrationSession {
       }
     }
     msg += address.reclaim();
-    if (handoff.frozen()) {
+    if (handoff.frozen() && report.getDowntimeUs() == 0) {
       // The clients' pause: until the source was given back, or until now, if it is gone.
       report.setDowntimeUs(micros((givenBack != 0 ? givenBack : System.nanoTime()) - freeze));
     }

@@ -1,18 +1,17 @@
 package io.livemig.dump.postcopy;
 
-import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.Channel;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.livemig.common.agent.Failpoints;
 import io.livemig.common.images.PageOwner;
-import io.livemig.common.wire.PayloadChecksum;
 import io.livemig.dump.memory.PageRun;
 import io.livemig.dump.memory.PageSize;
 import io.livemig.dump.memory.ProcessVmReader;
 import io.livemig.dump.tracking.PageHash;
 import io.livemig.dump.tracking.PageLedger;
+import io.livemig.dump.transfer.PageChunks;
 import io.livemig.dump.transfer.PageSender;
 import io.livemig.proto.PageChunk;
 import io.livemig.proto.PageKind;
@@ -266,6 +265,9 @@ public final class PostcopySource implements AutoCloseable {
           brokenSince = 0;
           switch (r.getRequestCase()) {
             case DEMAND -> demand(reader, r.getDemand());
+            case INSTALLED -> {
+              // alive: the copy's pages come in from the destination's own images
+            }
             case DONE -> {
               ended = true;
               current.out.onCompleted();
@@ -342,12 +344,7 @@ public final class PostcopySource implements AutoCloseable {
 
   private void send(PageOwner owner, long vaddr, int nrPages, PageKind kind, ByteBuffer payload)
       throws IOException {
-    PageChunk.Builder c = PageChunk.newBuilder().setVpid((int) owner.id()).setVaddr(vaddr)
-        .setNrPages(nrPages).setKind(kind);
-    if (payload != null) {
-      c.setCrc32C(PayloadChecksum.of(payload.duplicate()))
-          .setPayload(UnsafeByteOperations.unsafeWrap(payload));
-    }
+    PageChunk.Builder c = PageChunks.of(owner, vaddr, nrPages, kind, payload);
     Stream s = current;
     synchronized (readyLock) {
       while (!s.out.isReady() && s.failure == null) {

@@ -13,7 +13,6 @@ import io.livemig.proto.Accepted;
 import io.livemig.proto.ImageFileChunk;
 import io.livemig.proto.MigrationFrame;
 import io.livemig.proto.MigrationHeader;
-import io.livemig.proto.PageChunk;
 import io.livemig.proto.PageKind;
 import io.livemig.proto.RestoreEvent;
 import io.livemig.proto.RestoreRequest;
@@ -133,18 +132,8 @@ public final class GrpcPageXfer implements PageXfer {
   @Override
   public void pages(PageOwner owner, long vaddr, int nrPages, PageKind kind, ByteBuffer payload)
       throws IOException {
-    PageChunk.Builder b = PageChunk.newBuilder().setVaddr(vaddr).setNrPages(nrPages)
-        .setKind(kind);
-    if (owner.isTask()) {
-      b.setVpid((int) owner.id());
-    } else {
-      b.setShmid(owner.id());
-    }
-    if (payload != null) {
-      b.setPayload(UnsafeByteOperations.unsafeWrap(payload.duplicate()));
-      b.setCrc32C(PayloadChecksum.of(payload));
-    }
-    send(MigrationFrame.newBuilder().setPages(b).build());
+    send(MigrationFrame.newBuilder().setPages(PageChunks.of(owner, vaddr, nrPages, kind,
+        payload)).build());
   }
 
   @Override

@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -43,6 +44,8 @@ public final class LazyPageServer implements Runnable {
    * source holds its frozen memory, and reconnects, for as long.
    */
   public static final Duration RECONNECT_WINDOW = Duration.ofMinutes(2);
+  /** How often the source hears of progress while nothing needs asking it. */
+  static final Duration PROGRESS_EVERY = Duration.ofSeconds(5);
   /** Most pages one request may ask for: the daemon asks for 4 MiB at most. */
   static final int MAX_REQUEST_PAGES = 1024;
 
@@ -79,6 +82,7 @@ public final class LazyPageServer implements Runnable {
   private long lastPagesAt;
   private String failure;
   private long installed;
+  private long lastProgress = System.nanoTime();
 
   /**
    * A server for migration id, which the source's stream may attach to before it starts.
@@ -141,6 +145,9 @@ public final class LazyPageServer implements Runnable {
 
     /** Ends this stream: the source reconnects with a new one. */
     void end(String why);
+
+    /** Post-copy is alive: pagesInstalled pages are in the copy. */
+    void progress(long pagesInstalled);
   }
 
   /**
@@ -216,6 +223,9 @@ public final class LazyPageServer implements Runnable {
       link.done(doneReport());
     } catch (IOException | InvalidFrameException e) {
       outcome.lost(e.getMessage());
+    } catch (RuntimeException | Error e) {
+      LOG.log(Level.SEVERE, "post-copy page server of " + id + " failed", e);
+      outcome.lost("restore agent failure: " + e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       outcome.lost("interrupted");
@@ -256,6 +266,17 @@ public final class LazyPageServer implements Runnable {
     writeFully(reply.flip());
     installed += nrPages;
     requests++;
+    long now = System.nanoTime();
+    if (now - lastProgress > PROGRESS_EVERY.toNanos()) {
+      lastProgress = now;
+      SourceLink link;
+      synchronized (this) {
+        link = source;
+      }
+      if (link != null) {
+        link.progress(installed);
+      }
+    }
     if (nrPages == 1) {
       faultNanos[faults++ & (faultNanos.length - 1)] = System.nanoTime() - start;
     }

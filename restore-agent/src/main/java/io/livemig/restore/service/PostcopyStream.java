@@ -128,6 +128,13 @@ final class PostcopyStream implements StreamObserver<PostcopyFrame>,
   }
 
   @Override
+  public synchronized void progress(long pagesInstalled) {
+    if (!ended) {
+      out.onNext(PostcopyRequest.newBuilder().setInstalled(pagesInstalled).build());
+    }
+  }
+
+  @Override
   public synchronized void done(PostcopyDone done) {
     if (!ended) {
       ended = true;
