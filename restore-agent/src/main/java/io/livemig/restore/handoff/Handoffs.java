@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -107,13 +108,12 @@ public final class Handoffs implements AutoCloseable {
     open.remove(h.id(), h);
   }
 
-  /** The journaled phase of a migration peer opened that is no longer open here. */
-  public MigrationPhase settled(String id, Peer peer) {
+  /** The journal entry of a migration peer opened that is no longer open here, if any. */
+  public Optional<JournalEntry> settled(String id, Peer peer) {
     if (open.containsKey(id)) {
-      return MigrationPhase.PHASE_UNKNOWN;
+      return Optional.empty();
     }
-    return journal.read(id).filter(e -> e.getPeer().equals(peer.identity()))
-        .map(JournalEntry::getPhase).orElse(MigrationPhase.PHASE_UNKNOWN);
+    return journal.read(id).filter(e -> e.getPeer().equals(peer.identity()));
   }
 
   /** A post-copy migration ended, whichever way. */

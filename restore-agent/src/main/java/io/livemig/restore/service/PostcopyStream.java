@@ -4,6 +4,7 @@ import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.livemig.common.agent.MigrationIds;
 import io.livemig.common.security.Peer;
+import io.livemig.proto.JournalEntry;
 import io.livemig.proto.MigrationPhase;
 import io.livemig.proto.PageRange;
 import io.livemig.proto.PostcopyDone;
@@ -13,6 +14,7 @@ import io.livemig.restore.handoff.Handoffs;
 import io.livemig.restore.postcopy.LazyPageServer;
 import io.livemig.restore.validation.InvalidFrameException;
 import java.io.IOException;
+import java.util.Optional;
 import java.util.logging.Logger;
 
 /**
@@ -75,10 +77,15 @@ final class PostcopyStream implements StreamObserver<PostcopyFrame>,
     try {
       s = handoffs.postcopy(id, peer);
     } catch (IllegalArgumentException none) {
-      if (handoffs.settled(id, peer) == MigrationPhase.RESUMED) {
+      Optional<JournalEntry> settled = handoffs.settled(id, peer);
+      if (settled.isPresent() && settled.get().getPhase() == MigrationPhase.RESUMED) {
         // Finished while the source was away: its copy holds every page.
         done(PostcopyDone.getDefaultInstance());
         return;
+      }
+      if (settled.isPresent()) {
+        throw new IllegalArgumentException("migration " + id + " is " + settled.get()
+            .getPhase() + " on the destination: " + settled.get().getDetail());
       }
       throw none;
     }
