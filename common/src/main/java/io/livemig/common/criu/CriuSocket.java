@@ -1,5 +1,6 @@
 package io.livemig.common.criu;
 
+import io.livemig.common.os.Descriptors;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -12,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * A page-server connection CRIU gets as an inherited descriptor ({@code --ps-socket 3}) instead
@@ -99,43 +99,32 @@ public final class CriuSocket implements AutoCloseable {
 
   /** The inode of this agent's end of the connection, after {@link #accept}. */
   public String localInode() throws IOException {
-    int ours = ((InetSocketAddress) connection.getLocalAddress()).getPort();
-    int peer = ((InetSocketAddress) connection.getRemoteAddress()).getPort();
-    for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
-      String inode = inodeOf(Files.readAllLines(Path.of(table)), ours, peer);
-      if (inode != null) {
-        return inode;
-      }
+    String inode = inode(connection, false);
+    if (inode == null) {
+      throw new IOException("the connection to criu is not in /proc/net/tcp");
     }
-    throw new IOException("the connection to criu is not in /proc/net/tcp");
+    return inode;
   }
 
   /** Whether the peer of c is a socket that process pid holds (by its inode). */
   static boolean ownedBy(SocketChannel c, long pid) throws IOException {
-    int peerPort = ((InetSocketAddress) c.getRemoteAddress()).getPort();
-    int ourPort = ((InetSocketAddress) c.getLocalAddress()).getPort();
-    String inode = null;
-    // An IPv4 peer is in tcp; one on an IPv6 socket (IPv4-mapped) in tcp6.
+    String inode = inode(c, true);
+    return inode != null && Descriptors.find(pid, "socket:[" + inode + "]").isPresent();
+  }
+
+  /** The inode of c's peer end, or of its own end; null when /proc/net does not list it. */
+  private static String inode(SocketChannel c, boolean peerEnd) throws IOException {
+    int ours = ((InetSocketAddress) c.getLocalAddress()).getPort();
+    int peer = ((InetSocketAddress) c.getRemoteAddress()).getPort();
+    // An IPv4 socket is in tcp; an IPv6 one (IPv4-mapped) in tcp6.
     for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
-      if (inode == null) {
-        inode = inodeOf(Files.readAllLines(Path.of(table)), peerPort, ourPort);
+      String inode = inodeOf(Files.readAllLines(Path.of(table)), peerEnd ? peer : ours,
+          peerEnd ? ours : peer);
+      if (inode != null) {
+        return inode;
       }
     }
-    if (inode == null) {
-      return false;
-    }
-    String link = "socket:[" + inode + "]";
-    try (Stream<Path> fds = Files.list(Path.of("/proc", String.valueOf(pid), "fd"))) {
-      return fds.anyMatch(fd -> {
-        try {
-          return Files.readSymbolicLink(fd).toString().equals(link);
-        } catch (IOException closedMeanwhile) {
-          return false;
-        }
-      });
-    } catch (IOException processGone) {
-      return false;
-    }
+    return null;
   }
 
   /**

@@ -4,10 +4,7 @@ import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
 import com.sun.jna.StringArray;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.stream.Stream;
 
 /**
  * A child process that only holds a copy of one of this agent's sockets open (as its stdin), so
@@ -22,7 +19,9 @@ public final class SocketKeeper {
 
   /** Starts a keeper of the socket with this inode, one of this process's descriptors. */
   public static Incarnation keep(String socketInode) throws IOException {
-    int fd = descriptorOf("socket:[" + socketInode + "]");
+    String link = "socket:[" + socketInode + "]";
+    int fd = Descriptors.find(ProcessHandle.current().pid(), link).orElseThrow(
+        () -> new IOException("no descriptor of this process is " + link));
     Memory actions = new Memory(256);
     Memory pid = new Memory(4);
     if (LibC.posix_spawn_file_actions_init(actions) != 0) {
@@ -58,18 +57,4 @@ public final class SocketKeeper {
     }
   }
 
-  private static int descriptorOf(String link) throws IOException {
-    try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-      for (Path fd : fds.toList()) {
-        try {
-          if (Files.readSymbolicLink(fd).toString().equals(link)) {
-            return Integer.parseInt(fd.getFileName().toString());
-          }
-        } catch (IOException closedMeanwhile) {
-          // not the one
-        }
-      }
-    }
-    throw new IOException("no descriptor of this process is " + link);
-  }
 }

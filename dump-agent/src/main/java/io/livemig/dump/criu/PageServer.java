@@ -1,6 +1,15 @@
 package io.livemig.dump.criu;
 
+import static io.livemig.common.criu.PageServerProtocol.ADD;
+import static io.livemig.common.criu.PageServerProtocol.ADD_F;
+import static io.livemig.common.criu.PageServerProtocol.CLOSE;
+import static io.livemig.common.criu.PageServerProtocol.FORCE_CLOSE;
+import static io.livemig.common.criu.PageServerProtocol.HOLE;
+import static io.livemig.common.criu.PageServerProtocol.OPEN;
+import static io.livemig.common.criu.PageServerProtocol.OPEN2;
+
 import io.livemig.common.criu.Criu;
+import io.livemig.common.criu.PageServerProtocol;
 import io.livemig.common.images.PageFlags;
 import io.livemig.common.images.PageOwner;
 import io.livemig.common.images.Pagemap;
@@ -26,13 +35,6 @@ import java.time.Duration;
  * CRIU's own page server would, and travels with the other image files.
  */
 public final class PageServer implements AutoCloseable {
-  static final int ADD = 1;
-  static final int HOLE = 2;
-  static final int OPEN = 3;
-  static final int OPEN2 = 4;
-  static final int ADD_F = 6;
-  static final int CLOSE = 0x1023;
-  static final int FORCE_CLOSE = 0x1024;
   static final int TYPE_PID = 1;
   static final int TYPE_SHMEM = 2;
   private static final int PAGE = Pagemap.PAGE_SIZE;
@@ -63,7 +65,8 @@ public final class PageServer implements AutoCloseable {
     this.wideHeader = Criu.compareVersions(criuVersion, "4.2") >= 0;
     this.sink = sink;
     this.imageDir = imageDir;
-    this.header = ByteBuffer.allocate(wideHeader ? 32 : 24).order(ByteOrder.nativeOrder());
+    this.header = ByteBuffer.allocate(wideHeader ? PageServerProtocol.HEADER_BYTES : 24)
+        .order(ByteOrder.nativeOrder());
     this.data = ByteBuffer.allocateDirect(bufferBytes).order(ByteOrder.LITTLE_ENDIAN);
     server = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0), 1);
     thread = new Thread(this::serve, "criu-page-server");
@@ -112,8 +115,8 @@ public final class PageServer implements AutoCloseable {
         }
         long vaddr = header.getLong();
         long dstId = header.getLong();
-        int cmd = cmdWord & 0xFFFF;
-        int flags = cmdWord >>> 16;
+        int cmd = PageServerProtocol.command(cmdWord);
+        int flags = PageServerProtocol.flags(cmdWord);
         switch (cmd) {
           case OPEN, OPEN2 -> {
             open(dstId);

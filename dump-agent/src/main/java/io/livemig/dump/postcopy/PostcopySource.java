@@ -1,11 +1,15 @@
 package io.livemig.dump.postcopy;
 
+import static io.livemig.common.criu.PageServerProtocol.MAX_GET_PAGES;
+
 import io.grpc.Channel;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.livemig.common.agent.Failpoints;
+import io.livemig.common.agent.Latencies;
 import io.livemig.common.images.PageOwner;
+import io.livemig.common.wire.PostcopyTimes;
 import io.livemig.dump.memory.PageRun;
 import io.livemig.dump.memory.PageSize;
 import io.livemig.dump.memory.ProcessVmReader;
@@ -27,7 +31,6 @@ import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
@@ -45,12 +48,8 @@ import java.util.concurrent.TimeUnit;
  * flow control bounds what is in flight.
  */
 public final class PostcopySource implements AutoCloseable {
-  /** Most pages one demand may name: CRIU's lazy-pages daemon asks for 4 MiB at most. */
-  static final int MAX_DEMAND_PAGES = 1024;
   /** Chunks of 1 MiB, as in the other rounds; also the scan's step between demands. */
   private static final int CHUNK_PAGES = 256;
-  /** How long the source waits for its stream to come back, frozen memory held; as the destination. */
-  static final Duration RECONNECT_WINDOW = Duration.ofMinutes(2);
   private static final Duration RECONNECT_PAUSE = Duration.ofSeconds(1);
   /** Demands the destination may have outstanding; a fault per thread plus the background. */
   private static final int MAX_PENDING = 4096;
@@ -72,8 +71,7 @@ public final class PostcopySource implements AutoCloseable {
   private volatile boolean scanning;
   private static final Object SCAN = new Object();
   private long pagesDemanded;
-  private final long[] serviceNanos = new long[1 << 16];
-  private int served;
+  private final Latencies demands = new Latencies();
 
   /**
    * @param hostPids the frozen tasks' host pids by vpid
@@ -94,7 +92,7 @@ public final class PostcopySource implements AutoCloseable {
    * Opens the stream on the destination's channel and serves it on a thread of its own, from
    * before the restore (which may already fault on lazy pages) until the destination holds
    * every page; {@link #awaitDone} gives the outcome. A stream that breaks is replaced by a new
-   * one for up to {@link #RECONNECT_WINDOW}, while the frozen memory stays here.
+   * one for up to {@link PostcopyTimes#RECONNECT_WINDOW}, while the frozen memory stays here.
    *
    * @param idle longest wait for the destination's next word once the scan is over
    */
@@ -190,9 +188,10 @@ public final class PostcopySource implements AutoCloseable {
     long now = System.nanoTime();
     if (brokenSince == 0) {
       brokenSince = now;
-    } else if (now - brokenSince > RECONNECT_WINDOW.toNanos()) {
+    } else if (now - brokenSince > PostcopyTimes.RECONNECT_WINDOW.toNanos()) {
       throw new IOException("the post-copy stream broke (" + cause.getMessage() + ") and could"
-          + " not be re-established within " + RECONNECT_WINDOW.toSeconds() + " s", cause);
+          + " not be re-established within " + PostcopyTimes.RECONNECT_WINDOW.toSeconds()
+          + " s", cause);
     }
     try {
       Thread.sleep(RECONNECT_PAUSE.toMillis());
@@ -231,7 +230,7 @@ public final class PostcopySource implements AutoCloseable {
     PageSender verdicts = new PageSender(this::send, hash, PageSender.Held.PARENT);
     Deque<long[]> todo = scanWork();
     try (ProcessVmReader reader = new ProcessVmReader(Math.max(bufferBytes,
-        MAX_DEMAND_PAGES * PageSize.BYTES))) {
+        MAX_GET_PAGES * PageSize.BYTES))) {
       while (true) {
         Object next;
         boolean scan = scanning && !todo.isEmpty();
@@ -325,7 +324,7 @@ public final class PostcopySource implements AutoCloseable {
   private void demand(ProcessVmReader reader, PageRange d) throws IOException {
     long start = System.nanoTime();
     if (!hostPids.containsKey(d.getVpid()) || d.getNrPages() <= 0
-        || d.getNrPages() > MAX_DEMAND_PAGES || d.getVaddr() % PageSize.BYTES != 0
+        || d.getNrPages() > MAX_GET_PAGES || d.getVaddr() % PageSize.BYTES != 0
         || !lazy.covers(d.getVpid(), d.getVaddr(), d.getNrPages())) {
       throw new IOException(String.format("the destination asked for %d pages of vpid %d at"
           + " 0x%x, which the final dump did not leave in the source", d.getNrPages(),
@@ -339,7 +338,7 @@ public final class PostcopySource implements AutoCloseable {
               .limit((done + n) * PageSize.BYTES));
     }
     pagesDemanded += d.getNrPages();
-    serviceNanos[served++ & (serviceNanos.length - 1)] = System.nanoTime() - start;
+    demands.record(System.nanoTime() - start);
   }
 
   private void send(PageOwner owner, long vaddr, int nrPages, PageKind kind, ByteBuffer payload)
@@ -365,21 +364,14 @@ public final class PostcopySource implements AutoCloseable {
   }
 
   private PostcopyReport report(RoundStats scan, PostcopyDone done) {
-    long[] times = Arrays.copyOf(serviceNanos, Math.min(served, serviceNanos.length));
-    Arrays.sort(times);
     return PostcopyReport.newBuilder().setLazyPages(lazy.pages())
         .setPagesDemanded(pagesDemanded)
         .setPagesPushed(scan.getPagesPresent() + scan.getPagesZero())
         .setPagesClean(scan.getPagesParent())
-        .setDemandP50Us(percentile(times, 0.50) / 1000)
-        .setDemandP99Us(percentile(times, 0.99) / 1000)
+        .setDemandP50Us(demands.percentileMicros(0.50))
+        .setDemandP99Us(demands.percentileMicros(0.99))
         .setPagesFromPrecopy(done.getPagesFromPrecopy())
         .setFaultP50Us(done.getFaultP50Us()).setFaultP99Us(done.getFaultP99Us()).build();
-  }
-
-  static long percentile(long[] sorted, double p) {
-    return sorted.length == 0 ? 0 : sorted[(int) Math.min(sorted.length - 1,
-        Math.floor(p * sorted.length))];
   }
 
   /** Ends the stream if it is still open (on failure). */

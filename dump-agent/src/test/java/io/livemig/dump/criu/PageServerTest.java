@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.livemig.common.criu.PageServerProtocol;
 import io.livemig.common.images.PageFlags;
 import io.livemig.common.images.PageOwner;
 import io.livemig.common.images.Pagemap;
@@ -84,19 +85,19 @@ class PageServerTest {
         new Got(owner, vaddr, nr, buf.get(0))), dir, 2 * 4096);
         FakeCriu criu = new FakeCriu(server.port(), wide)) {
       long task = 7L << 8 | PageServer.TYPE_PID;
-      criu.send(PageServer.OPEN2, 0, 0, 0, task);
+      criu.send(PageServerProtocol.OPEN2, 0, 0, 0, task);
       assertEquals(0, criu.reply(1), "no parent images");
-      criu.send(PageServer.ADD_F, PageFlags.PRESENT | PageFlags.LAZY, 3, 0x10000, task);
+      criu.send(PageServerProtocol.ADD_F, PageFlags.PRESENT | PageFlags.LAZY, 3, 0x10000, task);
       criu.pages(3, 10);
       long shm = 42L << 8 | PageServer.TYPE_SHMEM;
-      criu.send(PageServer.OPEN2, 0, 0, 0, shm);
+      criu.send(PageServerProtocol.OPEN2, 0, 0, 0, shm);
       assertEquals(0, criu.reply(1));
-      criu.send(PageServer.ADD_F, PageFlags.PRESENT, 2, 0, shm);
+      criu.send(PageServerProtocol.ADD_F, PageFlags.PRESENT, 2, 0, shm);
       criu.pages(2, 50);
       long empty = PageServer.TYPE_SHMEM; // SysV segment 0, which holds no data
-      criu.send(PageServer.OPEN2, 0, 0, 0, empty);
+      criu.send(PageServerProtocol.OPEN2, 0, 0, 0, empty);
       assertEquals(0, criu.reply(1));
-      criu.send(PageServer.CLOSE, 0, 0, 0, 0);
+      criu.send(PageServerProtocol.CLOSE, 0, 0, 0, 0);
       assertEquals(0, criu.reply(4));
       server.await(Duration.ofSeconds(10));
     }
@@ -125,9 +126,9 @@ class PageServerTest {
   void streamCutBeforeCloseIsAnError() throws Exception {
     try (PageServer server = new PageServer("4.1", (owner, vaddr, nr, buf) -> { }, dir, 4096)) {
       try (FakeCriu criu = new FakeCriu(server.port(), false)) {
-        criu.send(PageServer.OPEN2, 0, 0, 0, 1L << 8 | PageServer.TYPE_PID);
+        criu.send(PageServerProtocol.OPEN2, 0, 0, 0, 1L << 8 | PageServer.TYPE_PID);
         criu.reply(1);
-        criu.send(PageServer.ADD_F, PageFlags.PRESENT, 4, 0x10000, 1L << 8 | 1);
+        criu.send(PageServerProtocol.ADD_F, PageFlags.PRESENT, 4, 0x10000, 1L << 8 | 1);
         criu.pages(1, 0);
       }
       IOException e = assertThrows(IOException.class, () -> server.await(Duration.ofSeconds(10)));

@@ -1,12 +1,22 @@
 package io.livemig.restore.postcopy;
 
+import static io.livemig.common.criu.PageServerProtocol.ADD_F;
+import static io.livemig.common.criu.PageServerProtocol.CLOSE;
+import static io.livemig.common.criu.PageServerProtocol.FORCE_CLOSE;
+import static io.livemig.common.criu.PageServerProtocol.GET;
+import static io.livemig.common.criu.PageServerProtocol.HEADER_BYTES;
+import static io.livemig.common.criu.PageServerProtocol.MAX_GET_PAGES;
+
 import io.livemig.common.agent.EventLog;
+import io.livemig.common.agent.Latencies;
 import io.livemig.common.criu.CriuRun;
 import io.livemig.common.criu.CriuSocket;
+import io.livemig.common.criu.PageServerProtocol;
 import io.livemig.common.images.PageFlags;
 import io.livemig.common.images.Pagemap;
 import io.livemig.common.os.Incarnation;
 import io.livemig.common.os.SocketKeeper;
+import io.livemig.common.wire.PostcopyTimes;
 import io.livemig.proto.PageChunk;
 import io.livemig.proto.PageRange;
 import io.livemig.proto.PostcopyDone;
@@ -17,7 +27,6 @@ import java.nio.ByteOrder;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
@@ -34,20 +43,8 @@ import java.util.logging.Logger;
  */
 public final class LazyPageServer implements Runnable {
   private static final Logger LOG = Logger.getLogger(LazyPageServer.class.getName());
-  static final int HEADER_BYTES = 32;
-  static final int GET = 7;
-  static final int ADD_F = 6;
-  static final int CLOSE = 0x1023;
-  static final int FORCE_CLOSE = 0x1024;
-  /**
-   * How long the copy waits for its source to come back once the post-copy stream broke; the
-   * source holds its frozen memory, and reconnects, for as long.
-   */
-  public static final Duration RECONNECT_WINDOW = Duration.ofMinutes(2);
   /** How often the source hears of progress while nothing needs asking it. */
   static final Duration PROGRESS_EVERY = Duration.ofSeconds(5);
-  /** Most pages one request may ask for: the daemon asks for 4 MiB at most. */
-  static final int MAX_REQUEST_PAGES = 1024;
 
   /** What the server reports: the end of post-copy, one way or the other. */
   public interface Outcome {
@@ -65,9 +62,8 @@ public final class LazyPageServer implements Runnable {
       .order(ByteOrder.LITTLE_ENDIAN);
   /** One reply at a time: header and pages, written in one go. */
   private final ByteBuffer reply = ByteBuffer.allocateDirect(HEADER_BYTES
-      + MAX_REQUEST_PAGES * Pagemap.PAGE_SIZE).order(ByteOrder.LITTLE_ENDIAN);
-  private final long[] faultNanos = new long[1 << 16];
-  private int faults;
+      + MAX_GET_PAGES * Pagemap.PAGE_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+  private final Latencies faults = new Latencies();
   private long requests;
   private CriuRun daemon;
   private Incarnation keeper;
@@ -171,7 +167,7 @@ public final class LazyPageServer implements Runnable {
 
   /**
    * The source's stream link broke: the copy waits on its faults for up to
-   * {@link #RECONNECT_WINDOW} for the source to attach again.
+   * {@link PostcopyTimes#RECONNECT_WINDOW} for the source to attach again.
    */
   public synchronized void detached(SourceLink link, String why) {
     if (source != link) {
@@ -182,7 +178,7 @@ public final class LazyPageServer implements Runnable {
     detachReason = why;
     notifyAll();
     EventLog.of(id, "postcopy-detached").with("reason", why)
-        .with("waiting_s", RECONNECT_WINDOW.toSeconds()).warning();
+        .with("waiting_s", PostcopyTimes.RECONNECT_WINDOW.toSeconds()).warning();
   }
 
   /** The source's stream ended or failed before every page was in the copy. */
@@ -198,7 +194,7 @@ public final class LazyPageServer implements Runnable {
     try {
       while (true) {
         readHeader();
-        int cmd = header.getInt(0) & 0xFFFF;
+        int cmd = PageServerProtocol.command(header.getInt(0));
         long nrPages = header.getLong(8);
         long vaddr = header.getLong(16);
         long dstId = header.getLong(24);
@@ -207,7 +203,7 @@ public final class LazyPageServer implements Runnable {
           writeFully(ok);
           break;
         }
-        if (cmd != GET || nrPages <= 0 || nrPages > MAX_REQUEST_PAGES || dstId <= 0
+        if (cmd != GET || nrPages <= 0 || nrPages > MAX_GET_PAGES || dstId <= 0
             || dstId > Integer.MAX_VALUE || vaddr % Pagemap.PAGE_SIZE != 0) {
           throw new IOException(String.format("criu lazy-pages sent command %#x for %d pages"
               + " at 0x%x of %d", cmd, nrPages, vaddr, dstId));
@@ -258,8 +254,8 @@ public final class LazyPageServer implements Runnable {
       }
     }
     reply.clear();
-    reply.putInt(PageFlags.PRESENT << 16 | ADD_F).putInt(0).putLong(nrPages).putLong(vaddr)
-        .putLong(vpid);
+    reply.putInt(PageServerProtocol.cmdWord(ADD_F, PageFlags.PRESENT)).putInt(0)
+        .putLong(nrPages).putLong(vaddr).putLong(vpid);
     synchronized (this) {
       store.read(vpid, vaddr, nrPages, reply);
     }
@@ -278,22 +274,15 @@ public final class LazyPageServer implements Runnable {
       }
     }
     if (nrPages == 1) {
-      faultNanos[faults++ & (faultNanos.length - 1)] = System.nanoTime() - start;
+      faults.record(System.nanoTime() - start);
     }
   }
 
   private synchronized PostcopyDone doneReport() {
-    long[] t = Arrays.copyOf(faultNanos, Math.min(faults, faultNanos.length));
-    Arrays.sort(t);
     return PostcopyDone.newBuilder().setPagesInstalled(installed)
         .setPagesFromPrecopy(store.pagesFromPrecopy()).setRequests(requests)
-        .setFaultP50Us(percentile(t, 0.5) / 1000).setFaultP99Us(percentile(t, 0.99) / 1000)
+        .setFaultP50Us(faults.percentileMicros(0.5)).setFaultP99Us(faults.percentileMicros(0.99))
         .build();
-  }
-
-  private static long percentile(long[] sorted, double p) {
-    return sorted.length == 0 ? 0 : sorted[(int) Math.min(sorted.length - 1,
-        Math.floor(p * sorted.length))];
   }
 
   /**
@@ -323,10 +312,10 @@ public final class LazyPageServer implements Runnable {
         wait();
         continue;
       }
-      long left = RECONNECT_WINDOW.toNanos() - (System.nanoTime() - detachedAt);
+      long left = PostcopyTimes.RECONNECT_WINDOW.toNanos() - (System.nanoTime() - detachedAt);
       if (left <= 0) {
-        failure = "the source did not reconnect within " + RECONNECT_WINDOW.toSeconds()
-            + " s after: " + detachReason;
+        failure = "the source did not reconnect within "
+            + PostcopyTimes.RECONNECT_WINDOW.toSeconds() + " s after: " + detachReason;
         break;
       }
       TimeUnit.NANOSECONDS.timedWait(this, left);

@@ -4,6 +4,7 @@ import io.livemig.common.images.Pagemap;
 import io.livemig.common.wire.PayloadChecksum;
 import io.livemig.proto.PageChunk;
 import io.livemig.proto.PageRange;
+import io.livemig.restore.RestoreLimits;
 import io.livemig.restore.validation.InvalidFrameException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -81,7 +82,7 @@ final class PostcopyPages implements AutoCloseable {
     int n = c.getNrPages();
     String where = String.format("post-copy chunk of vpid %d at 0x%x (%d pages)", c.getVpid(),
         c.getVaddr(), n);
-    if (c.hasShmid() || n <= 0 || n > 256 || c.getVaddr() % PAGE != 0) {
+    if (c.hasShmid() || n <= 0 || n > RestoreLimits.MAX_CHUNK_PAGES || c.getVaddr() % PAGE != 0) {
       throw new InvalidFrameException(where + ": not a run of a task's pages");
     }
     byte s = switch (c.getKind()) {
@@ -148,8 +149,8 @@ final class PostcopyPages implements AutoCloseable {
       int i = index(vpid, vaddr + (long) p * PAGE);
       byte s = state[i];
       int n = 1;
-      while (p + n < nrPages && state[index(vpid, vaddr + (long) (p + n) * PAGE)] == s
-          && index(vpid, vaddr + (long) (p + n) * PAGE) == i + n) {
+      while (p + n < nrPages && index(vpid, vaddr + (long) (p + n) * PAGE) == i + n
+          && state[i + n] == s) {
         n++;
       }
       long addr = vaddr + (long) p * PAGE;
