@@ -43,6 +43,18 @@ class JournalTest {
   }
 
   @Test
+  void onlyTheStartTheCommitPointAndTheOutcomeAreSyncedToDisk() {
+    for (MigrationPhase p : List.of(MigrationPhase.PRECOPY, MigrationPhase.SOURCE_KILLING,
+        MigrationPhase.SOURCE_KILLED, MigrationPhase.RESUMED, MigrationPhase.ABORTED)) {
+      assertTrue(Journal.survivesHostCrash(p), p.name());
+    }
+    for (MigrationPhase p : List.of(MigrationPhase.FROZEN, MigrationPhase.IMAGES_COMPLETE,
+        MigrationPhase.RESTORED_STOPPED, MigrationPhase.POSTCOPY)) {
+      assertFalse(Journal.survivesHostCrash(p), p.name());
+    }
+  }
+
+  @Test
   void anUnreadableEntryIsSetAsideAndTheOthersStillLoad() throws Exception {
     Journal j = Journal.open(dir.resolve("state"));
     j.record(entry("good", MigrationPhase.PRECOPY, 1));

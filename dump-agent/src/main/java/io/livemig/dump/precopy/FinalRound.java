@@ -17,6 +17,7 @@ import io.livemig.dump.transfer.PageXfer;
 import io.livemig.proto.CriuOptions;
 import io.livemig.proto.PageKind;
 import io.livemig.proto.RoundStats;
+import io.opentelemetry.api.trace.Span;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
@@ -97,9 +98,11 @@ public final class FinalRound {
     };
     try (PageServer server = new PageServer(dumper.version(), sink, dumpDir, bufferBytes)) {
       FrozenDump dump = dumper.start(rootPid, dumpDir, server.port(), options, onAbandon);
+      Span.current().addEvent("criu dump started");
       onFreeze.started(dump);
       try {
         dump.awaitDumped(dumpTimeout);
+        Span.current().addEvent("criu dumped; it holds the tree frozen");
       } catch (CriuException e) {
         server.close();
         try {
@@ -126,8 +129,10 @@ public final class FinalRound {
   private Sent dumpLazy(int rootPid, Path dumpDir, CriuOptions options, List<String> onAbandon,
       OnFreeze onFreeze) throws IOException, CriuException {
     FrozenDump dump = dumper.startLazy(rootPid, dumpDir, options, onAbandon);
+    Span.current().addEvent("criu dump started");
     onFreeze.started(dump);
     dump.awaitDumped(dumpTimeout);
+    Span.current().addEvent("criu dumped; it holds the tree frozen");
     long[] pages = new long[3]; // eager, eager shared objects', lazy
     sentAsPages = LazyDump.read(dumpDir, bufferBytes, new LazyDump.Runs() {
       @Override

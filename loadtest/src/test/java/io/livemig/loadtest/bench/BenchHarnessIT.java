@@ -74,10 +74,20 @@ class BenchHarnessIT {
 
       try (Workload w = Workload.memloadTree(hosts.hostA(), Repo.memload(), dir.resolve("c"), 1, 16,
           4, "uniform")) {
-        Baselines.StopAndCopy sc = Baselines.criuStopAndCopy(hosts, Criu.locate(null), w.pid(),
-            Files.createDirectories(tmpfs.resolve("criu")));
+        Baselines.StopAndCopy sc;
+        long gap;
+        try (HeartbeatWatch watch = new HeartbeatWatch(Workload.statusOf(w.pid()))) {
+          sc = Baselines.criuStopAndCopy(hosts, Criu.locate(null), w.pid(),
+              Files.createDirectories(tmpfs.resolve("criu")));
+          Thread.sleep(100);
+          gap = watch.maxGapNanos();
+        }
         assertTrue(sc.bytes() > 16 << 20, "images moved: " + sc.bytes());
-        assertTrue(sc.downtimeNanos() >= sc.dumpNanos() + sc.restoreNanos());
+        // The workload's own heartbeat checks the baseline's clock: it stood still at least
+        // while the images moved and CRIU restored, and not much longer than the whole run.
+        assertTrue(gap >= sc.copyNanos() + sc.restoreNanos()
+            && gap <= sc.downtimeNanos() + 100_000_000L, "heartbeat gap " + gap / 1_000_000
+            + " ms against CRIU's " + sc + " ns");
         String verdict = Workload.verify(sc.restoredPid(), Duration.ofMinutes(1));
         Workload.kill(sc.restoredPid());
         assertTrue(verdict.startsWith("verify OK"), verdict);

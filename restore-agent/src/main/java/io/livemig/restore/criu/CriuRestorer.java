@@ -60,12 +60,11 @@ public final class CriuRestorer {
   }
 
   /**
-   * Post-copy: starts criu lazy-pages on dir, its page server on a socket this agent holds,
-   * then restores as {@link #restore} does with --lazy-pages: the copy's private memory comes
-   * in through the daemon once it runs. The daemon is stopped again if the restore fails.
+   * Post-copy, first step: starts criu lazy-pages on dir (which must hold the final dump's
+   * images), its page server on a socket this agent holds, and hands both to pages once the
+   * daemon listens for the restore. Stops the daemon again if that fails.
    */
-  public int restoreLazy(Path dir, Path log, CriuOptions options,
-      Map<String, String> mountPaths, LazyPages pages) throws CriuException {
+  public void startLazyPages(Path dir, Path log, LazyPages pages) throws CriuException {
     CriuSocket socket;
     try {
       socket = CriuSocket.listen();
@@ -78,19 +77,27 @@ public final class CriuRestorer {
       daemon = criu.start("lazy-pages", List.of("-D", dir.toString(), "--page-server"), dir,
           log.resolveSibling(log.getFileName() + ".lazy-pages"), Map.of(), socket);
       awaitListening(dir.resolve(LAZY_SOCKET), daemon);
-      try {
-        pages.started(daemon, socket);
-      } catch (IOException e) {
-        throw new CriuException("cannot serve criu lazy-pages: " + e.getMessage(), e);
-      }
-      return restore(dir, log, options, mountPaths, List.of("--lazy-pages"));
-    } catch (CriuException | RuntimeException e) {
+      pages.started(daemon, socket);
+    } catch (CriuException | IOException | RuntimeException e) {
       socket.close();
       if (daemon != null) {
         daemon.process().destroyForcibly();
       }
-      throw e;
+      if (e instanceof CriuException c) {
+        throw c;
+      }
+      throw new CriuException("cannot serve criu lazy-pages: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Post-copy, second step: restores as {@link #restore} does, with --lazy-pages: the copy's
+   * private memory comes in through the daemon {@link #startLazyPages} started, whose owner
+   * stops it if this fails.
+   */
+  public int restoreLazy(Path dir, Path log, CriuOptions options,
+      Map<String, String> mountPaths) throws CriuException {
+    return restore(dir, log, options, mountPaths, List.of("--lazy-pages"));
   }
 
   /** The daemon listens for the restore once its socket file exists. */

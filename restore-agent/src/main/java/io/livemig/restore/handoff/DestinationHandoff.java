@@ -109,8 +109,16 @@ public final class DestinationHandoff {
     pages = server;
   }
 
-  /** Post-copy: the processes serving the copy, journaled before the copy exists. */
+  /**
+   * Post-copy: the processes serving the copy, journaled before the copy exists.
+   *
+   * @throws IOException when the migration ended meanwhile: its abort did not see them
+   */
   public synchronized void helpers(List<Incarnation> processes) throws IOException {
+    if (Journal.finished(entry.getPhase())) {
+      throw new IOException("migration " + id() + " was " + entry.getPhase()
+          + " while its post-copy page server started");
+    }
     entry.clearHelpers();
     processes.forEach(p -> entry.addHelpers(p.toProto()));
     enter(entry.getPhase(), "post-copy page server started");

@@ -66,6 +66,8 @@ public final class LazyPageServer implements Runnable {
   private final Latencies faults = new Latencies();
   private long requests;
   private CriuRun daemon;
+  /** Set by {@link #stop}: a daemon that starts later is refused. */
+  private boolean stopped;
   private Incarnation keeper;
   private CriuSocket socket;
   private SocketChannel channel;
@@ -123,6 +125,9 @@ public final class LazyPageServer implements Runnable {
    */
   public synchronized List<Incarnation> start(CriuRun lazyPages, CriuSocket connected)
       throws IOException {
+    if (stopped) {
+      throw new IOException("post-copy of " + id + " was stopped before criu lazy-pages started");
+    }
     daemon = lazyPages;
     socket = connected;
     channel = connected.connection();
@@ -356,6 +361,7 @@ public final class LazyPageServer implements Runnable {
 
   /** Stops the daemon (after a failure); the copy must be gone first. */
   public synchronized void stop() {
+    stopped = true;
     sourceLost("post-copy stopped");
     if (daemon != null) {
       socket.close();

@@ -27,6 +27,7 @@ import io.livemig.restore.images.DumpedTree;
 import io.livemig.restore.images.ImageFiles;
 import io.livemig.restore.images.RoundImages;
 import io.livemig.restore.postcopy.LazyPageServer;
+import io.livemig.restore.postcopy.LazyPagesStart;
 import io.livemig.restore.validation.InvalidFrameException;
 import io.livemig.restore.validation.MigrationValidator;
 import io.opentelemetry.api.trace.Span;
@@ -78,6 +79,9 @@ final class MigrationSink {
   private CriuOptions criuOptions = CriuOptions.getDefaultInstance();
   /** The migration's handoff, once the header was accepted. */
   private DestinationHandoff handoff;
+  private boolean lazyRound;
+  /** Post-copy: criu lazy-pages, started once the lazy round's images are in; or null. */
+  private LazyPagesStart lazyPages;
 
   MigrationSink(Path imagesRoot, CriuRestorer restorer, Tracer tracer, Context parent,
       MigrationValidator validator, DiskReservations disk, Peer peer, Handoffs handoffs,
@@ -176,6 +180,7 @@ final class MigrationSink {
   private void roundStart(int n, boolean fin, boolean lazy) throws InvalidFrameException,
       IOException {
     validator.roundStart(n, fin, lazy);
+    lazyRound = lazy;
     if (lazy) {
       handoff.postcopy(postcopyServer(n));
     }
@@ -224,6 +229,9 @@ final class MigrationSink {
     if (images != null) {
       handoff.imagesComplete();
     }
+    if (lazyRound) {
+      lazyPages = LazyPagesStart.begin(name(), restorer, round.dir(), restoreLog(), handoff);
+    }
     round = null;
     images = null;
     return RestoreEvent.newBuilder().setRoundCommitted(RoundCommitted.newBuilder().setRound(n)
@@ -251,10 +259,13 @@ final class MigrationSink {
       handoff.prepareNetwork();
       int pid;
       try {
-        pid = handoff.pages() != null
-            ? restorer.restoreLazy(dir, restoreLog(), criuOptions, mountPaths,
-                (daemon, socket) -> handoff.helpers(handoff.pages().start(daemon, socket)))
-            : restorer.restore(dir, restoreLog(), criuOptions, mountPaths);
+        if (lazyPages != null) {
+          lazyPages.await();
+          span.addEvent("criu lazy-pages ready");
+          pid = restorer.restoreLazy(dir, restoreLog(), criuOptions, mountPaths);
+        } else {
+          pid = restorer.restore(dir, restoreLog(), criuOptions, mountPaths);
+        }
       } catch (CriuException | RuntimeException e) {
         handoff.withdrawNetwork();
         throw e;
@@ -330,6 +341,7 @@ final class MigrationSink {
 
   private AbortedException aborted(String reason) {
     validator.ended();
+    settleLazyPages();
     if (handoff == null) {
       return new AbortedException("the source aborted: " + reason);
     }
@@ -339,8 +351,15 @@ final class MigrationSink {
 
   /** The stream ended, whichever way: the copy's fate goes to the registry of handoffs. */
   void streamEnded(String why) {
+    settleLazyPages();
     if (handoff != null) {
       handoffs.streamEnded(handoff, why);
+    }
+  }
+
+  private void settleLazyPages() {
+    if (lazyPages != null) {
+      lazyPages.settle();
     }
   }
 
