@@ -13,12 +13,20 @@ public final class Await {
 
   /** Returns once c holds; AssertionError naming what when it does not within timeout. */
   public static void until(String what, Duration timeout, Condition c) throws Exception {
+    if (!within(timeout, c)) {
+      throw new AssertionError("not within " + timeout + ": " + what);
+    }
+  }
+
+  /** Whether c came to hold within timeout. */
+  public static boolean within(Duration timeout, Condition c) throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!c.holds()) {
       if (System.nanoTime() - deadline > 0) {
-        throw new AssertionError("not within " + timeout + ": " + what);
+        return false;
       }
       Thread.sleep(20);
     }
+    return true;
   }
 }

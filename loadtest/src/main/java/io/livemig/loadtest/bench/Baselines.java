@@ -136,13 +136,13 @@ public final class Baselines {
     }
   }
 
-  private static Process start(Host host, Path out, String... cmd) throws IOException {
+  static Process start(Host host, Path out, String... cmd) throws IOException {
     return new ProcessBuilder(host.command(List.of(cmd))).redirectErrorStream(true)
         .redirectOutput(out.toFile())
         .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())).start();
   }
 
-  private static void exec(Host host, Path out, String... cmd)
+  static void exec(Host host, Path out, String... cmd)
       throws IOException, InterruptedException {
     Process p = start(host, out, cmd);
     if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {

@@ -46,12 +46,18 @@ public final class Bench implements Callable<Integer> {
   List<Double> rates = List.of(0.0, 16.0, 64.0, 256.0);
 
   @Option(names = "--patterns", split = ",", description = "Other dirty patterns, at 1 GiB and"
-      + " 64 MiB/s (default hot,seq: 90%% of writes to 10%% of pages; sequential sweeps).")
+      + " 64 MiB/s (default hot,seq: 90%% of writes to 10%% of pages; sequential sweeps; ''"
+      + " for none).")
   List<String> patterns = List.of("hot", "seq");
 
   @Option(names = "--memcached", split = ",", description = "Sizes in MiB of data in memcached,"
       + " whose client sets items at 16 MiB/s (default 1024; 0 for none).")
   List<Integer> memcached = List.of(1024);
+
+  @Option(names = "--modes", split = ",", description = "Handoffs each case is migrated with:"
+      + " precopy, postcopy (default ${DEFAULT-VALUE}). Post-copy cases also run CRIU's own lazy"
+      + " migration as a baseline.")
+  List<String> modes = List.of(BenchCase.PRECOPY);
 
   public static void main(String[] args) {
     System.exit(new CommandLine(new Bench()).execute(args));
@@ -62,7 +68,7 @@ public final class Bench implements Callable<Integer> {
       return List.of();
     }
     if (quick) {
-      return List.of(new BenchCase(256, 16, "uniform", link));
+      return modes.stream().map(new BenchCase(256, 16, "uniform", link)::withMode).toList();
     }
     List<BenchCase> cases = new ArrayList<>();
     for (int size : sizes) {
@@ -75,6 +81,9 @@ public final class Bench implements Callable<Integer> {
       }
     }
     for (String pattern : patterns) {
+      if (pattern.isBlank()) {
+        continue;
+      }
       cases.add(new BenchCase(1024, 64, pattern, link));
     }
     for (int size : memcached) {
@@ -82,7 +91,7 @@ public final class Bench implements Callable<Integer> {
         cases.add(new BenchCase(size, 16, BenchCase.MEMCACHED, link));
       }
     }
-    return cases;
+    return cases.stream().flatMap(c -> modes.stream().map(c::withMode)).toList();
   }
 
   @Option(names = "--redis-mib", split = ",", description = "Data sizes of the redis-over-TCP"
@@ -109,8 +118,15 @@ public final class Bench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    for (String m : modes) {
+      if (!BenchCase.MODES.contains(m)) {
+        System.err.println("--modes: no handoff '" + m + "'; there are "
+            + String.join(", ", BenchCase.MODES));
+        return 2;
+      }
+    }
     for (String p : patterns) {
-      if (!BenchCase.MEMLOAD_PATTERNS.contains(p)) {
+      if (!p.isBlank() && !BenchCase.MEMLOAD_PATTERNS.contains(p)) {
         System.err.println("--patterns: memload has no pattern '" + p + "'; it knows "
             + String.join(", ", BenchCase.MEMLOAD_PATTERNS));
         return 2;
@@ -163,7 +179,7 @@ public final class Bench implements Callable<Integer> {
           Report.write(dir, results, tlsCosts, redisResults, linkRates, criu,
               (System.nanoTime() - started) / 1e9);
         }
-        if (!onlyRedis) {
+        if (!onlyRedis && tlsRuns > 0) {
           tlsCosts.add(compareTls(runner, hosts, cluster, work, tmpfs, tlsCase(link), linkRate));
         }
         Report.write(dir, results, tlsCosts, redisResults, linkRates, criu,

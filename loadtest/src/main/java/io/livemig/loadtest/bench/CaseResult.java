@@ -1,6 +1,7 @@
 package io.livemig.loadtest.bench;
 
 import io.livemig.proto.MigrationReport;
+import io.livemig.proto.PostcopyReport;
 import io.livemig.proto.RoundReport;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -8,15 +9,29 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Everything measured for one case: our migration and CRIU stop-and-copy, on one link. The
- * warm-to-restore times run from the end of {@link HostMemory#warm} to the tool's restored copy
- * running: the longer, the colder the memory the restore gets.
+ * Everything measured for one case: our migration and CRIU stop-and-copy, on one link, and for
+ * a post-copy case CRIU's own lazy migration (else null). The warm-to-restore times run from the
+ * end of {@link HostMemory#warm} to the tool's restored copy running: the longer, the colder the
+ * memory the restore gets.
  */
 public record CaseResult(BenchCase benchCase, MigrationReport ours, long oursHeartbeatGapNanos,
     long oursWarmToRestoreNanos, AgentUsage.Usage dumpAgent, AgentUsage.Usage restoreAgent,
     String oursVerify, Baselines.StopAndCopy criu, long criuHeartbeatGapNanos,
     long criuWarmToRestoreNanos, String criuVerify, double rawReadBytesPerSecond,
-    double linkBytesPerSecond) {
+    double linkBytesPerSecond, Progress progress, CriuLazyMigration.Result criuLazy) {
+
+  /**
+   * The workload's steps per second in the second before our migration, and from the copy's
+   * resume until it held every page (post-copy; 0 otherwise).
+   */
+  public record Progress(double before, double postcopy) {
+    public static final Progress NONE = new Progress(0, 0);
+
+    /** The rate during post-copy as a share of the one before; 0 when either is unknown. */
+    public double postcopyShare() {
+      return before <= 0 ? 0 : postcopy / before;
+    }
+  }
 
   public double round0BytesPerSecond() {
     return ours.getRoundReportsCount() == 0 ? 0
@@ -27,6 +42,12 @@ public record CaseResult(BenchCase benchCase, MigrationReport ours, long oursHea
   public double downtimeRatio() {
     return criu == null || criu.downtimeNanos() == 0 ? 0
         : ours.getDowntimeUs() * 1000.0 / criu.downtimeNanos();
+  }
+
+  /** Our downtime as a share of CRIU's own lazy migration's; 0 when that failed or was not run. */
+  public double downtimeRatioToCriuLazy() {
+    return criuLazy == null || !criuLazy.success() ? 0
+        : ours.getDowntimeUs() * 1000.0 / criuLazy.downtimeNanos();
   }
 
   public double wireToRss() {
@@ -70,6 +91,21 @@ public record CaseResult(BenchCase benchCase, MigrationReport ours, long oursHea
     o.put("restore_agent_cpu_s", restoreAgent.cpuSeconds());
     o.put("restore_agent_peak_rss_bytes", restoreAgent.peakRssBytes());
     o.put("verify", oursVerify);
+    o.put("handoff", ours.getHandoff().name());
+    if (benchCase.postcopy()) {
+      PostcopyReport p = ours.getPostcopy();
+      Map<String, Object> pm = new LinkedHashMap<>();
+      pm.put("all_pages_in_s", p.getCompleteUs() / 1e6);
+      pm.put("lazy_pages", p.getLazyPages());
+      pm.put("pages_from_precopy", p.getPagesFromPrecopy());
+      pm.put("pages_pushed", p.getPagesPushed());
+      pm.put("pages_demanded", p.getPagesDemanded());
+      pm.put("fault_p50_ms", p.getFaultP50Us() / 1e3);
+      pm.put("fault_p99_ms", p.getFaultP99Us() / 1e3);
+      pm.put("steps_per_s_before", progress.before());
+      pm.put("steps_per_s_during_postcopy", progress.postcopy());
+      o.put("postcopy", pm);
+    }
     m.put("ours", o);
     if (criu != null) {
       Map<String, Object> c = new LinkedHashMap<>();
@@ -82,6 +118,15 @@ public record CaseResult(BenchCase benchCase, MigrationReport ours, long oursHea
       c.put("image_bytes", criu.bytes());
       c.put("verify", criuVerify);
       m.put("criu_stop_and_copy", c);
+    }
+    if (criuLazy != null) {
+      Map<String, Object> l = new LinkedHashMap<>();
+      l.put("success", criuLazy.success());
+      l.put("failure", criuLazy.failure());
+      l.put("downtime_s", criuLazy.downtimeNanos() / 1e9);
+      l.put("all_pages_in_s", criuLazy.allPagesInNanos() / 1e9);
+      m.put("criu_lazy", l);
+      m.put("downtime_ratio_to_criu_lazy", downtimeRatioToCriuLazy());
     }
     m.put("raw_read_bytes_per_s", rawReadBytesPerSecond);
     m.put("iperf3_bytes_per_s", linkBytesPerSecond);

@@ -15,12 +15,15 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Runs one {@link BenchCase} on hostA and hostB: our migration of a fresh workload with the given
- * agents, then CRIU stop-and-copy of another fresh one, both over the same shaped link, each
- * restored copy checking all its pages before it is ended.
+ * agents, then CRIU stop-and-copy of another fresh one, and for a post-copy case CRIU's own lazy
+ * migration of a third, all over the same shaped link, each restored copy checking all its pages
+ * before it is ended.
  */
 public final class CaseRunner {
   /** The workload runs this long before a migration starts, so that it is dirtying steadily. */
   static final Duration SETTLE = Duration.ofSeconds(1);
+  /** How long the workload's pace is watched before our migration starts. */
+  private static final Duration PACE = Duration.ofSeconds(1);
 
   private final ThreeHosts hosts;
   private final Criu criu;
@@ -49,6 +52,7 @@ public final class CaseRunner {
     double rawRead;
     AgentUsage.Usage dumpUse;
     AgentUsage.Usage restoreUse;
+    CaseResult.Progress progress;
     try (Workload w = start(c, wdir.resolve("ours"))) {
       Thread.sleep(SETTLE.toMillis());
       rawRead = Baselines.rawRead(w.pid());
@@ -56,13 +60,20 @@ public final class CaseRunner {
       AgentUsage du = AgentUsage.start(cluster.dumpAgent().pid());
       AgentUsage ru = AgentUsage.start(cluster.restoreAgent().pid());
       try (HeartbeatWatch watch = new HeartbeatWatch(Workload.statusOf(w.pid()))) {
-        ours = cluster.migrate(w.pid());
+        // A second of heartbeats first: the workload's pace before the migration.
+        Thread.sleep(PACE.toMillis());
+        long migrating = HeartbeatWatch.realtimeNanos();
+        ours = cluster.migrate(w.pid(), "--mode", c.mode());
+        long migrated = HeartbeatWatch.realtimeNanos();
         oursWarmToRestore = System.nanoTime() - warmed;
         if (ours.getSuccess()) {
           liveCopies.add(ours.getRestoredRootPid());
         }
         Thread.sleep(100);
         oursGap = watch.maxGapNanos();
+        progress = new CaseResult.Progress(watch.stepsPerSecond(migrating - PACE.toNanos(),
+            migrating), c.postcopy() ? watch.stepsPerSecond(migrated
+                - ours.getPostcopy().getCompleteUs() * 1000, migrated) : 0);
       }
       dumpUse = du.stop();
       restoreUse = ru.stop();
@@ -89,8 +100,35 @@ public final class CaseRunner {
         criuVerify = checkAndEnd(sc.restoredPid());
       }
     }
+    CriuLazyMigration.Result lazy = withCriu && c.postcopy() ? criuLazy(c, wdir) : null;
     return new CaseResult(c, ours, oursGap, oursWarmToRestore, dumpUse, restoreUse, oursVerify,
-        sc, criuGap, criuWarmToRestore, criuVerify, rawRead, linkBytesPerSecond);
+        sc, criuGap, criuWarmToRestore, criuVerify, rawRead, linkBytesPerSecond, progress, lazy);
+  }
+
+  /** CRIU's own lazy migration of a fresh workload; its copy checks its pages if it got them. */
+  private CriuLazyMigration.Result criuLazy(BenchCase c, Path wdir)
+      throws IOException, InterruptedException {
+    Path images = Path.of("/dev/shm", "livemig-bench-criu-lazy-" + runs);
+    try (Workload w = start(c, wdir.resolve("criu-lazy"))) {
+      Thread.sleep(SETTLE.toMillis());
+      warm(c);
+      CriuLazyMigration.Result r = CriuLazyMigration.run(hosts, criu, w.pid(),
+          Files.createDirectories(images));
+      if (r.success()) {
+        String verdict = checkAndEnd(r.restoredPid());
+        if (!verdict.startsWith("verify OK")) {
+          return new CriuLazyMigration.Result(r.downtimeNanos(), r.allPagesInNanos(),
+              "the copy's memory is wrong: " + verdict, -1);
+        }
+      }
+      return r;
+    } catch (IOException | InterruptedException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IOException("CRIU's lazy migration: " + e.getMessage(), e);
+    } finally {
+      LocalCluster.deleteTree(images);
+    }
   }
 
   /**

@@ -3,6 +3,7 @@ package io.livemig.loadtest.bench;
 import io.livemig.loadtest.Heartbeat;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Instant;
 
 /**
  * Downtime as the workload itself sees it: polls its heartbeat (written every 10 ms with the
@@ -15,6 +16,7 @@ public final class HeartbeatWatch implements AutoCloseable {
   private volatile boolean running = true;
   private long lastRealtime = -1;
   private long maxGapNanos;
+  private final StepSamples samples = new StepSamples();
 
   public HeartbeatWatch(Path status) {
     this.status = status;
@@ -28,10 +30,11 @@ public final class HeartbeatWatch implements AutoCloseable {
       try {
         Heartbeat h = Heartbeat.read(status);
         if (h.realtimeNanos() > 0 && h.realtimeNanos() != lastRealtime) {
-          if (lastRealtime > 0) {
-            synchronized (this) {
+          synchronized (this) {
+            if (lastRealtime > 0) {
               maxGapNanos = Math.max(maxGapNanos, h.realtimeNanos() - lastRealtime);
             }
+            samples.add(h.realtimeNanos(), h.steps());
           }
           lastRealtime = h.realtimeNanos();
         }
@@ -42,6 +45,20 @@ public final class HeartbeatWatch implements AutoCloseable {
         return;
       }
     }
+  }
+
+  /**
+   * The workload's steps per second between two wall-clock times (nanoseconds since the epoch,
+   * the heartbeat's clock); see {@link StepSamples#rate}.
+   */
+  public synchronized double stepsPerSecond(long fromRealtimeNanos, long toRealtimeNanos) {
+    return samples.rate(fromRealtimeNanos, toRealtimeNanos);
+  }
+
+  /** Now on the heartbeat's clock. */
+  public static long realtimeNanos() {
+    Instant now = Instant.now();
+    return now.getEpochSecond() * 1_000_000_000L + now.getNano();
   }
 
   /** Longest gap seen so far, in nanoseconds (about 10 ms when nothing stopped the workload). */

@@ -90,6 +90,10 @@ final class Report {
     if (!results.isEmpty()) {
       appendCases(md, results, tlsCosts, linkRates);
     }
+    if (results.stream().anyMatch(r -> r.benchCase().postcopy())) {
+      md.append("\n## Post-copy\n\n").append(PostcopyTable.METHOD)
+          .append(PostcopyTable.of(results));
+    }
     if (!redis.isEmpty()) {
       md.append("\n## Redis over TCP with a connected client\n\n").append(REDIS_METHOD)
           .append(redisTable(redis));
@@ -119,8 +123,8 @@ final class Report {
     for (CaseResult r : results) {
       md.append(String.format("| %d MiB | %.0f | %s | %s | %.0f | %d | %.0f | %.2f | %.3f / %.3f |"
               + " %s | %.2f | %.1f / %s | %.3f | %.1f / %.0f | %.1f / %.0f | %s |%n",
-          r.benchCase().rssMib(), r.benchCase().dirtyMibPerSec(), r.benchCase().pattern(),
-          r.benchCase().link(),
+          r.benchCase().rssMib(), r.benchCase().dirtyMibPerSec(), r.benchCase().pattern()
+              + (r.benchCase().postcopy() ? ", post-copy" : ""), r.benchCase().link(),
           r.linkBytesPerSecond() / MIB, r.ours().getRounds(), r.round0BytesPerSecond() / MIB,
           r.ours().getTotalTimeUs() / 1e6, r.ours().getDowntimeUs() / 1e6,
           r.oursHeartbeatGapNanos() / 1e9,
@@ -198,12 +202,20 @@ final class Report {
             continue;
           }
           String l = rs.get(0).benchCase().link();
-          chart.add(new LineChart.Series("livemig, " + l, rs.stream().map(r -> new double[] {
-              axis.xOf().applyAsDouble(r), metric.equals("downtime")
-                  ? r.ours().getDowntimeUs() / 1e6 : r.ours().getTotalTimeUs() / 1e6}).toList(),
-              false));
+          for (boolean post : new boolean[] {false, true}) {
+            List<double[]> points = rs.stream().filter(r -> r.benchCase().postcopy() == post)
+                .map(r -> new double[] {axis.xOf().applyAsDouble(r), metric.equals("downtime")
+                    ? r.ours().getDowntimeUs() / 1e6 : r.ours().getTotalTimeUs() / 1e6})
+                .toList();
+            if (!points.isEmpty()) {
+              chart.add(new LineChart.Series("livemig" + (post ? " post-copy, " : ", ") + l,
+                  points, false));
+            }
+          }
           chart.add(new LineChart.Series("CRIU stop-and-copy, " + l, rs.stream()
-              .filter(r -> r.criu() != null).map(r -> new double[] {
+              .filter(r -> r.criu() != null && (!r.benchCase().postcopy()
+                  || rs.stream().allMatch(q -> q.benchCase().postcopy())))
+              .map(r -> new double[] {
                   axis.xOf().applyAsDouble(r), r.criu().downtimeNanos() / 1e9}).toList(), true));
         }
         String file = metric + "-vs-" + axis.file() + ".png";

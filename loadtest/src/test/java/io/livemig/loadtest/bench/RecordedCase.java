@@ -1,6 +1,8 @@
 package io.livemig.loadtest.bench;
 
+import io.livemig.proto.HandoffMode;
 import io.livemig.proto.MigrationReport;
+import io.livemig.proto.PostcopyReport;
 import io.livemig.proto.RoundReport;
 import java.util.List;
 
@@ -19,7 +21,8 @@ final class RecordedCase {
         12_500_000_000L, new AgentUsage.Usage(3, 200L << 20), new AgentUsage.Usage(2, 300L << 20),
         "verify OK pages=262144 steps=1",
         new Baselines.StopAndCopy(9_500_000_000L, 9_000_000_000L, 100_000_000L, 400_000_000L,
-            1L << 30, 1), 9_400_000_000L, 9_800_000_000L, "verify OK", 4e9, 1.17e8);
+            1L << 30, 1), 9_400_000_000L, 9_800_000_000L, "verify OK", 4e9, 1.17e8,
+        CaseResult.Progress.NONE, null);
   }
 
   static CaseResult withRss(CaseResult r, int rssMib) {
@@ -61,10 +64,36 @@ final class RecordedCase {
             comparisonRun(linkMbit, 840, 1.28, true)));
   }
 
+  /** r's figures, recorded for case c, with the workload's longest pause gapMillis. */
+  static CaseResult withHeartbeat(CaseResult r, BenchCase c, long gapMillis) {
+    return with(r, c, r.ours(), gapMillis * 1_000_000);
+  }
+
+  /**
+   * A post-copy migration of 1 GiB, unshaped: 0.28 s down, every page in after 3 s, the
+   * workload at the given pace; CRIU's lazy migration as given.
+   */
+  static CaseResult postcopy(CaseResult.Progress pace, CriuLazyMigration.Result lazy) {
+    CaseResult r = oneGibOverOneGbit();
+    MigrationReport ours = r.ours().toBuilder().setDowntimeUs(280_000)
+        .setHandoff(HandoffMode.HANDOFF_POSTCOPY).setPostcopy(PostcopyReport.newBuilder()
+            .setCompleteUs(3_000_000).setLazyPages(262_144).setPagesFromPrecopy(250_000)
+            .setPagesPushed(12_000).setPagesDemanded(144).setFaultP50Us(20).setFaultP99Us(900))
+        .build();
+    return new CaseResult(new BenchCase(1024, 16, BenchCase.UNIFORM, 0, BenchCase.POSTCOPY),
+        ours, 310_000_000L, r.oursWarmToRestoreNanos(), r.dumpAgent(), r.restoreAgent(),
+        r.oursVerify(), r.criu(), r.criuHeartbeatGapNanos(), r.criuWarmToRestoreNanos(),
+        r.criuVerify(), r.rawReadBytesPerSecond(), r.linkBytesPerSecond(), pace, lazy);
+  }
+
   private static CaseResult with(CaseResult r, BenchCase c, MigrationReport ours) {
-    return new CaseResult(c, ours, r.oursHeartbeatGapNanos(), r.oursWarmToRestoreNanos(),
+    return with(r, c, ours, r.oursHeartbeatGapNanos());
+  }
+
+  private static CaseResult with(CaseResult r, BenchCase c, MigrationReport ours, long gap) {
+    return new CaseResult(c, ours, gap, r.oursWarmToRestoreNanos(),
         r.dumpAgent(), r.restoreAgent(), r.oursVerify(), r.criu(), r.criuHeartbeatGapNanos(),
         r.criuWarmToRestoreNanos(), r.criuVerify(), r.rawReadBytesPerSecond(),
-        r.linkBytesPerSecond());
+        r.linkBytesPerSecond(), r.progress(), r.criuLazy());
   }
 }

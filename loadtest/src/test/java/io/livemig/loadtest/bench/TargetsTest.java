@@ -28,6 +28,26 @@ class TargetsTest {
   }
 
   @Test
+  void postcopyIsMeasuredByTheWorkloadsHeartbeatOnTheUnshapedLink() {
+    CaseResult r = RecordedCase.oneGibOverOneGbit();
+    List<CaseResult> results = List.of(post(r, 256, 16, 0, 200), post(r, 1024, 16, 0, 280),
+        post(r, 1024, 64, 0, 310), post(r, 4096, 16, 0, 390), post(r, 4096, 16, 1000, 900),
+        RecordedCase.withHeartbeat(r, new BenchCase(1024, 16, BenchCase.UNIFORM, 0), 900));
+    String t = Targets.table(results, List.of(), Map.of(0L, 1e9));
+    assertTrue(t.contains("| post-copy downtime by heartbeat, 1 GiB, unshaped | <= 300 ms |"
+        + " 280 ms at 16 MiB/s, 310 ms at 64 MiB/s | **no** |"), t);
+    assertTrue(t.contains("| post-copy downtime by heartbeat, 4 GiB, unshaped | <= 400 ms |"
+        + " 390 ms at 16 MiB/s | yes |"), t);
+    assertTrue(t.contains("| post-copy downtime, 4 GiB against 256 MiB (16 MiB/s, unshaped) |"
+        + " <= 1.5x | 390 vs 200 ms = 1.95x | **no** |"), t);
+  }
+
+  private static CaseResult post(CaseResult r, int rss, double rate, long link, long gapMs) {
+    return RecordedCase.withHeartbeat(r, new BenchCase(rss, rate, BenchCase.UNIFORM, link,
+        BenchCase.POSTCOPY), gapMs);
+  }
+
+  @Test
   void tlsMeetsItsTargetOnlyWithinTenPercentOnEveryLink() {
     String met = Targets.table(List.of(), List.of(RecordedCase.tlsComparison(0, 0.95),
         RecordedCase.tlsComparison(1000, 1)), Map.of());

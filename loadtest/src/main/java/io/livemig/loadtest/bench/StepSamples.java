@@ -1,0 +1,39 @@
+package io.livemig.loadtest.bench;
+
+import java.util.Arrays;
+
+/** A workload's progress over time: (wall-clock time, steps done) pairs, in time order. */
+final class StepSamples {
+  private long[] pairs = new long[2048];
+  private int count;
+
+  void add(long realtimeNanos, long steps) {
+    if (2 * count + 2 > pairs.length) {
+      pairs = Arrays.copyOf(pairs, pairs.length * 2);
+    }
+    pairs[2 * count] = realtimeNanos;
+    pairs[2 * count + 1] = steps;
+    count++;
+  }
+
+  /**
+   * Steps per second from the first sample at or after from to the last at or before to; 0
+   * without two samples there.
+   */
+  double rate(long fromRealtimeNanos, long toRealtimeNanos) {
+    int first = -1;
+    int last = -1;
+    for (int i = 0; i < count; i++) {
+      long t = pairs[2 * i];
+      if (t >= fromRealtimeNanos && t <= toRealtimeNanos) {
+        first = first < 0 ? i : first;
+        last = i;
+      }
+    }
+    if (first < 0 || last == first) {
+      return 0;
+    }
+    return (pairs[2 * last + 1] - pairs[2 * first + 1]) * 1e9
+        / (pairs[2 * last] - pairs[2 * first]);
+  }
+}
