@@ -1,5 +1,6 @@
 package io.livemig.cli;
 
+import io.livemig.proto.HandoffMode;
 import io.livemig.proto.MigrationReport;
 import io.livemig.proto.PhaseEvent;
 import io.livemig.proto.PostcopyReport;
@@ -47,6 +48,7 @@ final class ProgressFormat {
       b.append(String.format("  downtime:         %.3f s (freeze+dump %.3f s, final transfer"
               + " %.3f s, restore %.3f s)%n", r.getDowntimeUs() / 1e6, r.getFreezeDumpUs() / 1e6,
           r.getFinalTransferUs() / 1e6, r.getRestoreUs() / 1e6));
+      b.append(predicted(r));
       b.append(String.format("  restored as:      pid %d on the destination%n",
           r.getRestoredRootPid()));
       if (r.hasPostcopy()) {
@@ -62,6 +64,22 @@ final class ProgressFormat {
           r.getDowntimeUs() / 1e6));
     }
     return b.toString();
+  }
+
+  /**
+   * The downtime model's prediction after the last pre-copy round, beside the downtime it
+   * predicted (a pre-copy handoff) or the one post-copy avoided; empty without rounds.
+   */
+  private static String predicted(MigrationReport r) {
+    if (r.getRoundReportsCount() == 0) {
+      return "";
+    }
+    long us = r.getRoundReports(r.getRoundReportsCount() - 1).getPredictedDowntimeUs();
+    return r.getHandoff() == HandoffMode.HANDOFF_POSTCOPY
+        ? String.format("  predicted:        %.3f s for a pre-copy handoff; post-copy was taken%n",
+            us / 1e6)
+        : String.format("  predicted:        %.3f s (actual / predicted %.2f)%n", us / 1e6,
+            us == 0 ? 0 : (double) r.getDowntimeUs() / us);
   }
 
   /**

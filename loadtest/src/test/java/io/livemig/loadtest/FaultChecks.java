@@ -29,7 +29,8 @@ final class FaultChecks {
   /** memload processes of the workload in workloadDir, source or copy, that have not exited. */
   static List<Integer> copies(Path workloadDir) throws Exception {
     String marker = workloadDir.toString();
-    return processes(args -> args[0].endsWith("memload")
+    // A copy whose memory is still coming (post-copy) may show an empty command line.
+    return processes(args -> args.length > 0 && args[0].endsWith("memload")
         && String.join(" ", args).contains(marker));
   }
 

@@ -151,6 +151,7 @@ public final class Bench implements Callable<Integer> {
       // (ending the processes may have cut short ThreeHosts' own hook).
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         runner.killLiveCopies();
+        cluster.killJournaledCopies();
         ProcessHandle.current().descendants().forEach(ProcessHandle::destroyForcibly);
         LocalCluster.deleteTree(tmpfs);
         hosts.close();

@@ -1,5 +1,7 @@
 package io.livemig.loadtest.bench;
 
+import io.livemig.common.journal.Journal;
+import io.livemig.common.os.Incarnation;
 import io.livemig.loadtest.AgentFolders;
 import io.livemig.loadtest.AgentProcess;
 import io.livemig.loadtest.LocalCluster;
@@ -7,6 +9,7 @@ import io.livemig.loadtest.Pki;
 import io.livemig.loadtest.Repo;
 import io.livemig.loadtest.ThreeHosts;
 import io.livemig.loadtest.clients.ClientRun;
+import io.livemig.proto.JournalEntry;
 import io.livemig.proto.MigrationReport;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -135,6 +138,27 @@ public final class BenchCluster implements AutoCloseable, AgentFolders {
 
   public AgentProcess restoreAgent() {
     return restoreAgent;
+  }
+
+  /**
+   * For an interrupted run: kills every copy the restore agent's journal names. A copy in the
+   * middle of its migration (post-copy can take minutes) is nobody's child here, and the agent
+   * that would remove it after a restart is not started again.
+   */
+  public void killJournaledCopies() {
+    try {
+      for (JournalEntry e : Journal.open(stateDir("restore")).entries()) {
+        if (e.hasRestoredRoot()) {
+          try {
+            Incarnation.from(e.getRestoredRoot()).killAndAwait(Duration.ofSeconds(5));
+          } catch (IOException goneOrStuck) {
+            // gone already; a stuck one is past what a cleanup hook can do
+          }
+        }
+      }
+    } catch (IOException unreadable) {
+      // no journal: no copy was restored
+    }
   }
 
   /** Runs the migrate CLI on hostA; returns its report (success or not). */
