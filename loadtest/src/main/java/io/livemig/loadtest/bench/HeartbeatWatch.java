@@ -15,7 +15,6 @@ public final class HeartbeatWatch implements AutoCloseable {
   private final Thread thread;
   private volatile boolean running = true;
   private long lastRealtime = -1;
-  private long maxGapNanos;
   private final StepSamples samples = new StepSamples();
 
   public HeartbeatWatch(Path status) {
@@ -31,9 +30,6 @@ public final class HeartbeatWatch implements AutoCloseable {
         Heartbeat h = Heartbeat.read(status);
         if (h.realtimeNanos() > 0 && h.realtimeNanos() != lastRealtime) {
           synchronized (this) {
-            if (lastRealtime > 0) {
-              maxGapNanos = Math.max(maxGapNanos, h.realtimeNanos() - lastRealtime);
-            }
             samples.add(h.realtimeNanos(), h.steps());
           }
           lastRealtime = h.realtimeNanos();
@@ -63,7 +59,7 @@ public final class HeartbeatWatch implements AutoCloseable {
 
   /** Longest gap seen so far, in nanoseconds (about 10 ms when nothing stopped the workload). */
   public synchronized long maxGapNanos() {
-    return maxGapNanos;
+    return samples.maxGapNanos();
   }
 
   @Override

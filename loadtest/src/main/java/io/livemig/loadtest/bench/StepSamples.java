@@ -2,18 +2,29 @@ package io.livemig.loadtest.bench;
 
 import java.util.Arrays;
 
-/** A workload's progress over time: (wall-clock time, steps done) pairs, in time order. */
+/**
+ * A workload's progress over time: (wall-clock time, steps done) pairs, in time order, and the
+ * longest gap between two of them.
+ */
 final class StepSamples {
   private long[] pairs = new long[2048];
   private int count;
+  private long maxGapNanos;
 
   void add(long realtimeNanos, long steps) {
+    if (count > 0) {
+      maxGapNanos = Math.max(maxGapNanos, realtimeNanos - pairs[2 * count - 2]);
+    }
     if (2 * count + 2 > pairs.length) {
       pairs = Arrays.copyOf(pairs, pairs.length * 2);
     }
     pairs[2 * count] = realtimeNanos;
     pairs[2 * count + 1] = steps;
     count++;
+  }
+
+  long maxGapNanos() {
+    return maxGapNanos;
   }
 
   /**

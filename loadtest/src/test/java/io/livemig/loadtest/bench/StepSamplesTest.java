@@ -22,6 +22,7 @@ class StepSamplesTest {
     assertEquals(100, s.rate(0, 10 * second), 1e-9);
     assertEquals(1 / 2.0, s.rate(10 * second, 12 * second), 1e-9);
     assertEquals(50, s.rate(12 * second, 16 * second), 1e-9);
+    assertEquals(2 * second, s.maxGapNanos());
   }
 
   @Test
@@ -31,5 +32,6 @@ class StepSamplesTest {
     s.add(100, 20);
     assertEquals(0, s.rate(0, 50));
     assertEquals(0, s.rate(200, 300));
+    assertEquals(95, s.maxGapNanos());
   }
 }

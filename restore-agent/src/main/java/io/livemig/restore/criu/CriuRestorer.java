@@ -19,7 +19,8 @@ import java.util.concurrent.locks.LockSupport;
 public final class CriuRestorer {
   /** The lazy-pages daemon's socket for the restore, in its work dir (criu/uffd.c). */
   static final String LAZY_SOCKET = "lazy-pages.socket";
-  private static final Duration DAEMON_START = Duration.ofSeconds(10);
+  /** How long criu lazy-pages may take to listen for the restore. */
+  public static final Duration DAEMON_START = Duration.ofSeconds(10);
   private final Criu criu;
   private final Duration timeout;
 

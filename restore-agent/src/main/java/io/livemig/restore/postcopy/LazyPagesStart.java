@@ -19,7 +19,7 @@ import java.util.concurrent.TimeoutException;
  */
 public final class LazyPagesStart {
   /** Longer than the daemon's own start bound, so that the start has settled by then. */
-  private static final Duration SETTLE = Duration.ofSeconds(15);
+  private static final Duration SETTLE = CriuRestorer.DAEMON_START.plusSeconds(5);
 
   private final CompletableFuture<Void> started = new CompletableFuture<>();
 

@@ -79,7 +79,6 @@ final class MigrationSink {
   private CriuOptions criuOptions = CriuOptions.getDefaultInstance();
   /** The migration's handoff, once the header was accepted. */
   private DestinationHandoff handoff;
-  private boolean lazyRound;
   /** Post-copy: criu lazy-pages, started once the lazy round's images are in; or null. */
   private LazyPagesStart lazyPages;
 
@@ -180,7 +179,6 @@ final class MigrationSink {
   private void roundStart(int n, boolean fin, boolean lazy) throws InvalidFrameException,
       IOException {
     validator.roundStart(n, fin, lazy);
-    lazyRound = lazy;
     if (lazy) {
       handoff.postcopy(postcopyServer(n));
     }
@@ -229,7 +227,8 @@ final class MigrationSink {
     if (images != null) {
       handoff.imagesComplete();
     }
-    if (lazyRound) {
+    // Only a lazy round, always the last, has a post-copy page server.
+    if (handoff.pages() != null) {
       lazyPages = LazyPagesStart.begin(name(), restorer, round.dir(), restoreLog(), handoff);
     }
     round = null;
