@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Post-copy's failures with real processes: once the copy runs on memory only the source has,
  * losing either side's agent loses the tree, and the copy must never run on with missing pages
- * (which would read as zeros once CRIU's lazy-pages daemon let go of its userfaultfd).
+ * (which would read as zeros once nothing held its userfaultfds any more).
  */
 class PostcopyFaultIT {
   @TempDir
@@ -38,7 +38,7 @@ class PostcopyFaultIT {
     awaitLog(cluster.dumpAgent(), "name=postcopy-serving");
     JournalEntry e = onlyEntry(cluster, "restore-agent");
     assertEquals(MigrationPhase.POSTCOPY, e.getPhase());
-    assertEquals(2, e.getHelpersCount(), "criu lazy-pages and the socket keeper: " + e);
+    assertEquals(1, e.getHelpersCount(), "the keeper of the copy's userfaultfds: " + e);
     return e.getRestoredRoot().getPid();
   }
 

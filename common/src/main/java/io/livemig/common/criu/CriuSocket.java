@@ -92,34 +92,19 @@ public final class CriuSocket implements AutoCloseable {
     connection.setOption(StandardSocketOptions.TCP_NODELAY, true);
   }
 
-  /** The connection, after {@link #accept}. */
-  public SocketChannel connection() {
-    return connection;
-  }
-
-  /** The inode of this agent's end of the connection, after {@link #accept}. */
-  public String localInode() throws IOException {
-    String inode = inode(connection, false);
-    if (inode == null) {
-      throw new IOException("the connection to criu is not in /proc/net/tcp");
-    }
-    return inode;
-  }
-
   /** Whether the peer of c is a socket that process pid holds (by its inode). */
   static boolean ownedBy(SocketChannel c, long pid) throws IOException {
-    String inode = inode(c, true);
+    String inode = peerInode(c);
     return inode != null && Descriptors.find(pid, "socket:[" + inode + "]").isPresent();
   }
 
-  /** The inode of c's peer end, or of its own end; null when /proc/net does not list it. */
-  private static String inode(SocketChannel c, boolean peerEnd) throws IOException {
+  /** The inode of c's peer end; null when /proc/net does not list it. */
+  private static String peerInode(SocketChannel c) throws IOException {
     int ours = ((InetSocketAddress) c.getLocalAddress()).getPort();
     int peer = ((InetSocketAddress) c.getRemoteAddress()).getPort();
     // An IPv4 socket is in tcp; an IPv6 one (IPv4-mapped) in tcp6.
     for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
-      String inode = inodeOf(Files.readAllLines(Path.of(table)), peerEnd ? peer : ours,
-          peerEnd ? ours : peer);
+      String inode = inodeOf(Files.readAllLines(Path.of(table)), peer, ours);
       if (inode != null) {
         return inode;
       }

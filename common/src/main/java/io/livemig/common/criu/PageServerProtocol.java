@@ -13,10 +13,12 @@ public final class PageServerProtocol {
   public static final int OPEN = 3;
   public static final int OPEN2 = 4;
   public static final int ADD_F = 6;
-  public static final int GET = 7;
   public static final int CLOSE = 0x1023;
   public static final int FORCE_CLOSE = 0x1024;
-  /** Most pages CRIU's lazy-pages daemon asks for at once (MAX_XFER_LEN, 4 MiB, criu/uffd.c). */
+  /**
+   * Most pages asked for at once: CRIU's lazy-pages daemon's MAX_XFER_LEN (4 MiB, criu/uffd.c),
+   * which bounds the restore agent's post-copy demands too.
+   */
   public static final int MAX_GET_PAGES = 1024;
 
   private PageServerProtocol() {}

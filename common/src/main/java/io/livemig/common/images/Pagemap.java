@@ -15,8 +15,9 @@ public record Pagemap(int pagesId, List<Entry> entries) {
 
   public static final int PAGE_SIZE = 4096;
   /**
-   * Longest LAZY run written or sent (64 MiB): CRIU's lazy-pages daemon holds a run's length
-   * in an int and allocates a buffer of the longest one (criu/uffd.c, collect_iovs).
+   * Longest LAZY run written or sent (64 MiB), so that the images stay usable by CRIU's own
+   * lazy-pages daemon, which holds a run's length in an int and allocates a buffer of the
+   * longest one (criu/uffd.c, collect_iovs).
    */
   public static final int MAX_LAZY_RUN_PAGES = 16384;
 

@@ -6,6 +6,7 @@ import io.grpc.Channel;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import io.livemig.common.agent.EventLog;
 import io.livemig.common.agent.Failpoints;
 import io.livemig.common.agent.Latencies;
 import io.livemig.common.images.PageOwner;
@@ -22,6 +23,7 @@ import io.livemig.proto.PageKind;
 import io.livemig.proto.PageRange;
 import io.livemig.proto.PostcopyDone;
 import io.livemig.proto.PostcopyFrame;
+import io.livemig.proto.PostcopyPages;
 import io.livemig.proto.PostcopyReport;
 import io.livemig.proto.PostcopyRequest;
 import io.livemig.proto.RestoreServiceGrpc;
@@ -69,6 +71,8 @@ public final class PostcopySource implements AutoCloseable {
   private volatile boolean ended;
   /** The scan waits for the copy to run: until then it would only slow the handoff down. */
   private volatile boolean scanning;
+  /** The runs of the scan step or demand at hand, sent together. */
+  private final PostcopyPages.Builder batch = PostcopyPages.newBuilder();
   private static final Object SCAN = new Object();
   private long pagesDemanded;
   private final Latencies demands = new Latencies();
@@ -193,6 +197,8 @@ public final class PostcopySource implements AutoCloseable {
           + " not be re-established within " + PostcopyTimes.RECONNECT_WINDOW.toSeconds()
           + " s", cause);
     }
+    EventLog.of(id, "postcopy-reconnect").with("cause", String.valueOf(cause.getMessage()))
+        .with("pause_ms", RECONNECT_PAUSE.toMillis()).warning();
     try {
       Thread.sleep(RECONNECT_PAUSE.toMillis());
     } catch (InterruptedException e) {
@@ -307,6 +313,7 @@ public final class PostcopySource implements AutoCloseable {
     }
     // Before the reader's buffer is reused by the next read.
     scan.flush();
+    sendBatch();
   }
 
   private ByteBuffer read(ProcessVmReader reader, int vpid, long vaddr, int nrPages)
@@ -337,13 +344,21 @@ public final class PostcopySource implements AutoCloseable {
           PageKind.PRESENT, buf.duplicate().position(done * PageSize.BYTES)
               .limit((done + n) * PageSize.BYTES));
     }
+    sendBatch();
     pagesDemanded += d.getNrPages();
     demands.record(System.nanoTime() - start);
   }
 
-  private void send(PageOwner owner, long vaddr, int nrPages, PageKind kind, ByteBuffer payload)
-      throws IOException {
-    PageChunk.Builder c = PageChunks.of(owner, vaddr, nrPages, kind, payload);
+  /** Adds a run to the frame {@link #sendBatch} sends; its payload is not copied. */
+  private void send(PageOwner owner, long vaddr, int nrPages, PageKind kind, ByteBuffer payload) {
+    batch.addChunks(PageChunks.of(owner, vaddr, nrPages, kind, payload));
+  }
+
+  /** Sends the runs added since the last batch, in one frame, once the stream takes more. */
+  private void sendBatch() throws IOException {
+    if (batch.getChunksCount() == 0) {
+      return;
+    }
     Stream s = current;
     synchronized (readyLock) {
       while (!s.out.isReady() && s.failure == null) {
@@ -355,12 +370,14 @@ public final class PostcopySource implements AutoCloseable {
         }
       }
     }
+    PostcopyPages pages = batch.build();
+    batch.clear();
     if (s.failure != null) {
       throw new StreamBrokenException(s.failure);
     }
     brokenSince = 0;
-    // gRPC copies the payload into its own buffers before onNext returns.
-    s.out.onNext(PostcopyFrame.newBuilder().setPages(c).build());
+    // gRPC copies the payloads into its own buffers before onNext returns.
+    s.out.onNext(PostcopyFrame.newBuilder().setPages(pages).build());
   }
 
   private PostcopyReport report(RoundStats scan, PostcopyDone done) {

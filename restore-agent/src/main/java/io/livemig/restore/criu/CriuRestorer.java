@@ -4,7 +4,6 @@ import io.livemig.common.criu.Criu;
 import io.livemig.common.criu.CriuException;
 import io.livemig.common.criu.CriuFlags;
 import io.livemig.common.criu.CriuRun;
-import io.livemig.common.criu.CriuSocket;
 import io.livemig.proto.CriuOptions;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,14 +12,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntConsumer;
 
 /** Restores a tree from an image folder with CRIU and hands back the new root's host pid. */
 public final class CriuRestorer {
-  /** The lazy-pages daemon's socket for the restore, in its work dir (criu/uffd.c). */
-  static final String LAZY_SOCKET = "lazy-pages.socket";
-  /** How long criu lazy-pages may take to listen for the restore. */
-  public static final Duration DAEMON_START = Duration.ofSeconds(10);
   private final Criu criu;
   private final Duration timeout;
 
@@ -36,17 +31,19 @@ public final class CriuRestorer {
    */
   public int restore(Path dir, Path log, CriuOptions options, Map<String, String> mountPaths)
       throws CriuException {
-    return restore(dir, log, options, mountPaths, List.of());
+    return restore(dir, log, options, mountPaths, List.of(), pid -> { });
   }
 
   private int restore(Path dir, Path log, CriuOptions options, Map<String, String> mountPaths,
-      List<String> extra) throws CriuException {
+      List<String> extra, IntConsumer started) throws CriuException {
     Path pidfile = dir.resolve("restored.pid");
     List<String> args = new ArrayList<>(List.of("-D", dir.toString(), "-d", "--leave-stopped",
         "--pidfile", pidfile.toString()));
     args.addAll(extra);
     args.addAll(CriuFlags.restore(options, mountPaths));
-    criu.run("restore", args, dir, log, timeout);
+    CriuRun run = criu.start("restore", args, dir, log, Map.of());
+    started.accept((int) run.process().pid());
+    run.await(timeout);
     try {
       return Integer.parseInt(Files.readString(pidfile).trim());
     } catch (IOException | NumberFormatException e) {
@@ -55,65 +52,14 @@ public final class CriuRestorer {
     }
   }
 
-  /** Takes the lazy-pages daemon, connected, before the restore starts. */
-  public interface LazyPages {
-    void started(CriuRun daemon, CriuSocket socket) throws IOException;
-  }
-
   /**
-   * Post-copy, first step: starts criu lazy-pages on dir (which must hold the final dump's
-   * images), its page server on a socket this agent holds, and hands both to pages once the
-   * daemon listens for the restore. Stops the daemon again if that fails.
-   */
-  public void startLazyPages(Path dir, Path log, LazyPages pages) throws CriuException {
-    CriuSocket socket;
-    try {
-      socket = CriuSocket.listen();
-    } catch (IOException e) {
-      throw new CriuException("cannot open a loopback socket for criu lazy-pages: "
-          + e.getMessage(), e);
-    }
-    CriuRun daemon = null;
-    try {
-      daemon = criu.start("lazy-pages", List.of("-D", dir.toString(), "--page-server"), dir,
-          log.resolveSibling(log.getFileName() + ".lazy-pages"), Map.of(), socket);
-      awaitListening(dir.resolve(LAZY_SOCKET), daemon);
-      pages.started(daemon, socket);
-    } catch (CriuException | IOException | RuntimeException e) {
-      socket.close();
-      if (daemon != null) {
-        daemon.process().destroyForcibly();
-      }
-      if (e instanceof CriuException c) {
-        throw c;
-      }
-      throw new CriuException("cannot serve criu lazy-pages: " + e.getMessage(), e);
-    }
-  }
-
-  /**
-   * Post-copy, second step: restores as {@link #restore} does, with --lazy-pages: the copy's
-   * private memory comes in through the daemon {@link #startLazyPages} started, whose owner
-   * stops it if this fails.
+   * Post-copy: restores as {@link #restore} does, with --lazy-pages. The restore hands its tasks'
+   * userfaultfds to whoever listens on {@code lazy-pages.socket} in dir, and started learns its
+   * pid first, so that the listener can tell it is this restore that connects.
    */
   public int restoreLazy(Path dir, Path log, CriuOptions options,
-      Map<String, String> mountPaths) throws CriuException {
-    return restore(dir, log, options, mountPaths, List.of("--lazy-pages"));
-  }
-
-  /** The daemon listens for the restore once its socket file exists. */
-  private static void awaitListening(Path sock, CriuRun daemon) throws CriuException {
-    long deadline = System.nanoTime() + DAEMON_START.toNanos();
-    while (!Files.exists(sock)) {
-      if (!daemon.alive()) {
-        throw daemon.failure();
-      }
-      if (System.nanoTime() > deadline) {
-        throw new CriuException("criu lazy-pages did not listen within "
-            + DAEMON_START.toSeconds() + " s");
-      }
-      LockSupport.parkNanos(500_000);
-    }
+      Map<String, String> mountPaths, IntConsumer started) throws CriuException {
+    return restore(dir, log, options, mountPaths, List.of("--lazy-pages"), started);
   }
 
   public String version() {

@@ -9,11 +9,11 @@ import io.livemig.common.network.ServiceAddress;
 import io.livemig.common.os.Incarnation;
 import io.livemig.common.os.LibC;
 import io.livemig.common.os.ProcessTree;
-import io.livemig.common.os.SocketKeeper;
+import io.livemig.common.os.DescriptorKeeper;
 import io.livemig.proto.JournalEntry;
 import io.livemig.proto.MigrationPhase;
 import io.livemig.proto.TaskIncarnation;
-import io.livemig.restore.postcopy.LazyPageServer;
+import io.livemig.restore.postcopy.LazyPages;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -35,7 +35,7 @@ public final class DestinationHandoff {
   /** Whether the address takes the copy's traffic: ACTIVATE done. */
   private boolean activated;
   /** Post-copy: the page server filling the copy's memory once it runs. */
-  private LazyPageServer pages;
+  private LazyPages pages;
   private boolean pagesComplete;
 
   DestinationHandoff(Journal journal, JournalEntry.Builder entry, NetworkHandoff network) {
@@ -105,7 +105,7 @@ public final class DestinationHandoff {
   }
 
   /** The copy was restored lazily: it runs before its memory is complete (post-copy). */
-  public synchronized void postcopy(LazyPageServer server) {
+  public synchronized void postcopy(LazyPages server) {
     pages = server;
   }
 
@@ -125,7 +125,7 @@ public final class DestinationHandoff {
   }
 
   /** The post-copy page server, or null. */
-  public synchronized LazyPageServer pages() {
+  public synchronized LazyPages pages() {
     return pages;
   }
 
@@ -202,12 +202,12 @@ public final class DestinationHandoff {
         done = "restored copy of pid " + copy.pid() + " killed but " + e.getMessage();
       }
     }
-    // Only once the copy is gone: the daemon's end would let it fault in zeros.
+    // Only once the copy is gone: with its uffds closed it would fault in zeros.
     if (pages != null) {
       pages.stop();
     }
     for (TaskIncarnation helper : entry.getHelpersList()) {
-      SocketKeeper.end(Incarnation.from(helper));
+      DescriptorKeeper.end(Incarnation.from(helper));
     }
     withdrawNetwork();
     try {

@@ -12,7 +12,7 @@ import io.livemig.proto.JournalEntry;
 import io.livemig.proto.MigrationPhase;
 import io.livemig.proto.ReconcileReply;
 import io.livemig.proto.ReconcileRequest;
-import io.livemig.restore.postcopy.LazyPageServer;
+import io.livemig.restore.postcopy.LazyPages;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -127,7 +127,7 @@ public final class Handoffs implements AutoCloseable {
    * @throws SecurityException when peer did not open it
    * @throws IllegalArgumentException when it has no post-copy in progress
    */
-  public LazyPageServer postcopy(String id, Peer peer) {
+  public LazyPages postcopy(String id, Peer peer) {
     DestinationHandoff h = open.get(id);
     if (h == null || h.pages() == null) {
       throw new IllegalArgumentException("migration " + id + " has no post-copy here");

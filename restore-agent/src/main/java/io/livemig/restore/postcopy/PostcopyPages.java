@@ -14,6 +14,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
@@ -61,6 +62,25 @@ final class PostcopyPages implements AutoCloseable {
 
   int lazyPages() {
     return pages;
+  }
+
+  /** The lazy runs of vpid: address to length in pages, in address order. */
+  SortedMap<Long, Integer> runs(int vpid) {
+    SortedMap<Long, Integer> out = new TreeMap<>();
+    runs.getOrDefault(vpid, new TreeMap<>()).values()
+        .forEach(r -> out.put(r.start(), r.nrPages()));
+    return out;
+  }
+
+  /** How many of up to nrPages lazy pages at vaddr on are known, from the first on. */
+  int known(int vpid, long vaddr, int nrPages) {
+    for (int p = 0; p < nrPages; p++) {
+      int i = index(vpid, vaddr + (long) p * PAGE);
+      if (i < 0 || state[i] == UNKNOWN) {
+        return p;
+      }
+    }
+    return nrPages;
   }
 
   long pagesFromPrecopy() {
@@ -129,7 +149,7 @@ final class PostcopyPages implements AutoCloseable {
     for (int p = 0; p < nrPages; p++) {
       int i = index(vpid, vaddr + (long) p * PAGE);
       if (i < 0) {
-        throw new InvalidFrameException(String.format("criu lazy-pages asked for page 0x%x of"
+        throw new InvalidFrameException(String.format("the copy needs page 0x%x of"
             + " vpid %d, which the final dump did not leave lazy", vaddr + (long) p * PAGE,
             vpid));
       }

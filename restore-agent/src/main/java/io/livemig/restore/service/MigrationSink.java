@@ -2,6 +2,7 @@ package io.livemig.restore.service;
 
 import io.livemig.common.agent.EventLog;
 import io.livemig.common.agent.Failpoints;
+import io.livemig.common.criu.Criu;
 import io.livemig.common.criu.CriuException;
 import io.livemig.common.images.ImageFormatException;
 import io.livemig.common.images.PageOwner;
@@ -26,8 +27,7 @@ import io.livemig.restore.images.DiskReservations;
 import io.livemig.restore.images.DumpedTree;
 import io.livemig.restore.images.ImageFiles;
 import io.livemig.restore.images.RoundImages;
-import io.livemig.restore.postcopy.LazyPageServer;
-import io.livemig.restore.postcopy.LazyPagesStart;
+import io.livemig.restore.postcopy.LazyPages;
 import io.livemig.restore.validation.InvalidFrameException;
 import io.livemig.restore.validation.MigrationValidator;
 import io.opentelemetry.api.trace.Span;
@@ -39,6 +39,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -79,8 +80,6 @@ final class MigrationSink {
   private CriuOptions criuOptions = CriuOptions.getDefaultInstance();
   /** The migration's handoff, once the header was accepted. */
   private DestinationHandoff handoff;
-  /** Post-copy: criu lazy-pages, started once the lazy round's images are in; or null. */
-  private LazyPagesStart lazyPages;
 
   MigrationSink(Path imagesRoot, CriuRestorer restorer, Tracer tracer, Context parent,
       MigrationValidator validator, DiskReservations disk, Peer peer, Handoffs handoffs,
@@ -182,8 +181,8 @@ final class MigrationSink {
     if (lazy) {
       handoff.postcopy(postcopyServer(n));
     }
-    // A lazy round has no parent: CRIU's lazy-pages daemon stalls on a chain (its pages come
-    // through post-copy, not from the earlier rounds' images).
+    // A lazy round has no parent: its lazy pages come through post-copy, which reads the
+    // earlier rounds' images itself.
     String parentName = n == 0 || lazy ? null : roundName(n - 1, false);
     roundSpan = tracer.spanBuilder(fin ? "images.final" : "images.round").setParent(parent)
         .setAttribute("round", n).startSpan();
@@ -227,9 +226,10 @@ final class MigrationSink {
     if (images != null) {
       handoff.imagesComplete();
     }
-    // Only a lazy round, always the last, has a post-copy page server.
+    // Only a lazy round, always the last, has post-copy pages: the restore's uffds come to
+    // its folder.
     if (handoff.pages() != null) {
-      lazyPages = LazyPagesStart.begin(name(), restorer, round.dir(), restoreLog(), handoff);
+      handoff.pages().listen(round.dir());
     }
     round = null;
     images = null;
@@ -258,10 +258,10 @@ final class MigrationSink {
       handoff.prepareNetwork();
       int pid;
       try {
-        if (lazyPages != null) {
-          lazyPages.await();
-          span.addEvent("criu lazy-pages ready");
-          pid = restorer.restoreLazy(dir, restoreLog(), criuOptions, mountPaths);
+        LazyPages lazy = handoff.pages();
+        if (lazy != null) {
+          pid = restorer.restoreLazy(dir, restoreLog(), criuOptions, mountPaths,
+              restorePid -> lazy.restoreStarted(restorePid, Criu.RESTORE_TIMEOUT));
         } else {
           pid = restorer.restore(dir, restoreLog(), criuOptions, mountPaths);
         }
@@ -301,12 +301,16 @@ final class MigrationSink {
    * Post-copy's page server, which the source's stream may attach to from the lazy round on;
    * it serves the copy from the restore on.
    */
-  private LazyPageServer postcopyServer(int precopyRounds) throws IOException {
+  private LazyPages postcopyServer(int precopyRounds) throws IOException {
     DestinationHandoff h = handoff;
     String id = name();
-    Path daemonLog = restoreLog().resolveSibling(restoreLog().getFileName() + ".lazy-pages");
-    return LazyPageServer.create(id, migrationDir, precopyRounds, postcopyIdle,
-        new LazyPageServer.Outcome() {
+    return LazyPages.create(id, migrationDir, precopyRounds, postcopyIdle,
+        validator.maxThreads(), new LazyPages.Outcome() {
+          @Override
+          public void helpers(List<Incarnation> processes) throws IOException {
+            h.helpers(processes);
+          }
+
           @Override
           public void complete(long pagesInstalled) {
             try {
@@ -317,8 +321,6 @@ final class MigrationSink {
             if (Journal.finished(h.phase())) {
               handoffs.finished(h);
             }
-            daemonLog.toFile().delete();
-            daemonLog.resolveSibling(daemonLog.getFileName() + ".out").toFile().delete();
             EventLog.of(id, "postcopy-complete").with("pages", pagesInstalled).info();
           }
 
@@ -331,6 +333,7 @@ final class MigrationSink {
         });
   }
 
+
   private RestoreEvent resume() throws InvalidFrameException, IOException, HandoffException {
     validator.resume();
     int pid = handoff.resume();
@@ -340,7 +343,6 @@ final class MigrationSink {
 
   private AbortedException aborted(String reason) {
     validator.ended();
-    settleLazyPages();
     if (handoff == null) {
       return new AbortedException("the source aborted: " + reason);
     }
@@ -350,15 +352,8 @@ final class MigrationSink {
 
   /** The stream ended, whichever way: the copy's fate goes to the registry of handoffs. */
   void streamEnded(String why) {
-    settleLazyPages();
     if (handoff != null) {
       handoffs.streamEnded(handoff, why);
-    }
-  }
-
-  private void settleLazyPages() {
-    if (lazyPages != null) {
-      lazyPages.settle();
     }
   }
 

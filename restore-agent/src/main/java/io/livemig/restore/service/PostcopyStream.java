@@ -6,12 +6,14 @@ import io.livemig.common.agent.MigrationIds;
 import io.livemig.common.security.Peer;
 import io.livemig.proto.JournalEntry;
 import io.livemig.proto.MigrationPhase;
+import io.livemig.proto.PageChunk;
 import io.livemig.proto.PageRange;
 import io.livemig.proto.PostcopyDone;
 import io.livemig.proto.PostcopyFrame;
 import io.livemig.proto.PostcopyRequest;
+import io.livemig.restore.RestoreLimits;
 import io.livemig.restore.handoff.Handoffs;
-import io.livemig.restore.postcopy.LazyPageServer;
+import io.livemig.restore.postcopy.LazyPages;
 import io.livemig.restore.validation.InvalidFrameException;
 import java.io.IOException;
 import java.util.Optional;
@@ -24,13 +26,15 @@ import java.util.logging.Logger;
  * source had.
  */
 final class PostcopyStream implements StreamObserver<PostcopyFrame>,
-    LazyPageServer.SourceLink {
+    LazyPages.SourceLink {
   private static final Logger LOG = Logger.getLogger(PostcopyStream.class.getName());
+  /** Runs per frame: a scan step's 1 MiB holds at most one per page. */
+  private static final int MAX_BATCH = RestoreLimits.MAX_CHUNK_PAGES;
 
   private final Handoffs handoffs;
   private final Peer peer;
   private final StreamObserver<PostcopyRequest> out;
-  private LazyPageServer server;
+  private LazyPages server;
   private boolean ended;
 
   PostcopyStream(Handoffs handoffs, Peer peer, StreamObserver<PostcopyRequest> out) {
@@ -51,7 +55,13 @@ final class PostcopyStream implements StreamObserver<PostcopyFrame>,
           if (server == null) {
             throw new InvalidFrameException("post-copy pages before the migration id");
           }
-          server.chunk(frame.getPages());
+          if (frame.getPages().getChunksCount() > MAX_BATCH) {
+            throw new InvalidFrameException("post-copy frame of "
+                + frame.getPages().getChunksCount() + " runs (at most " + MAX_BATCH + ")");
+          }
+          for (PageChunk c : frame.getPages().getChunksList()) {
+            server.chunk(c);
+          }
         }
         default -> throw new InvalidFrameException("empty post-copy frame");
       }
@@ -73,7 +83,7 @@ final class PostcopyStream implements StreamObserver<PostcopyFrame>,
     if (!MigrationIds.isValid(id)) {
       throw new InvalidFrameException("migration id '" + id + "' is not valid");
     }
-    LazyPageServer s;
+    LazyPages s;
     try {
       s = handoffs.postcopy(id, peer);
     } catch (IllegalArgumentException none) {

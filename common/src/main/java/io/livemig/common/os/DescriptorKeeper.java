@@ -5,37 +5,42 @@ import com.sun.jna.Memory;
 import com.sun.jna.StringArray;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.Arrays;
 
 /**
- * A child process that only holds a copy of one of this agent's sockets open (as its stdin), so
- * that the socket outlives the agent: its peer then sees no end of stream when the agent dies,
- * and waits instead of acting on one. The keeper is ended once the socket's work is done.
+ * A child process that only holds copies of some of this agent's descriptors open, so that what
+ * they refer to outlives the agent. A post-copy copy's userfaultfds stay registered when the
+ * agent dies: the copy then waits on its faults, instead of the kernel filling the pages it
+ * lacks with zeros. The keeper is ended once the descriptors' work is done.
  */
-public final class SocketKeeper {
+public final class DescriptorKeeper {
   /** Spawned directly: Java's ProcessBuilder passes no descriptor but stdio to a child. */
   private static final String SLEEP = "/bin/sleep";
 
-  private SocketKeeper() {}
+  private DescriptorKeeper() {}
 
-  /** Starts a keeper of the socket with this inode, one of this process's descriptors. */
-  public static Incarnation keep(String socketInode) throws IOException {
-    String link = "socket:[" + socketInode + "]";
-    int fd = Descriptors.find(ProcessHandle.current().pid(), link).orElseThrow(
-        () -> new IOException("no descriptor of this process is " + link));
+  /** Starts a keeper of these descriptors of this process. */
+  public static Incarnation keep(int... fds) throws IOException {
+    // Above every one of them, so that no dup2 overwrites one still to be copied.
+    int base = Arrays.stream(fds).max().orElse(2) + 1;
     Memory actions = new Memory(256);
     Memory pid = new Memory(4);
     if (LibC.posix_spawn_file_actions_init(actions) != 0) {
       throw new IOException("posix_spawn_file_actions_init failed");
     }
     try {
-      int err = LibC.posix_spawn_file_actions_adddup2(actions, fd, 0);
+      int err = 0;
+      for (int i = 0; i < fds.length && err == 0; i++) {
+        // dup2 clears close-on-exec, which the agent sets on every descriptor it opens.
+        err = LibC.posix_spawn_file_actions_adddup2(actions, fds[i], base + i);
+      }
       if (err == 0) {
         err = LibC.posix_spawn(pid, SLEEP, actions, null,
-            new StringArray(new String[] {"livemig-socket-keeper", "infinity"}),
+            new StringArray(new String[] {"livemig-keeper", "infinity"}),
             new StringArray(new String[0]));
       }
       if (err != 0) {
-        throw new IOException("cannot start a socket keeper (" + SLEEP + "): error " + err);
+        throw new IOException("cannot start a descriptor keeper (" + SLEEP + "): error " + err);
       }
     } finally {
       LibC.posix_spawn_file_actions_destroy(actions);
