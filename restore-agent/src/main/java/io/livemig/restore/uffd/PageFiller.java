@@ -57,7 +57,7 @@ final class PageFiller {
       filled += done;
       at += (long) done * PAGE;
       switch (f.stop()) {
-        case NONE -> span = len;
+        case NONE, SHORT -> span = len;
         case EXISTS -> {
           s.filled(index + (int) (at / PAGE), 1);
           at += PAGE;

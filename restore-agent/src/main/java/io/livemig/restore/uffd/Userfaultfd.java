@@ -18,6 +18,8 @@ public final class Userfaultfd implements AutoCloseable {
   public enum Stop {
     /** It did not: the whole range is filled. */
     NONE,
+    /** Part of it is filled (the kernel stopped early, at a page there already, say): go on. */
+    SHORT,
     /** A page of the range is there already (filled before, or written by the task). */
     EXISTS,
     /** The memory map is changing (an event is pending): read events, then try again. */
@@ -93,7 +95,8 @@ public final class Userfaultfd implements AutoCloseable {
       long done = Math.max(0, args.getLong(resultOffset));
       Stop stop = switch (e.getErrorCode()) {
         case UffdCalls.EEXIST -> Stop.EXISTS;
-        case UffdCalls.EAGAIN -> Stop.RETRY;
+        // EAGAIN after some pages is the kernel's answer to any partial fill.
+        case UffdCalls.EAGAIN -> done > 0 ? Stop.SHORT : Stop.RETRY;
         case UffdCalls.ENOENT -> Stop.UNMAPPED;
         case UffdCalls.ESRCH, UffdCalls.ENOSPC -> Stop.EXITED;
         default -> throw new IllegalStateException("userfaultfd " + fd + " refused to fill "
