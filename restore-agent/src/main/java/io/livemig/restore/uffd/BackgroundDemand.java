@@ -42,9 +42,13 @@ final class BackgroundDemand {
     }
   }
 
-  /** A new source stream: an outstanding demand went to the old one. */
+  /**
+   * Starts counting the quiet anew: at the restore's end (the source's scan only starts once
+   * the copy runs), or at a new source stream (an outstanding demand went to the old one).
+   */
   void reset() {
     asked = null;
+    lastKnown = System.nanoTime();
   }
 
   /** The next pages to fill or ask for, or null when it is not time to. */

@@ -239,6 +239,7 @@ public final class UffdPager implements Runnable {
         throw e;
       } else {
         restoreFinished = true;
+        background.reset();
       }
     }
     keep(fresh);
