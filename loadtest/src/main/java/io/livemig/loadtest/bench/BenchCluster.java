@@ -146,6 +146,10 @@ public final class BenchCluster implements AutoCloseable, AgentFolders {
    * that would remove it after a restart is not started again.
    */
   public void killJournaledCopies() {
+    // After a normal end the work tree is gone, and opening the journal would create it anew.
+    if (!Files.isDirectory(stateDir("restore"))) {
+      return;
+    }
     try {
       for (JournalEntry e : Journal.open(stateDir("restore")).entries()) {
         if (e.hasRestoredRoot()) {
