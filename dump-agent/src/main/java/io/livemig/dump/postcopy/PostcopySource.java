@@ -343,8 +343,9 @@ public final class PostcopySource implements AutoCloseable {
       send(PageOwner.task(d.getVpid()), d.getVaddr() + (long) done * PageSize.BYTES, n,
           PageKind.PRESENT, buf.duplicate().position(done * PageSize.BYTES)
               .limit((done + n) * PageSize.BYTES));
+      // A frame per chunk: a frame stays within the destination's 1 MiB message bound.
+      sendBatch();
     }
-    sendBatch();
     pagesDemanded += d.getNrPages();
     demands.record(System.nanoTime() - start);
   }

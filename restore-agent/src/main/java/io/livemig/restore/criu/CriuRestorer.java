@@ -52,14 +52,21 @@ public final class CriuRestorer {
     }
   }
 
+  /** Learns of a lazy restore once it runs. */
+  public interface LazyRestore {
+    /** The restore is process pid, and has timeout to hand over its userfaultfds. */
+    void started(int pid, Duration timeout);
+  }
+
   /**
    * Post-copy: restores as {@link #restore} does, with --lazy-pages. The restore hands its tasks'
-   * userfaultfds to whoever listens on {@code lazy-pages.socket} in dir, and started learns its
+   * userfaultfds to whoever listens on {@code lazy-pages.socket} in dir, and lazy learns its
    * pid first, so that the listener can tell it is this restore that connects.
    */
   public int restoreLazy(Path dir, Path log, CriuOptions options,
-      Map<String, String> mountPaths, IntConsumer started) throws CriuException {
-    return restore(dir, log, options, mountPaths, List.of("--lazy-pages"), started);
+      Map<String, String> mountPaths, LazyRestore lazy) throws CriuException {
+    return restore(dir, log, options, mountPaths, List.of("--lazy-pages"),
+        pid -> lazy.started(pid, timeout));
   }
 
   public String version() {

@@ -132,6 +132,7 @@ public final class LazyPages implements PageSupply {
       attachments++;
       detachedAt = 0;
       lastHeard = System.nanoTime();
+      notifyAll();
     }
     pager.sourceAttached();
     if (old != null) {
@@ -151,6 +152,7 @@ public final class LazyPages implements PageSupply {
     source = null;
     detachedAt = System.nanoTime();
     detachReason = why;
+    notifyAll();
     EventLog.of(id, "postcopy-detached").with("reason", why)
         .with("waiting_s", PostcopyTimes.RECONNECT_WINDOW.toSeconds()).warning();
   }
@@ -160,6 +162,7 @@ public final class LazyPages implements PageSupply {
     if (failure == null) {
       failure = why;
     }
+    notifyAll();
   }
 
   /** What the source says of some lazy pages; the handler fills them in. */
@@ -209,11 +212,7 @@ public final class LazyPages implements PageSupply {
   public void check(long waitingSince) throws IOException {
     SourceLink stale = null;
     synchronized (this) {
-      if (failure == null && source == null && detachedAt != 0
-          && System.nanoTime() - detachedAt > PostcopyTimes.RECONNECT_WINDOW.toNanos()) {
-        failure = "the source did not reconnect within "
-            + PostcopyTimes.RECONNECT_WINDOW.toSeconds() + " s after: " + detachReason;
-      }
+      reconnectLeft();
       if (failure != null) {
         throw new IOException(failure);
       }
@@ -272,19 +271,33 @@ public final class LazyPages implements PageSupply {
 
   private synchronized SourceLink awaitSource() throws IOException, InterruptedException {
     while (source == null && failure == null) {
-      long left = detachedAt == 0 ? PostcopyTimes.RECONNECT_WINDOW.toNanos()
-          : PostcopyTimes.RECONNECT_WINDOW.toNanos() - (System.nanoTime() - detachedAt);
-      if (left <= 0) {
-        failure = "the source did not reconnect within "
-            + PostcopyTimes.RECONNECT_WINDOW.toSeconds() + " s after: " + detachReason;
-        break;
+      long left = reconnectLeft();
+      if (left == Long.MAX_VALUE) {
+        wait();
+      } else if (left > 0) {
+        TimeUnit.NANOSECONDS.timedWait(this, left);
       }
-      TimeUnit.NANOSECONDS.timedWait(this, Math.min(left, TimeUnit.MILLISECONDS.toNanos(100)));
     }
     if (failure != null) {
       throw new IOException(failure);
     }
     return source;
+  }
+
+  /**
+   * How long the source, away, still has to attach again ({@link PostcopyTimes#RECONNECT_WINDOW});
+   * Long.MAX_VALUE while it is attached or was never away. Post-copy fails once it is over.
+   */
+  private long reconnectLeft() {
+    if (source != null || detachedAt == 0) {
+      return Long.MAX_VALUE;
+    }
+    long left = PostcopyTimes.RECONNECT_WINDOW.toNanos() - (System.nanoTime() - detachedAt);
+    if (left <= 0 && failure == null) {
+      failure = "the source did not reconnect within "
+          + PostcopyTimes.RECONNECT_WINDOW.toSeconds() + " s after: " + detachReason;
+    }
+    return left;
   }
 
   private synchronized void close() {

@@ -2,7 +2,6 @@ package io.livemig.restore.service;
 
 import io.livemig.common.agent.EventLog;
 import io.livemig.common.agent.Failpoints;
-import io.livemig.common.criu.Criu;
 import io.livemig.common.criu.CriuException;
 import io.livemig.common.images.ImageFormatException;
 import io.livemig.common.images.PageOwner;
@@ -261,7 +260,7 @@ final class MigrationSink {
         LazyPages lazy = handoff.pages();
         if (lazy != null) {
           pid = restorer.restoreLazy(dir, restoreLog(), criuOptions, mountPaths,
-              restorePid -> lazy.restoreStarted(restorePid, Criu.RESTORE_TIMEOUT));
+              lazy::restoreStarted);
         } else {
           pid = restorer.restore(dir, restoreLog(), criuOptions, mountPaths);
         }

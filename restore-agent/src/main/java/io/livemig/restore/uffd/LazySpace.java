@@ -116,9 +116,7 @@ public final class LazySpace {
   public int missingRun(long addr, int max) {
     Seg s = byAddr.floorEntry(addr).getValue();
     int first = s.index() + (int) ((addr - s.start()) / PAGE);
-    int last = Math.min(s.index() + s.pages(), first + max);
-    int nextFilled = filled.nextSetBit(first);
-    return (nextFilled < 0 ? last : Math.min(last, nextFilled)) - first;
+    return missingUntil(first, Math.min(s.index() + s.pages(), first + max)) - first;
   }
 
   /** Where the missing pages of image range [img, img + pages) are now, in address order. */
@@ -144,8 +142,7 @@ public final class LazySpace {
         if (i >= stop) {
           break;
         }
-        int nextFilled = filled.nextSetBit(i);
-        int j = nextFilled < 0 ? stop : Math.min(stop, nextFilled);
+        int j = missingUntil(i, stop);
         out.add(new Piece(s.start() + (long) (i - s.index()) * PAGE, i, j - i));
         i = j;
       }
@@ -158,13 +155,17 @@ public final class LazySpace {
     for (Seg s : byAddr.values()) {
       int i = filled.nextClearBit(s.index());
       if (i < s.index() + s.pages()) {
-        int nextFilled = filled.nextSetBit(i);
-        int end = Math.min(s.index() + s.pages(), i + max);
         return new Piece(s.start() + (long) (i - s.index()) * PAGE, i,
-            (nextFilled < 0 ? end : Math.min(end, nextFilled)) - i);
+            missingUntil(i, Math.min(s.index() + s.pages(), i + max)) - i);
       }
     }
     return null;
+  }
+
+  /** Where the run of missing pages from page index on ends, at end at the latest. */
+  private int missingUntil(int index, int end) {
+    int nextFilled = filled.nextSetBit(index);
+    return nextFilled < 0 ? end : Math.min(end, nextFilled);
   }
 
   /** Marks pages index .. index + pages - 1 filled. */

@@ -58,6 +58,9 @@ public final class UffdPager implements Runnable {
 
   private record NewUffd(int vpid, int fd) {}
 
+  /** Posted once the restore has handed over every task's uffd. */
+  private static final Object RESTORE_FINISHED = new Object();
+
   private final String id;
   private final PageSupply supply;
   private final Listener listener;
@@ -66,6 +69,8 @@ public final class UffdPager implements Runnable {
   private final Wakeup wakeup;
   private final PageFiller filler;
   private final Memory messages = new Memory(UffdMessage.BYTES * 16L);
+  /** struct pollfd for the wakeup and every uffd; grown as tasks fork. */
+  private Memory pollFds = new Memory(8L * 16);
   private final List<LazySpace> spaces = new ArrayList<>();
   private final List<Fault> pending = new ArrayList<>();
   private final Deque<Known> work = new ArrayDeque<>();
@@ -118,7 +123,7 @@ public final class UffdPager implements Runnable {
 
           @Override
           public void restoreFinished() {
-            post(Boolean.TRUE);
+            post(RESTORE_FINISHED);
           }
         });
       } catch (IOException e) {
@@ -205,7 +210,10 @@ public final class UffdPager implements Runnable {
 
   private void poll(int timeoutMs) {
     spaces.removeIf(s -> !s.uffd().isOpen());
-    Memory fds = new Memory(8L * (1 + spaces.size()));
+    if (pollFds.size() < 8L * (1 + spaces.size())) {
+      pollFds = new Memory(16L * (1 + spaces.size()));
+    }
+    Memory fds = pollFds;
     fds.setInt(0, wakeup.fd());
     fds.setShort(4, LibC.POLLIN);
     fds.setShort(6, (short) 0);
@@ -237,7 +245,7 @@ public final class UffdPager implements Runnable {
         fresh.add(u.fd());
       } else if (o instanceof IOException e) {
         throw e;
-      } else {
+      } else if (o == RESTORE_FINISHED) {
         restoreFinished = true;
         background.reset();
       }
@@ -392,10 +400,11 @@ public final class UffdPager implements Runnable {
     return r != PageFiller.Result.RETRY;
   }
 
+  /** The task is gone; its waiting faults are dropped at the next recheck (tryFill). */
   private void exited(LazySpace s) {
     s.exited();
     s.uffd().close();
-    pending.removeIf(f -> f.space() == s);
+    recheck = true;
   }
 
   private void progress() {
