@@ -16,6 +16,7 @@ import java.util.Deque;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -33,7 +34,7 @@ public final class UffdPager implements Runnable {
   /** Pages a fault fills or demands from its page on, when they are missing too. */
   static final int FAULT_PAGES = 16;
   /** Known pages filled between two looks at the uffds, so that faults come first. */
-  static final int FILLS_BETWEEN_POLLS = 256;
+  static final int FILLS_BETWEEN_POLLS = 32;
   private static final int TICK_MS = 100;
   private static final Duration PROGRESS_EVERY = Duration.ofSeconds(5);
 
@@ -67,6 +68,7 @@ public final class UffdPager implements Runnable {
   private final int maxTasks;
   private final ConcurrentLinkedQueue<Object> inbox = new ConcurrentLinkedQueue<>();
   private final Wakeup wakeup;
+  private final AtomicBoolean wakePending = new AtomicBoolean();
   private final PageFiller filler;
   private final Memory messages = new Memory(UffdMessage.BYTES * 16L);
   /** struct pollfd for the wakeup and every uffd; grown as tasks fork. */
@@ -156,7 +158,10 @@ public final class UffdPager implements Runnable {
 
   private void post(Object o) {
     inbox.add(o);
-    wakeup.wake();
+    // One wake-up for a burst (a frame's verdicts): the pager drains the inbox after clearing.
+    if (!wakePending.getAndSet(true)) {
+      wakeup.wake();
+    }
   }
 
   @Override
@@ -230,6 +235,7 @@ public final class UffdPager implements Runnable {
       }
     }
     wakeup.drain();
+    wakePending.set(false);
   }
 
   private void takeInbox() throws IOException {
