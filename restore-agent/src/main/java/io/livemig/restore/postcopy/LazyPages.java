@@ -165,18 +165,22 @@ public final class LazyPages implements PageSupply {
     notifyAll();
   }
 
-  /** What the source says of some lazy pages; the handler fills them in. */
-  public void chunk(PageChunk c) throws InvalidFrameException, IOException {
+  /** What the source says of some lazy pages (a frame's runs); the handler fills them in. */
+  public void chunks(List<PageChunk> chunks) throws InvalidFrameException, IOException {
     synchronized (this) {
       if (closed) {
         // The copy has every page: the last ones came on demand while the source's scan
         // still sent what it found about them.
         return;
       }
-      store.put(c);
+      for (PageChunk c : chunks) {
+        store.put(c);
+      }
       lastHeard = System.nanoTime();
     }
-    pager.known(c.getVpid(), c.getVaddr(), c.getNrPages());
+    for (PageChunk c : chunks) {
+      pager.known(c.getVpid(), c.getVaddr(), c.getNrPages());
+    }
   }
 
   @Override

@@ -97,44 +97,59 @@ final class PostcopyPages implements AutoCloseable {
     return e.getValue().base() + (int) ((vaddr - e.getKey()) / PAGE);
   }
 
-  /** Takes what the source says of some lazy pages. */
+  /**
+   * Takes what the source says of some lazy pages. Called for every run of every frame, so it
+   * costs a lookup and, for data, one write per lazy run the chunk lies in (mostly one).
+   */
   void put(PageChunk c) throws InvalidFrameException, IOException {
     int n = c.getNrPages();
-    String where = String.format("post-copy chunk of vpid %d at 0x%x (%d pages)", c.getVpid(),
-        c.getVaddr(), n);
     if (c.hasShmid() || n <= 0 || n > RestoreLimits.MAX_CHUNK_PAGES || c.getVaddr() % PAGE != 0) {
-      throw new InvalidFrameException(where + ": not a run of a task's pages");
+      throw new InvalidFrameException(where(c) + ": not a run of a task's pages");
     }
     byte s = switch (c.getKind()) {
       case PRESENT -> DATA;
       case ZERO -> ZERO;
       case PARENT -> CLEAN;
-      default -> throw new InvalidFrameException(where + ": kind " + c.getKind());
+      default -> throw new InvalidFrameException(where(c) + ": kind " + c.getKind());
     };
     int bytes = s == DATA ? n * PAGE : 0;
     if (c.getPayload().size() != bytes || (bytes > 0
         && PayloadChecksum.of(c.getPayload()) != c.getCrc32C())) {
-      throw new InvalidFrameException(where + ": payload of " + c.getPayload().size()
+      throw new InvalidFrameException(where(c) + ": payload of " + c.getPayload().size()
           + " bytes does not match its kind, size or checksum");
     }
-    int[] index = new int[n];
-    for (int p = 0; p < n; p++) {
-      index[p] = index(c.getVpid(), c.getVaddr() + (long) p * PAGE);
-      if (index[p] < 0) {
-        throw new InvalidFrameException(where + ": page " + p + " is not a lazy page");
+    TreeMap<Long, Run> m = runs.get(c.getVpid());
+    long end = c.getVaddr() + (long) n * PAGE;
+    // Checked whole before any of it is taken.
+    for (long a = c.getVaddr(); a < end; ) {
+      Map.Entry<Long, Run> e = m == null ? null : m.floorEntry(a);
+      if (e == null || a >= e.getValue().end()) {
+        throw new InvalidFrameException(where(c) + String.format(": page 0x%x is not a lazy"
+            + " page", a));
       }
+      a = e.getValue().end();
     }
     ByteBuffer payload = s == DATA ? c.getPayload().asReadOnlyByteBuffer() : null;
-    for (int p = 0; p < n; p++) {
+    for (long a = c.getVaddr(); a < end; ) {
+      Map.Entry<Long, Run> e = m.floorEntry(a);
+      int first = e.getValue().base() + (int) ((a - e.getKey()) / PAGE);
+      int pages = (int) ((Math.min(end, e.getValue().end()) - a) / PAGE);
       if (payload != null) {
-        ByteBuffer page = payload.duplicate().position(p * PAGE).limit((p + 1) * PAGE);
-        long at = (long) index[p] * PAGE;
-        while (page.hasRemaining()) {
-          at += data.write(page, at);
+        ByteBuffer part = payload.duplicate().limit(payload.position() + pages * PAGE);
+        long at = (long) first * PAGE;
+        while (part.hasRemaining()) {
+          at += data.write(part, at);
         }
+        payload.position(part.position());
       }
-      state[index[p]] = s;
+      Arrays.fill(state, first, first + pages, s);
+      a += (long) pages * PAGE;
     }
+  }
+
+  private static String where(PageChunk c) {
+    return String.format("post-copy chunk of vpid %d at 0x%x (%d pages)", c.getVpid(),
+        c.getVaddr(), c.getNrPages());
   }
 
   /**

@@ -6,7 +6,6 @@ import io.livemig.common.agent.MigrationIds;
 import io.livemig.common.security.Peer;
 import io.livemig.proto.JournalEntry;
 import io.livemig.proto.MigrationPhase;
-import io.livemig.proto.PageChunk;
 import io.livemig.proto.PageRange;
 import io.livemig.proto.PostcopyDone;
 import io.livemig.proto.PostcopyFrame;
@@ -59,9 +58,7 @@ final class PostcopyStream implements StreamObserver<PostcopyFrame>,
             throw new InvalidFrameException("post-copy frame of "
                 + frame.getPages().getChunksCount() + " runs (at most " + MAX_BATCH + ")");
           }
-          for (PageChunk c : frame.getPages().getChunksList()) {
-            server.chunk(c);
-          }
+          server.chunks(frame.getPages().getChunksList());
         }
         default -> throw new InvalidFrameException("empty post-copy frame");
       }

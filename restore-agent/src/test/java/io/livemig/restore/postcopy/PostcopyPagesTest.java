@@ -104,6 +104,21 @@ class PostcopyPagesTest {
   }
 
   @Test
+  void aChunkAcrossTwoAdjacentLazyRunsKeepsEachPageInItsPlace() throws Exception {
+    ByteString two = fill(3, 1).concat(fill(4, 1));
+    pages.put(chunk(0x13000, 2, PageKind.PRESENT, two));
+    assertEquals("[3, 4]", Arrays.toString(firstBytes(0x13000, 2)));
+  }
+
+  @Test
+  void aChunkReachingPastTheLazyRunsIsRefusedWhole() throws Exception {
+    assertThrows(InvalidFrameException.class, () -> pages.put(chunk(0x15000, 2,
+        PageKind.PARENT, null)));
+    assertEquals(PageRange.newBuilder().setVpid(1).setVaddr(0x15000).setNrPages(1).build(),
+        pages.unknown(1, 0x15000, 1), "nothing of the refused chunk was taken");
+  }
+
+  @Test
   void aCleanVerdictForAPageNoRoundHoldsFailsInsteadOfServingGarbage() throws Exception {
     pages.put(chunk(0x14000, 2, PageKind.PARENT, null));
     assertThrows(ImageFormatException.class, () -> firstBytes(0x14000, 1));
