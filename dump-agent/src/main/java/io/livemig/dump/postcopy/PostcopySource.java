@@ -32,8 +32,8 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.Deque;
+import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -48,6 +48,11 @@ import java.util.concurrent.TimeUnit;
  * since the destination received it goes as a PARENT verdict (the destination installs its own
  * copy), a changed one with its data. It runs until the destination holds every page; gRPC
  * flow control bounds what is in flight.
+ *
+ * <p>While the copy is being restored, the same walk runs ahead without sending (a pre-scan):
+ * the tree is frozen, so what it finds still holds when the copy runs, and the verdicts of the
+ * steps it covered then go out at once, without reading the pages again. What the copy touches
+ * in its first moments then rarely waits for a round trip to the source.
  */
 public final class PostcopySource implements AutoCloseable {
   /** Chunks of 1 MiB, as in the other rounds; also the scan's step between demands. */
@@ -119,6 +124,8 @@ public final class PostcopySource implements AutoCloseable {
   private final class Stream implements ClientResponseObserver<PostcopyFrame, PostcopyRequest> {
     private volatile ClientCallStreamObserver<PostcopyFrame> out;
     private volatile Throwable failure;
+    /** Only the serving thread touches it. */
+    private final ScanWindow window = new ScanWindow();
 
     @Override
     public void beforeStart(ClientCallStreamObserver<PostcopyFrame> stream) {
@@ -132,7 +139,7 @@ public final class PostcopySource implements AutoCloseable {
             + " demands outstanding"));
         return;
       }
-      inbox.add(r);
+      inbox.add(new Heard(this, r));
     }
 
     @Override
@@ -154,6 +161,9 @@ public final class PostcopySource implements AutoCloseable {
       }
     }
   }
+
+  /** What the destination said on a stream. */
+  private record Heard(Stream stream, PostcopyRequest request) {}
 
   /** A stream ended before post-copy did. */
   private record Broken(Stream stream, Throwable cause) {}
@@ -234,14 +244,20 @@ public final class PostcopySource implements AutoCloseable {
 
   private PostcopyReport serve(int bufferBytes, Duration idle) throws IOException {
     PageSender verdicts = new PageSender(this::send, hash, PageSender.Held.PARENT);
-    Deque<long[]> todo = scanWork();
+    List<long[]> steps = scanWork();
+    // Pages of the steps before prescanned found unchanged, by step * CHUNK_PAGES + page.
+    BitSet clean = new BitSet();
+    int prescanned = 0;
+    int scanned = 0;
     try (ProcessVmReader reader = new ProcessVmReader(Math.max(bufferBytes,
         MAX_GET_PAGES * PageSize.BYTES))) {
       while (true) {
         Object next;
-        boolean scan = scanning && !todo.isEmpty();
+        boolean scan = scanning && scanned < steps.size() && current.window.open();
+        boolean prescan = !scanning && prescanned < steps.size();
         try {
-          next = scan ? inbox.poll() : inbox.poll(idle.toMillis(), TimeUnit.MILLISECONDS);
+          next = scan || prescan ? inbox.poll()
+              : inbox.poll(idle.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           throw new InterruptedIOException("interrupted during post-copy");
@@ -251,7 +267,7 @@ public final class PostcopySource implements AutoCloseable {
           Failpoints.reached("postcopy-serving", id);
           continue;
         }
-        if (next == null && !scan) {
+        if (next == null && !scan && !prescan) {
           throw new IOException("the destination said nothing for " + idle.toSeconds()
               + " s during post-copy");
         }
@@ -262,14 +278,26 @@ public final class PostcopySource implements AutoCloseable {
           continue;
         }
         try {
-          if (next == null) {
-            scanStep(reader, verdicts, todo.poll());
+          if (next == null && prescan) {
+            prescanStep(reader, verdicts, steps.get(prescanned), prescanned++, clean);
             continue;
           }
-          PostcopyRequest r = (PostcopyRequest) next;
+          if (next == null) {
+            scanStep(reader, verdicts, steps.get(scanned), scanned < prescanned ? clean : null,
+                scanned);
+            scanned++;
+            continue;
+          }
+          Heard h = (Heard) next;
+          PostcopyRequest r = h.request();
           brokenSince = 0;
           switch (r.getRequestCase()) {
             case DEMAND -> demand(reader, r.getDemand());
+            case TAKEN -> {
+              if (h.stream() == current) {
+                current.window.taken(r.getTaken());
+              }
+            }
             case INSTALLED -> {
               // alive: the copy's pages come in from the destination's own images
             }
@@ -289,8 +317,8 @@ public final class PostcopySource implements AutoCloseable {
   }
 
   /** Steps of at most one chunk: {vpid, vaddr, nrPages}, in address order per task. */
-  private Deque<long[]> scanWork() {
-    Deque<long[]> todo = new ArrayDeque<>();
+  private List<long[]> scanWork() {
+    List<long[]> todo = new ArrayList<>();
     lazy.ranges().forEach((vpid, ranges) -> {
       for (long[] r : ranges) {
         for (long a = r[0]; a < r[1]; a += (long) CHUNK_PAGES * PageSize.BYTES) {
@@ -301,15 +329,39 @@ public final class PostcopySource implements AutoCloseable {
     return todo;
   }
 
-  private void scanStep(ProcessVmReader reader, PageSender scan, long[] step)
-      throws IOException {
+  /** Finds which pages of step number index the destination holds as they are; sends nothing. */
+  private void prescanStep(ProcessVmReader reader, PageSender scan, long[] step, int index,
+      BitSet clean) throws IOException {
+    int n = (int) step[2];
+    ByteBuffer buf = read(reader, (int) step[0], step[1], n);
+    PageLedger ledger = ledgers.get(PageOwner.task((int) step[0]));
+    for (int p = 0; ledger != null && p < n; p++) {
+      if (scan.holds(ledger, step[1] + (long) p * PageSize.BYTES, buf, p * PageSize.BYTES)) {
+        clean.set(index * CHUNK_PAGES + p);
+      }
+    }
+  }
+
+  /**
+   * Sends the verdicts of step number index; clean, when the pre-scan covered the step, tells
+   * which pages need no second look.
+   */
+  private void scanStep(ProcessVmReader reader, PageSender scan, long[] step, BitSet clean,
+      int index) throws IOException {
     int vpid = (int) step[0];
     int n = (int) step[2];
-    ByteBuffer buf = read(reader, vpid, step[1], n);
+    int first = index * CHUNK_PAGES;
+    boolean allClean = clean != null && clean.nextClearBit(first) >= first + n;
+    ByteBuffer buf = allClean ? null : read(reader, vpid, step[1], n);
     PageOwner owner = PageOwner.task(vpid);
     PageLedger ledger = ledgers.computeIfAbsent(owner, o -> new PageLedger());
     for (int p = 0; p < n; p++) {
-      scan.page(owner, ledger, step[1] + (long) p * PageSize.BYTES, buf, p * PageSize.BYTES);
+      long addr = step[1] + (long) p * PageSize.BYTES;
+      if (clean != null && clean.get(first + p)) {
+        scan.unchanged(owner, addr);
+      } else {
+        scan.page(owner, ledger, addr, buf, p * PageSize.BYTES);
+      }
     }
     // Before the reader's buffer is reused by the next read.
     scan.flush();
@@ -377,8 +429,10 @@ public final class PostcopySource implements AutoCloseable {
       throw new StreamBrokenException(s.failure);
     }
     brokenSince = 0;
+    PostcopyFrame frame = PostcopyFrame.newBuilder().setPages(pages).build();
     // gRPC copies the payloads into its own buffers before onNext returns.
-    s.out.onNext(PostcopyFrame.newBuilder().setPages(pages).build());
+    s.out.onNext(frame);
+    s.window.sent(frame.getSerializedSize());
   }
 
   private PostcopyReport report(RoundStats scan, PostcopyDone done) {

@@ -71,7 +71,6 @@ public final class PageSender {
    */
   public void page(PageOwner owner, PageLedger ledger, long addr, ByteBuffer buf, int offset)
       throws IOException {
-    scanned++;
     boolean isZero = PageHash.isZero(buf, offset, PageSize.BYTES);
     long low = zeroLow;
     long high = zeroHigh;
@@ -81,14 +80,10 @@ public final class PageSender {
       high = hash.high();
     }
     if (held != Held.RESEND && ledger.holds(addr, low, high)) {
-      if (held == Held.PARENT) {
-        add(owner, PageKind.PARENT, addr, null, 0);
-        parent++;
-      } else {
-        flush();
-      }
+      unchanged(owner, addr);
       return;
     }
+    scanned++;
     changed++;
     ledger.record(addr, low, high);
     if (isZero) {
@@ -101,6 +96,29 @@ public final class PageSender {
         sharedPresent++;
       }
     }
+  }
+
+  /**
+   * A page the destination holds as it is now, known so without reading it again (the frozen
+   * tree's page was compared earlier: {@link #holds}).
+   */
+  public void unchanged(PageOwner owner, long addr) throws IOException {
+    scanned++;
+    if (held == Held.PARENT) {
+      add(owner, PageKind.PARENT, addr, null, 0);
+      parent++;
+    } else {
+      flush();
+    }
+  }
+
+  /** Whether the destination holds exactly the page at buf[offset..offset+4096) at addr. */
+  public boolean holds(PageLedger ledger, long addr, ByteBuffer buf, int offset) {
+    if (PageHash.isZero(buf, offset, PageSize.BYTES)) {
+      return ledger.holds(addr, zeroLow, zeroHigh);
+    }
+    hash.hash(buf, offset, PageSize.BYTES);
+    return ledger.holds(addr, hash.low(), hash.high());
   }
 
   private void add(PageOwner owner, PageKind k, long addr, ByteBuffer buf, int offset)

@@ -86,6 +86,31 @@ class PageSenderTest {
   }
 
   @Test
+  void pagesFoundHeldEarlierGoAsParentRunsWithTheChangedOnesBetween() throws IOException {
+    PageLedger ledger = new PageLedger();
+    PageHash hash = new PageHash(7);
+    sendAll(new PageSender(new RecordingXfer(), hash, PageSender.Held.SKIP), ledger,
+        pages(1, 0, 3));
+    RecordingXfer xfer = new RecordingXfer();
+    PageSender s = new PageSender(xfer, hash, PageSender.Held.PARENT);
+    ByteBuffer now = pages(1, 0, 8);
+    boolean[] held = new boolean[3];
+    for (int i = 0; i < 3; i++) {
+      held[i] = s.holds(ledger, BASE + i * 4096L, now, i * 4096);
+    }
+    assertArrayEquals(new boolean[] {true, true, false}, held);
+    s.unchanged(TASK, BASE);
+    s.unchanged(TASK, BASE + 4096);
+    s.page(TASK, ledger, BASE + 2 * 4096, now, 2 * 4096);
+    s.flush();
+    assertEquals(List.of(PageKind.PARENT, PageKind.PRESENT),
+        xfer.chunks.stream().map(RecordingXfer.Chunk::kind).toList());
+    assertEquals(2, xfer.chunks.get(0).nrPages());
+    assertEquals(2, s.stats().getPagesParent());
+    assertEquals(1, s.changedPages());
+  }
+
+  @Test
   void chunksAreCappedSoFramesStaySmall() throws IOException {
     RecordingXfer xfer = new RecordingXfer();
     PageSender s = new PageSender(xfer, new PageHash(1), PageSender.Held.SKIP);

@@ -59,6 +59,7 @@ final class PostcopyStream implements StreamObserver<PostcopyFrame>,
                 + frame.getPages().getChunksCount() + " runs (at most " + MAX_BATCH + ")");
           }
           server.chunks(frame.getPages().getChunksList());
+          taken();
         }
         default -> throw new InvalidFrameException("empty post-copy frame");
       }
@@ -131,6 +132,13 @@ final class PostcopyStream implements StreamObserver<PostcopyFrame>,
     if (!ended) {
       ended = true;
       out.onError(Status.UNAVAILABLE.withDescription(why).asRuntimeException());
+    }
+  }
+
+  /** A frame of pages is in: the source's scan may go on (see its ScanWindow). */
+  private synchronized void taken() {
+    if (!ended) {
+      out.onNext(PostcopyRequest.newBuilder().setTaken(1).build());
     }
   }
 
