@@ -4,6 +4,7 @@ import io.livemig.loadtest.Heartbeat;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
 
 /**
  * Downtime as the workload itself sees it: polls its heartbeat (written every 10 ms with the
@@ -60,6 +61,11 @@ public final class HeartbeatWatch implements AutoCloseable {
   /** Longest gap seen so far, in nanoseconds (about 10 ms when nothing stopped the workload). */
   public synchronized long maxGapNanos() {
     return samples.maxGapNanos();
+  }
+
+  /** Every gap longer than the given one, as {start, length} in nanoseconds. */
+  public synchronized List<long[]> gapsOver(long nanos) {
+    return samples.gapsOver(nanos);
   }
 
   @Override

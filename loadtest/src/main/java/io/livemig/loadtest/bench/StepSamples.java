@@ -1,6 +1,8 @@
 package io.livemig.loadtest.bench;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * A workload's progress over time: (wall-clock time, steps done) pairs, in time order, and the
@@ -25,6 +27,18 @@ final class StepSamples {
 
   long maxGapNanos() {
     return maxGapNanos;
+  }
+
+  /** Every gap longer than the given one, as {start, length} in nanoseconds, in time order. */
+  List<long[]> gapsOver(long nanos) {
+    List<long[]> gaps = new ArrayList<>();
+    for (int i = 1; i < count; i++) {
+      long gap = pairs[2 * i] - pairs[2 * i - 2];
+      if (gap > nanos) {
+        gaps.add(new long[] {pairs[2 * i - 2], gap});
+      }
+    }
+    return gaps;
   }
 
   /**
