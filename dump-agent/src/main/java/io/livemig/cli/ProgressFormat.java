@@ -79,7 +79,8 @@ final class ProgressFormat {
         ? String.format("  predicted:        %.3f s for a pre-copy handoff; post-copy was taken%n",
             us / 1e6)
         : String.format("  predicted:        %.3f s (actual / predicted %.2f)%n", us / 1e6,
-            us == 0 ? 0 : (double) r.getDowntimeUs() / us);
+            us == 0 ? 0 : (double) r.getDowntimeUs() / us)
+        + String.format("  downtime model:   %s%n", r.getDowntimeModel());
   }
 
   /**

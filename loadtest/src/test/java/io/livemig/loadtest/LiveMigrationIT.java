@@ -51,6 +51,14 @@ class LiveMigrationIT {
       assertTrue(r.getFinalPagesParent() > 0);
       assertTrue(run.output().contains("final handoff:"), run.output());
 
+      // The agent's first handoff predicted from defaults and calibrates the next ones.
+      assertTrue(run.output().contains("downtime model:   ") && r.getDowntimeModel()
+          .contains("no pre-copy handoff measured on this host yet"), run.output());
+      List<String> calibration = Files.readAllLines(cluster.stateDir("dump-agent")
+          .resolve("downtime-calibration"));
+      assertEquals(1, calibration.size(), calibration.toString());
+      assertTrue(calibration.get(0).startsWith(r.getRssBytes() + " "), calibration.get(0));
+
       assertTrue(restored > 0 && restored != workload.pid());
       assertTrue(Workload.alive(restored), "restored copy runs");
       assertFalse(Workload.alive(workload.pid()), "source tree is gone");

@@ -12,6 +12,7 @@ import io.livemig.common.tracing.Telemetry;
 import io.livemig.common.tracing.TracingInterceptors;
 import io.livemig.dump.DumpAgentConfig;
 import io.livemig.dump.criu.CriuDumper;
+import io.livemig.dump.convergence.HostCalibration;
 import io.livemig.dump.handoff.Reconciler;
 import io.livemig.dump.handoff.SourceHandoff;
 import io.livemig.dump.migration.MigrationSession;
@@ -48,6 +49,7 @@ final class MigrationStarter {
   private final Reconciler reconciler;
   private final Admission admission;
   private final Migrations migrations;
+  private final HostCalibration calibration;
 
   MigrationStarter(OpenTelemetry otel, Criu criu, DumpAgentConfig config, Journal journal,
       Reconciler reconciler, Migrations migrations) {
@@ -59,6 +61,7 @@ final class MigrationStarter {
     this.reconciler = reconciler;
     this.admission = new Admission(config);
     this.migrations = migrations;
+    this.calibration = HostCalibration.open(config.stateDir());
   }
 
   /**
@@ -101,7 +104,8 @@ final class MigrationStarter {
         .setAttribute("migration.id", id).setAttribute("pid", request.getPid())
         .setAttribute("destination", request.getDestination()).startSpan();
     try (Scope ignored = span.makeCurrent()) {
-      MigrationSettings settings = MigrationSettings.from(request, config);
+      MigrationSettings settings = MigrationSettings.from(request, config,
+          calibration.model());
       DirtyTracker tracker = DirtyTrackers.create(request.getOptions().getTracker());
       channel = DestinationChannel.open(config.security(), otel, request.getDestination(),
           admitted.destinationIdentity());
@@ -180,6 +184,7 @@ final class MigrationStarter {
       DestinationChannel.close(channel);
       admission.release(admitted);
     }
+    calibration.observe(report);
     span.setAttribute("success", report.getSuccess());
     if (!report.getSuccess()) {
       span.setStatus(StatusCode.ERROR, report.getError());

@@ -118,7 +118,8 @@ public final class MigrationSession {
 
   /** Runs the migration; never throws: failures are in the report, with the source resumed. */
   public MigrationReport run() {
-    report.setMigrationId(id).setTracker(tracker.name());
+    report.setMigrationId(id).setTracker(tracker.name())
+        .setDowntimeModel(settings.model().describe());
     Path dumpDir = settings.workDir().resolve(id);
     long freeze = 0;
     try {

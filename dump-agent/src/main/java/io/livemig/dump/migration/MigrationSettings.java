@@ -27,12 +27,14 @@ public record MigrationSettings(StopRule stopRule, DowntimeModel model, TrackerK
   public static final Duration MIN_FROZEN = Duration.ofSeconds(1);
 
   /**
-   * The request's settings, checked against the agent's limits and policy.
+   * The request's settings, checked against the agent's limits and policy; model is the
+   * host's downtime model.
    *
    * @throws IllegalArgumentException for values out of range or malformed
    * @throws SecurityException for CRIU options or a service address the policy does not allow
    */
-  public static MigrationSettings from(MigrateRequest request, DumpAgentConfig config) {
+  public static MigrationSettings from(MigrateRequest request, DumpAgentConfig config,
+      DowntimeModel model) {
     MigrateOptions o = request.getOptions();
     Optional<ServiceAddress> service = request.getServiceAddress().isEmpty() ? Optional.empty()
         : Optional.of(ServiceAddress.parse(request.getServiceAddress()));
@@ -57,7 +59,7 @@ public record MigrationSettings(StopRule stopRule, DowntimeModel model, TrackerK
     if (asked > 0 && asked < frozen.toMillis()) {
       frozen = Duration.ofMillis(asked);
     }
-    return new MigrationSettings(rule, DowntimeModel.defaults(), o.getTracker(),
+    return new MigrationSettings(rule, model, o.getTracker(),
         config.workDir(), 4 << 20, Duration.ofMinutes(2), Duration.ofMinutes(5),
         config.keepDump(), frozen, o.getCriu(), service, config.network(), o.getHandoff());
   }

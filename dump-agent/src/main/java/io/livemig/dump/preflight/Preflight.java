@@ -9,6 +9,7 @@ import io.livemig.common.os.ProcessTree;
 import io.livemig.common.security.IdentityPattern;
 import io.livemig.common.security.TlsFailures;
 import io.livemig.dump.DumpAgentConfig;
+import io.livemig.dump.convergence.DowntimeModel;
 import io.livemig.dump.migration.MigrationSettings;
 import io.livemig.dump.policy.ScopeViolationException;
 import io.livemig.dump.tracking.DirtyTrackers;
@@ -77,7 +78,8 @@ public final class Preflight {
   private void options(MigrateRequest request) {
     try {
       MigrationIds.orNew(request.getMigrationId());
-      MigrationSettings.from(request, config);
+      // Only the options are checked: which model predicts does not matter here.
+      MigrationSettings.from(request, config, DowntimeModel.defaults());
       add(PreflightCheckName.CHECK_OPTIONS, true, "valid; pages tracked by "
           + DirtyTrackers.create(request.getOptions().getTracker()).name());
     } catch (IllegalArgumentException | SecurityException e) {

@@ -68,6 +68,7 @@ public record CaseResult(BenchCase benchCase, MigrationReport ours, long oursHea
     o.put("final_transfer_s", ours.getFinalTransferUs() / 1e6);
     o.put("restore_s", ours.getRestoreUs() / 1e6);
     o.put("rounds", ours.getRounds());
+    o.put("downtime_model", ours.getDowntimeModel());
     List<Map<String, Object>> rounds = new ArrayList<>();
     for (RoundReport r : ours.getRoundReportsList()) {
       Map<String, Object> rm = new LinkedHashMap<>();

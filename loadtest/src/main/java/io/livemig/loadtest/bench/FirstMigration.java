@@ -13,9 +13,11 @@ import java.util.Arrays;
 /**
  * How much slower the first migration after the agents start is than later ones (issue #10's
  * "fast first migration"): freshly started agents (loopback, TLS, real CRIU) migrate a memload
- * of the given size several times in a row, and each migration's total time, round 0 rate and
- * downtime are printed, then the first one's against the median of the others. Every copy
- * checks its memory.
+ * of the given size several times in a row, and each migration's total time, round 0 rate,
+ * downtime and the agents' CPU time are printed, then the first one's against the median of the
+ * others. The CPU time tells the JIT's share apart from the host's (on a VM, memory the guest
+ * has not touched for long is slow to populate, whoever populates it). Every copy checks its
+ * memory.
  *
  * <p>Usage: {@code java -cp loadtest.jar io.livemig.loadtest.bench.FirstMigration [MiB [RUNS
  * [MODE]]]} (default 256 MiB, 4 runs, precopy).
@@ -34,23 +36,31 @@ public final class FirstMigration {
     }
     double[] total = new double[runs];
     double[] round0 = new double[runs];
+    double[] cpu = new double[runs];
     Path dir = Files.createTempDirectory("livemig-first-migration");
     try (LocalCluster cluster = LocalCluster.start(dir)) {
       for (int i = 0; i < runs; i++) {
+        AgentUsage dump = AgentUsage.start(cluster.dumpAgent().pid());
+        AgentUsage restore = AgentUsage.start(cluster.restoreAgent().pid());
         MigrationReport r = migrate(cluster, dir.resolve("run-" + i), mib, mode);
+        double dumpCpu = dump.stop().cpuSeconds();
+        double restoreCpu = restore.stop().cpuSeconds();
+        cpu[i] = dumpCpu + restoreCpu;
         RoundReport first = r.getRoundReports(0);
         total[i] = r.getTotalTimeUs() / 1e6;
         round0[i] = first.getTransferRateBytesPerS() / (1 << 20);
         System.out.printf("migration %d: total %.2f s, round 0 %.0f MiB/s in %.2f s,"
-                + " downtime %.3f s (dump %.3f, restore %.3f)%n", i + 1, total[i], round0[i],
+                + " downtime %.3f s (dump %.3f, restore %.3f), agents' CPU %.2f s (dump agent"
+                + " %.2f, restore agent %.2f)%n", i + 1, total[i], round0[i],
             first.getDurationUs() / 1e6, r.getDowntimeUs() / 1e6, r.getFreezeDumpUs() / 1e6,
-            r.getRestoreUs() / 1e6);
+            r.getRestoreUs() / 1e6, cpu[i], dumpCpu, restoreCpu);
       }
     } finally {
       LocalCluster.deleteTree(dir);
     }
     System.out.printf("first against the median of the others: total %.2fx, round 0 rate"
-        + " %.2fx slower%n", total[0] / median(total), median(round0) / round0[0]);
+        + " %.2fx slower, agents' CPU %.2fx%n", total[0] / median(total),
+        median(round0) / round0[0], cpu[0] / median(cpu));
   }
 
   private static MigrationReport migrate(LocalCluster cluster, Path dir, int mib, String mode)
