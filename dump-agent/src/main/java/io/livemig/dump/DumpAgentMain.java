@@ -19,6 +19,7 @@ import io.livemig.dump.criu.CriuDumper;
 import io.livemig.dump.handoff.Reconciler;
 import io.livemig.dump.handoff.SourceRecovery;
 import io.livemig.dump.policy.DumpPolicy;
+import io.livemig.dump.transfer.PageStreamWarmup;
 import io.livemig.proto.DumpAgentPolicy;
 import io.livemig.proto.DumpServiceGrpc;
 import io.livemig.proto.JournalEntry;
@@ -93,6 +94,7 @@ public final class DumpAgentMain implements Callable<Integer> {
       started.service().resumeFrozenSources();
       agentNetwork.removeLeftovers(HandoffStep.Side.SOURCE, Set.of());
     }, "resume-frozen-sources"));
+    agent.warmUp("dump-agent", PageStreamWarmup::run);
     return agent.serve("dump-agent", started.server(), c, security, "work dir " + workDir
         + ", journal " + agent.stateDir("dump-agent"));
   }

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,6 +37,29 @@ public final class AgentProcess implements AutoCloseable {
     this.log = log;
     this.args = List.copyOf(args);
     this.env = Map.copyOf(env);
+  }
+
+  /**
+   * Waits for a line of the agent's log containing text and returns it.
+   *
+   * @throws IOException when the agent exits or no such line comes within timeout
+   */
+  public String awaitLogLine(String text, Duration timeout) throws IOException,
+      InterruptedException {
+    Instant deadline = Instant.now().plus(timeout);
+    while (Instant.now().isBefore(deadline)) {
+      for (String line : Files.readAllLines(log)) {
+        if (line.contains(text)) {
+          return line;
+        }
+      }
+      if (!process.isAlive()) {
+        throw new IOException(name + " exited (" + process.exitValue() + ") before logging '"
+            + text + "'");
+      }
+      Thread.sleep(50);
+    }
+    throw new IOException(name + " did not log '" + text + "' within " + timeout);
   }
 
   /** Starts {@code java -jar JAR --port P ARGS...} here and waits for its "listening" line. */

@@ -18,11 +18,12 @@ public final class Demo {
     Path dir = Files.createTempDirectory("livemig-demo");
     int restored = -1;
     int code = 1;
-    try (LocalCluster cluster = LocalCluster.start(dir);
+    try (LocalCluster cluster = LocalCluster.builder(dir).warmUp().start();
         Workload workload = Workload.memload(Repo.memload(), dir.resolve("workload"), mib, rate,
             "uniform")) {
       System.out.printf("agents: %s, %s; workload pid %d: %d MiB, dirtying %.0f MiB/s%n",
           cluster.dumpAgent(), cluster.restoreAgent(), workload.pid(), mib, rate);
+      cluster.awaitWarmedUp(Duration.ofMinutes(2)).forEach(System.out::println);
       System.out.println("source check: " + Workload.verify(workload.pid(), Duration.ofMinutes(1)));
       Thread.sleep(1000);
       LocalCluster.CliRun run = cluster.migrate(workload.pid(), "--mode", mode);

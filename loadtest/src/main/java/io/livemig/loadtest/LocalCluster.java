@@ -16,6 +16,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -60,6 +61,7 @@ public final class LocalCluster implements AutoCloseable, AgentFolders {
     private final Map<String, String> restoreEnv = new HashMap<>();
     private final Map<String, String> dumpEnv = new HashMap<>();
     private String restorePolicy = RESTORE_ROOT_POLICY;
+    private boolean warmUp;
 
     private Builder(Path dir) {
       this.dir = dir;
@@ -92,6 +94,15 @@ public final class LocalCluster implements AutoCloseable, AgentFolders {
       return this;
     }
 
+    /**
+     * Agents that warm themselves up at start, as deployed ones do ({@code --warmup-mib}); see
+     * {@link LocalCluster#awaitWarmedUp}. Without, tests spend no CPU on it.
+     */
+    public Builder warmUp() {
+      warmUp = true;
+      return this;
+    }
+
     /** The restore agent's policy file contents (JSON); null for none (the defaults). */
     public Builder restorePolicy(String json) {
       restorePolicy = json;
@@ -110,6 +121,8 @@ public final class LocalCluster implements AutoCloseable, AgentFolders {
         Files.writeString(policy, restorePolicy);
         rArgs.addAll(List.of("--policy", policy.toString()));
       }
+      List<String> noWarmup = warmUp ? List.of() : List.of("--warmup-mib", "0");
+      rArgs.addAll(noWarmup);
       rArgs.addAll(restoreArgs);
       AgentProcess restore = AgentProcess.start("restore-agent",
           repo.resolve("restore-agent/target/restore-agent.jar"),
@@ -118,6 +131,7 @@ public final class LocalCluster implements AutoCloseable, AgentFolders {
         List<String> dArgs = new ArrayList<>(List.of("--work-dir", dumpWorkDir(dir).toString(),
             "--state-dir", dir.resolve("dump-state").toString()));
         dArgs.addAll(pki.flags("dump-agent", HOST));
+        dArgs.addAll(noWarmup);
         dArgs.addAll(dumpArgs);
         AgentProcess dump = AgentProcess.start("dump-agent",
             repo.resolve("dump-agent/target/dump-agent.jar"), dir.resolve("dump-agent.log"),
@@ -128,6 +142,23 @@ public final class LocalCluster implements AutoCloseable, AgentFolders {
         throw e;
       }
     }
+  }
+
+  /**
+   * Waits until both agents are done warming up ({@link Builder#warmUp}); returns their lines.
+   *
+   * @throws IOException when one says its warm-up failed
+   */
+  public List<String> awaitWarmedUp(Duration timeout) throws IOException, InterruptedException {
+    List<String> lines = new ArrayList<>();
+    for (AgentProcess agent : List.of(restoreAgent, dumpAgent)) {
+      String line = agent.awaitLogLine(" warm-up ", timeout);
+      if (!line.contains(" warm-up done")) {
+        throw new IOException(line);
+      }
+      lines.add(line);
+    }
+    return lines;
   }
 
   public static Builder builder(Path dir) {

@@ -25,8 +25,12 @@ class LiveMigrationIT {
   @Test
   void dirtyingWorkloadMovesWithAllItsPagesAndTheSourceIsGone() throws Exception {
     int restored = -1;
-    try (LocalCluster cluster = LocalCluster.start(dir);
+    try (LocalCluster cluster = LocalCluster.builder(dir).warmUp().start();
         Workload workload = Workload.memload(Repo.memload(), dir.resolve("w"), 256, 16, "uniform")) {
+      // Deployed agents warm up at start; here as there, before the first migration.
+      List<String> warmed = cluster.awaitWarmedUp(Duration.ofMinutes(1));
+      assertTrue(warmed.get(0).contains("restore-agent warm-up done: 256 MiB"), warmed.get(0));
+      assertTrue(warmed.get(1).contains("dump-agent warm-up done: 256 MiB"), warmed.get(1));
       Thread.sleep(500);
       LocalCluster.CliRun run = cluster.migrate(workload.pid());
       System.out.print(run.output());

@@ -19,6 +19,7 @@ import io.livemig.restore.criu.CriuRestorer;
 import io.livemig.restore.handoff.Handoffs;
 import io.livemig.restore.policy.RestorePolicy;
 import io.livemig.restore.service.CriuDescriber;
+import io.livemig.restore.service.FrameWarmup;
 import io.livemig.restore.service.RestoreServiceImpl;
 import io.opentelemetry.api.OpenTelemetry;
 import java.io.IOException;
@@ -104,6 +105,7 @@ public final class RestoreAgentMain implements Callable<Integer> {
     Server server = start(Telemetry.fromEnvironment("restore-agent"), c, new RestoreAgentConfig(
         agent.address(port), imagesDir, keepImages, security, policy, limits,
         agent.networkHandoff(policy.serviceDevices()), agent.stateDir("restore-agent")));
+    agent.warmUp("restore-agent", FrameWarmup::run);
     return agent.serve("restore-agent", server, c, security, "images in " + imagesDir
         + ", journal " + agent.stateDir("restore-agent") + ", accepting " + policy);
   }

@@ -19,8 +19,12 @@ import java.util.Arrays;
  * has not touched for long is slow to populate, whoever populates it). Every copy checks its
  * memory.
  *
+ * <p>The agents warm themselves up at start ({@code --warmup-mib}); the ruler waits until they
+ * say they are done, as a host's agents are long before its first migration. With {@code cold}
+ * they start without a warm-up.
+ *
  * <p>Usage: {@code java -cp loadtest.jar io.livemig.loadtest.bench.FirstMigration [MiB [RUNS
- * [MODE]]]} (default 256 MiB, 4 runs, precopy).
+ * [MODE [cold]]]]} (default 256 MiB, 4 runs, precopy, warm-up).
  */
 public final class FirstMigration {
   private static final double DIRTY_MIB_PER_SECOND = 8;
@@ -31,6 +35,7 @@ public final class FirstMigration {
     int mib = args.length > 0 ? Integer.parseInt(args[0]) : 256;
     int runs = args.length > 1 ? Integer.parseInt(args[1]) : 4;
     String mode = args.length > 2 ? args[2] : "precopy";
+    boolean cold = args.length > 3 && args[3].equals("cold");
     if (runs < 2) {
       throw new IllegalArgumentException("at least 2 runs: the first and one to compare with");
     }
@@ -38,7 +43,14 @@ public final class FirstMigration {
     double[] round0 = new double[runs];
     double[] cpu = new double[runs];
     Path dir = Files.createTempDirectory("livemig-first-migration");
-    try (LocalCluster cluster = LocalCluster.start(dir)) {
+    LocalCluster.Builder builder = LocalCluster.builder(dir);
+    if (!cold) {
+      builder.warmUp();
+    }
+    try (LocalCluster cluster = builder.start()) {
+      if (!cold) {
+        cluster.awaitWarmedUp(Duration.ofMinutes(2)).forEach(System.out::println);
+      }
       for (int i = 0; i < runs; i++) {
         AgentUsage dump = AgentUsage.start(cluster.dumpAgent().pid());
         AgentUsage restore = AgentUsage.start(cluster.restoreAgent().pid());
@@ -50,10 +62,11 @@ public final class FirstMigration {
         total[i] = r.getTotalTimeUs() / 1e6;
         round0[i] = first.getTransferRateBytesPerS() / (1 << 20);
         System.out.printf("migration %d: total %.2f s, round 0 %.0f MiB/s in %.2f s,"
-                + " downtime %.3f s (dump %.3f, restore %.3f), agents' CPU %.2f s (dump agent"
+                + " downtime %.3f s (predicted %.3f; dump %.3f, restore %.3f), agents' CPU %.2f s (dump agent"
                 + " %.2f, restore agent %.2f)%n", i + 1, total[i], round0[i],
-            first.getDurationUs() / 1e6, r.getDowntimeUs() / 1e6, r.getFreezeDumpUs() / 1e6,
-            r.getRestoreUs() / 1e6, cpu[i], dumpCpu, restoreCpu);
+            first.getDurationUs() / 1e6, r.getDowntimeUs() / 1e6, r.getRoundReports(
+                r.getRoundReportsCount() - 1).getPredictedDowntimeUs() / 1e6,
+            r.getFreezeDumpUs() / 1e6, r.getRestoreUs() / 1e6, cpu[i], dumpCpu, restoreCpu);
       }
     } finally {
       LocalCluster.deleteTree(dir);
