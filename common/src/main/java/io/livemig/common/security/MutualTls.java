@@ -57,11 +57,10 @@ public final class MutualTls implements TransportSecurity {
   /** Loads the files now (failing on a bad one) and re-reads them every reloadPeriod. */
   public static MutualTls load(Path ca, Path cert, Path key, Duration reloadPeriod)
       throws IOException, GeneralSecurityException {
-    for (Path p : new Path[] {ca, cert, key}) {
-      if (!Files.isReadable(p)) {
-        throw new IOException("cannot read " + p + " (TLS files must exist and be readable by"
-            + " this user; deploy/make-certs.sh issues test ones)");
-      }
+    String unreadable = unreadable(ca, cert, key);
+    if (unreadable != null) {
+      throw new IOException(unreadable + " (TLS files must exist and be readable by this user;"
+          + " deploy/make-certs.sh issues test ones)");
     }
     SpiffeId self = SpiffeId.of(firstCertificate(cert));
     List<Object> loaded = versions(ca, cert, key);
@@ -92,18 +91,35 @@ public final class MutualTls implements TransportSecurity {
       if (now.equals(current.get())) {
         return;
       }
+      String why = unreadable(ca, cert, key);
       try {
-        keys.updateIdentityCredentials(cert.toFile(), key.toFile());
-        trust.updateTrustCredentials(ca.toFile());
-        current.set(now);
-        LOG.info("reloaded TLS files " + cert + ", " + key + ", " + ca);
-      } catch (Exception e) { // anything escaping would end the reloading for good
-        // Once per version of the files, not every period while they stay broken.
-        if (!now.equals(failedOn.getAndSet(now))) {
-          LOG.warning("could not reload TLS files (" + e + "); still using the previous ones");
+        if (why == null) {
+          keys.updateIdentityCredentials(cert.toFile(), key.toFile());
+          trust.updateTrustCredentials(ca.toFile());
+          current.set(now);
+          LOG.info("reloaded TLS files " + cert + ", " + key + ", " + ca);
         }
+      } catch (Exception e) { // anything escaping would end the reloading for good
+        why = e.toString();
+      }
+      // Once per version of the files, not every period while they stay broken.
+      if (why != null && !now.equals(failedOn.getAndSet(now))) {
+        LOG.warning("could not reload TLS files (" + why + "); still using the previous ones");
       }
     }, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Why one of the files cannot be read, or null. grpc-util's own message for a missing file
+   * ("Files were unmodified before their initial update. Probably a bug.") names neither.
+   */
+  private static String unreadable(Path... files) {
+    for (Path f : files) {
+      if (!Files.isReadable(f)) {
+        return "cannot read " + f;
+      }
+    }
+    return null;
   }
 
   /** What tells a file's versions apart: inode (replaced files), time and size (rewritten). */

@@ -38,6 +38,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import javax.net.ssl.TrustManager;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -294,6 +298,42 @@ class MutualTlsTest {
     Status s = okWithin(TlsOptions.RELOAD_PERIOD.multipliedBy(4),
         () -> checkExpecting(port, "renewed"));
     assertTrue(s.isOk(), () -> "renewed certificate not picked up: " + TlsFailures.describe(s));
+  }
+
+  @Test
+  void aTlsFileThatDisappearsIsNamedAndThePreviousCredentialsStay() throws Exception {
+    OwnFiles server = serveFromOwnFiles("losing");
+    List<String> warnings = new CopyOnWriteArrayList<>();
+    Logger log = Logger.getLogger(MutualTls.class.getName());
+    Handler h = new Handler() {
+      @Override
+      public void publish(LogRecord r) {
+        // Only this server's: reloaders of other tests' servers whose files are gone warn too.
+        if (r.getLevel() == Level.WARNING
+            && r.getMessage().contains(server.files().key().toString())) {
+          warnings.add(r.getMessage());
+        }
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    log.addHandler(h);
+    try {
+      Files.delete(server.files().key());
+      long end = System.nanoTime() + TlsOptions.RELOAD_PERIOD.multipliedBy(4).toNanos();
+      while (warnings.isEmpty() && System.nanoTime() < end) {
+        LockSupport.parkNanos(Duration.ofMillis(50).toNanos()); // poll interval, not a wait
+      }
+      assertEquals(List.of("could not reload TLS files (cannot read " + server.files().key()
+          + "); still using the previous ones"), warnings);
+      assertTrue(checkExpecting(server.port(), "losing").isOk());
+    } finally {
+      log.removeHandler(h);
+    }
   }
 
   /** A certificate of pki's CA for an existing key, as a renewal that keeps the key issues. */
