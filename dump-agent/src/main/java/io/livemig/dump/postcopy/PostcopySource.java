@@ -32,8 +32,6 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -46,17 +44,13 @@ import java.util.concurrent.TimeUnit;
  * for pages of the frozen tree first, read straight from the tasks' memory, and meanwhile walks
  * every page the final dump left in the tasks against the pre-copy ledger. A page unchanged
  * since the destination received it goes as a PARENT verdict (the destination installs its own
- * copy), a changed one with its data. It runs until the destination holds every page; gRPC
- * flow control bounds what is in flight.
- *
- * <p>While the copy is being restored, the same walk runs ahead without sending (a pre-scan):
- * the tree is frozen, so what it finds still holds when the copy runs, and the verdicts of the
- * steps it covered then go out at once, without reading the pages again. What the copy touches
- * in its first moments then rarely waits for a round trip to the source.
+ * copy), a changed one with its data. It runs until the destination holds every page; a
+ * {@link ScanWindow} bounds how far the walk runs ahead of the destination. While the copy is
+ * being restored, the walk runs ahead without sending ({@link ScanSteps}: a pre-scan).
  */
 public final class PostcopySource implements AutoCloseable {
   /** Chunks of 1 MiB, as in the other rounds; also the scan's step between demands. */
-  private static final int CHUNK_PAGES = 256;
+  static final int CHUNK_PAGES = 256;
   private static final Duration RECONNECT_PAUSE = Duration.ofSeconds(1);
   /** Demands the destination may have outstanding; a fault per thread plus the background. */
   private static final int MAX_PENDING = 4096;
@@ -244,17 +238,14 @@ public final class PostcopySource implements AutoCloseable {
 
   private PostcopyReport serve(int bufferBytes, Duration idle) throws IOException {
     PageSender verdicts = new PageSender(this::send, hash, PageSender.Held.PARENT);
-    List<long[]> steps = scanWork();
-    // Pages of the steps before prescanned found unchanged, by step * CHUNK_PAGES + page.
-    BitSet clean = new BitSet();
-    int prescanned = 0;
-    int scanned = 0;
+    ScanSteps steps = new ScanSteps(lazy, ledgers);
     try (ProcessVmReader reader = new ProcessVmReader(Math.max(bufferBytes,
         MAX_GET_PAGES * PageSize.BYTES))) {
+      ScanSteps.Pages pages = (vpid, vaddr, n) -> read(reader, vpid, vaddr, n);
       while (true) {
         Object next;
-        boolean scan = scanning && scanned < steps.size() && current.window.open();
-        boolean prescan = !scanning && prescanned < steps.size();
+        boolean scan = scanning && steps.scanLeft() && current.window.open();
+        boolean prescan = !scanning && steps.prescanLeft();
         try {
           next = scan || prescan ? inbox.poll()
               : inbox.poll(idle.toMillis(), TimeUnit.MILLISECONDS);
@@ -279,13 +270,12 @@ public final class PostcopySource implements AutoCloseable {
         }
         try {
           if (next == null && prescan) {
-            prescanStep(reader, verdicts, steps.get(prescanned), prescanned++, clean);
+            steps.prescan(pages, verdicts);
             continue;
           }
           if (next == null) {
-            scanStep(reader, verdicts, steps.get(scanned), scanned < prescanned ? clean : null,
-                scanned);
-            scanned++;
+            steps.scan(pages, verdicts);
+            sendBatch();
             continue;
           }
           Heard h = (Heard) next;
@@ -314,58 +304,6 @@ public final class PostcopySource implements AutoCloseable {
         }
       }
     }
-  }
-
-  /** Steps of at most one chunk: {vpid, vaddr, nrPages}, in address order per task. */
-  private List<long[]> scanWork() {
-    List<long[]> todo = new ArrayList<>();
-    lazy.ranges().forEach((vpid, ranges) -> {
-      for (long[] r : ranges) {
-        for (long a = r[0]; a < r[1]; a += (long) CHUNK_PAGES * PageSize.BYTES) {
-          todo.add(new long[] {vpid, a, Math.min(CHUNK_PAGES, (r[1] - a) / PageSize.BYTES)});
-        }
-      }
-    });
-    return todo;
-  }
-
-  /** Finds which pages of step number index the destination holds as they are; sends nothing. */
-  private void prescanStep(ProcessVmReader reader, PageSender scan, long[] step, int index,
-      BitSet clean) throws IOException {
-    int n = (int) step[2];
-    ByteBuffer buf = read(reader, (int) step[0], step[1], n);
-    PageLedger ledger = ledgers.get(PageOwner.task((int) step[0]));
-    for (int p = 0; ledger != null && p < n; p++) {
-      if (scan.holds(ledger, step[1] + (long) p * PageSize.BYTES, buf, p * PageSize.BYTES)) {
-        clean.set(index * CHUNK_PAGES + p);
-      }
-    }
-  }
-
-  /**
-   * Sends the verdicts of step number index; clean, when the pre-scan covered the step, tells
-   * which pages need no second look.
-   */
-  private void scanStep(ProcessVmReader reader, PageSender scan, long[] step, BitSet clean,
-      int index) throws IOException {
-    int vpid = (int) step[0];
-    int n = (int) step[2];
-    int first = index * CHUNK_PAGES;
-    boolean allClean = clean != null && clean.nextClearBit(first) >= first + n;
-    ByteBuffer buf = allClean ? null : read(reader, vpid, step[1], n);
-    PageOwner owner = PageOwner.task(vpid);
-    PageLedger ledger = ledgers.computeIfAbsent(owner, o -> new PageLedger());
-    for (int p = 0; p < n; p++) {
-      long addr = step[1] + (long) p * PageSize.BYTES;
-      if (clean != null && clean.get(first + p)) {
-        scan.unchanged(owner, addr);
-      } else {
-        scan.page(owner, ledger, addr, buf, p * PageSize.BYTES);
-      }
-    }
-    // Before the reader's buffer is reused by the next read.
-    scan.flush();
-    sendBatch();
   }
 
   private ByteBuffer read(ProcessVmReader reader, int vpid, long vaddr, int nrPages)
