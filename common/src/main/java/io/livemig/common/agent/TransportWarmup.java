@@ -93,8 +93,8 @@ public final class TransportWarmup {
     BOOTSTRAP_LOG.setLevel(Level.SEVERE);
     try {
       server = NettyServerBuilder.forAddress(address).channelType(LocalServerChannel.class)
-          .bossEventLoopGroup(serverLoop).workerEventLoopGroup(serverLoop).addService(service).build()
-          .start();
+          .bossEventLoopGroup(serverLoop).workerEventLoopGroup(serverLoop).addService(service)
+          .build().start();
       channel = NettyChannelBuilder.forAddress(address).channelType(LocalChannel.class)
           .eventLoopGroup(clientLoop).usePlaintext().build();
       Stream<Q> stream = new Stream<>();

@@ -36,6 +36,9 @@ public final class PageSender {
   private final Held held;
   private final long zeroLow;
   private final long zeroHigh;
+  /** The last page's hash ({@link #digest}): fields, not a result object, to allocate nothing. */
+  private long digestLow;
+  private long digestHigh;
 
   private PageOwner owner;
   private PageKind kind;
@@ -71,21 +74,14 @@ public final class PageSender {
    */
   public void page(PageOwner owner, PageLedger ledger, long addr, ByteBuffer buf, int offset)
       throws IOException {
-    boolean isZero = PageHash.isZero(buf, offset, PageSize.BYTES);
-    long low = zeroLow;
-    long high = zeroHigh;
-    if (!isZero) {
-      hash.hash(buf, offset, PageSize.BYTES);
-      low = hash.low();
-      high = hash.high();
-    }
-    if (held != Held.RESEND && ledger.holds(addr, low, high)) {
+    boolean isZero = digest(buf, offset);
+    if (held != Held.RESEND && ledger.holds(addr, digestLow, digestHigh)) {
       unchanged(owner, addr);
       return;
     }
     scanned++;
     changed++;
-    ledger.record(addr, low, high);
+    ledger.record(addr, digestLow, digestHigh);
     if (isZero) {
       add(owner, PageKind.ZERO, addr, null, 0);
       zero++;
@@ -114,11 +110,24 @@ public final class PageSender {
 
   /** Whether the destination holds exactly the page at buf[offset..offset+4096) at addr. */
   public boolean holds(PageLedger ledger, long addr, ByteBuffer buf, int offset) {
+    digest(buf, offset);
+    return ledger.holds(addr, digestLow, digestHigh);
+  }
+
+  /**
+   * The page's hash into digestLow/digestHigh: an all-zero page's without hashing it. Returns
+   * whether the page is all zero.
+   */
+  private boolean digest(ByteBuffer buf, int offset) {
     if (PageHash.isZero(buf, offset, PageSize.BYTES)) {
-      return ledger.holds(addr, zeroLow, zeroHigh);
+      digestLow = zeroLow;
+      digestHigh = zeroHigh;
+      return true;
     }
     hash.hash(buf, offset, PageSize.BYTES);
-    return ledger.holds(addr, hash.low(), hash.high());
+    digestLow = hash.low();
+    digestHigh = hash.high();
+    return false;
   }
 
   private void add(PageOwner owner, PageKind k, long addr, ByteBuffer buf, int offset)

@@ -20,12 +20,11 @@ public final class FrameWarmup {
   /**
    * Frames as a pre-copy round's are: mostly short runs (7 pages, as between the zero pages of
    * memory one page in eight of which is zero), some of 1 MiB. The JIT compiles what is called
-   * thousands of times, so the many short ones matter most.
+   * thousands of times, so the many short ones matter most: every sixteenth frame is a long one.
    */
-  private static final int[] CHUNKS = {
-      28 << 10, 28 << 10, 28 << 10, 28 << 10, 28 << 10, 28 << 10, 28 << 10, 28 << 10,
-      28 << 10, 28 << 10, 28 << 10, 28 << 10, 28 << 10, 28 << 10, 28 << 10, 1 << 20};
+  private static final int SHORT = 28 << 10;
   private static final int CHUNK = 1 << 20;
+  private static final int LONG_EVERY = 16;
 
   private FrameWarmup() {}
 
@@ -43,7 +42,7 @@ public final class FrameWarmup {
           }
           long vaddr = 0x10000000L;
           for (long bytes = 0, i = 0; bytes < (long) mib << 20; i++) {
-            int size = CHUNKS[(int) (i % CHUNKS.length)];
+            int size = i % LONG_EVERY == LONG_EVERY - 1 ? CHUNK : SHORT;
             ByteBuffer payload = pages.duplicate().limit(size);
             send.send(MigrationFrame.newBuilder().setPages(PageChunk.newBuilder().setVpid(1)
                 .setVaddr(vaddr).setNrPages(size / 4096).setKind(PageKind.PRESENT)
