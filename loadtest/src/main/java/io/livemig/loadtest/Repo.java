@@ -25,6 +25,10 @@ public final class Repo {
     return built("mcload");
   }
 
+  public static Path pagepoke() {
+    return built("pagepoke");
+  }
+
   public static Path shmload() {
     return built("shmload");
   }
