@@ -28,7 +28,8 @@ grep -q '^CONFIG_MEM_SOFT_DIRTY=y' "$cache/kernel/boot/config-$kver" \
 
 # The initramfs: busybox, the modules 9p over virtio and criu check need, and an init that mounts
 # the host's root and runs the command in it.
-initrd="$cache/initrd-$kver.cpio.gz"
+# Named by this script's hash too: a changed init means a new initramfs.
+initrd="$cache/initrd-$kver-$(sha256sum "$0" | cut -c1-12).cpio.gz"
 if [ ! -f "$initrd" ]; then
   stage=$(mktemp -d)
   trap 'rm -rf "$stage"' EXIT
@@ -54,6 +55,8 @@ if [ ! -f "$initrd" ]; then
 #!/bin/sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+# What udev would add: bash's process substitution needs /dev/fd.
+ln -s /proc/self/fd /dev/fd; ln -s fd/0 /dev/stdin; ln -s fd/1 /dev/stdout; ln -s fd/2 /dev/stderr
 for m in $(cat /modules/order); do
   [ -f /modules/$m.ko ] && insmod /modules/$m.ko
 done
@@ -66,6 +69,9 @@ mkdir -p /newroot/dev/shm /newroot/dev/pts
 mount -t devpts -o newinstance,ptmxmode=0666 devpts /newroot/dev/pts
 [ -e /newroot/dev/ptmx ] || ln -s pts/ptmx /newroot/dev/ptmx
 for d in tmp run dev/shm var/tmp; do mount -t tmpfs tmpfs /newroot/$d; done
+# The guest's name must resolve (CRIU and the agents look it up): the host's hosts file plus it.
+{ cat /newroot/etc/hosts; echo "127.0.1.1 livemig-softdirty"; } > /newroot/run/hosts
+mount --bind /newroot/run/hosts /newroot/etc/hosts
 out=/run/livemig-out
 mkdir -p /newroot$out
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 out /newroot$out

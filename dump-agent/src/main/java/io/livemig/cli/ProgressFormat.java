@@ -1,5 +1,6 @@
 package io.livemig.cli;
 
+import io.livemig.proto.FinalDumpKind;
 import io.livemig.proto.HandoffMode;
 import io.livemig.proto.MigrationReport;
 import io.livemig.proto.PhaseEvent;
@@ -42,6 +43,13 @@ final class ProgressFormat {
             + " %d pages left in parent; tree RSS %s%s%n", bytes(r.getFinalPageBytes()),
         bytes(r.getFinalImageBytes()), r.getFinalPagesParent(), bytes(r.getRssBytes()),
         r.getSharedBytes() == 0 ? "" : " (" + bytes(r.getSharedBytes()) + " of it shared)"));
+    if (r.getFinalDump() != FinalDumpKind.FINAL_DUMP_UNSPECIFIED
+        && r.getFinalDump() != FinalDumpKind.FINAL_DUMP_LAZY) {
+      b.append(String.format("  final dump:       %s, read %d of %d pages from the frozen tree%n",
+          r.getFinalDump() == FinalDumpKind.FINAL_DUMP_SNAPSHOT
+              ? "snapshot (soft-dirty pages only)" : "full (every page compared)",
+          r.getFinalPagesRead(), r.getRssBytes() / 4096));
+    }
     b.append(String.format("  bytes sent:       %s%n", bytes(r.getTotalBytes())));
     b.append(String.format("  total time:       %.3f s%n", r.getTotalTimeUs() / 1e6));
     if (r.getSuccess()) {

@@ -17,6 +17,8 @@ import java.util.concurrent.TimeUnit;
 public final class AgentProcess implements AutoCloseable {
   /** The heap the README recommends: enough for trees of 16 GiB (see "Running the agents"). */
   static final String HEAP = "-Xmx256m";
+  /** Generous: agents start in seconds here, but in the soft-dirty lane's emulated guest in ~30 s. */
+  private static final int START_SECONDS = 120;
 
   private final String name;
   private final Process process;
@@ -79,7 +81,7 @@ public final class AgentProcess implements AutoCloseable {
         .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
     pb.environment().putAll(env);
     Process p = pb.start();
-    Instant deadline = Instant.now().plusSeconds(60);
+    Instant deadline = Instant.now().plusSeconds(START_SECONDS);
     while (Instant.now().isBefore(deadline)) {
       if (!p.isAlive()) {
         throw new IOException(name + " exited (" + p.exitValue() + "): " + Files.readString(log));
@@ -90,7 +92,7 @@ public final class AgentProcess implements AutoCloseable {
       Thread.sleep(50);
     }
     p.destroyForcibly();
-    throw new IOException(name + " did not start listening within 60 s: " + Files.readString(log));
+    throw new IOException(name + " did not start listening within " + START_SECONDS + " s: " + Files.readString(log));
   }
 
   /** The java launcher of the JVM running this, for starting agents and the CLI alike. */

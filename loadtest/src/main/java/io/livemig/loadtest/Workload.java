@@ -130,7 +130,9 @@ public final class Workload implements AutoCloseable {
     List<String> unshare = new ArrayList<>(List.of("unshare", "--pid", "--fork"));
     unshare.addAll(namespaces);
     unshare.addAll(List.of("setsid", "sh", "-c", shellLine));
-    Process p = new ProcessBuilder(host.command(unshare))
+    // Its own folder as working directory: where /proc is not its pid namespace's (a guest
+    // whose root is read-only), CRIU's parasite mounts one for the namespace's init there.
+    Process p = new ProcessBuilder(host.command(unshare)).directory(dir.toFile())
         .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
         .redirectOutput(dir.resolve("workload.out").toFile())
         .redirectErrorStream(true).start();

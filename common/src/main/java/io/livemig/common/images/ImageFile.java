@@ -35,15 +35,22 @@ public final class ImageFile {
     private final OutputStream out;
     private final byte[] lengthBytes = new byte[4];
 
-    private Writer(Path path, int magic) throws IOException {
+    private Writer(Path path, boolean head, int magic) throws IOException {
       channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
       out = new BufferedOutputStream(Channels.newOutputStream(channel), 64 << 10);
-      writeU32(ImageMagic.IMG_COMMON);
+      if (head) {
+        writeU32(ImageMagic.IMG_COMMON);
+      }
       writeU32(magic);
     }
 
     public static Writer create(Path path, int magic) throws IOException {
-      return new Writer(path, magic);
+      return new Writer(path, true, magic);
+    }
+
+    /** An image without the head magic: inventory.img. */
+    public static Writer createHeadless(Path path, int magic) throws IOException {
+      return new Writer(path, false, magic);
     }
 
     public void write(MessageLite record) throws IOException {

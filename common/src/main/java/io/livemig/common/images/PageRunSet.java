@@ -28,6 +28,18 @@ public final class PageRunSet {
     return e != null && e.getValue() >= end;
   }
 
+  /** The end of the range holding addr, or addr itself when none does. */
+  public long coveredEnd(long addr) {
+    Map.Entry<Long, Long> e = ranges.floorEntry(addr);
+    return e != null && e.getValue() > addr ? e.getValue() : addr;
+  }
+
+  /** The start of the first range beginning after addr, or Long.MAX_VALUE. */
+  public long nextStart(long addr) {
+    Long start = ranges.higherKey(addr);
+    return start == null ? Long.MAX_VALUE : start;
+  }
+
   /** Number of disjoint ranges. */
   public int size() {
     return ranges.size();

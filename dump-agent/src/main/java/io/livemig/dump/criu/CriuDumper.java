@@ -75,14 +75,16 @@ public final class CriuDumper {
    * Starts the dump of tree rootPid: pages to the page server on loopback port pageServerPort,
    * every other image into dir. CRIU resumes the tree itself if the dump fails.
    *
+   * @param snapshotArgs how CRIU finds the parent of a snapshot dump; empty for a full dump
    * @param onAbandon run if this agent dies before its verdict, e.g. to let the tree's held
    *     traffic through again; empty for nothing
    */
   public FrozenDump start(int rootPid, Path dir, int pageServerPort, CriuOptions options,
-      List<String> onAbandon) throws CriuException {
+      List<String> snapshotArgs, List<String> onAbandon) throws CriuException {
     List<String> args = new ArrayList<>(List.of("-t", String.valueOf(rootPid), "-D",
         dir.toString(), "--page-server", "--address", "127.0.0.1", "--port",
         String.valueOf(pageServerPort)));
+    args.addAll(snapshotArgs);
     args.addAll(CriuFlags.dump(options));
     return start(dir, args, onAbandon, null);
   }

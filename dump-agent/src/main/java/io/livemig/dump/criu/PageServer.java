@@ -32,7 +32,8 @@ import java.time.Duration;
  * it already holds: task pages (dst_id type 1, by vpid) and shared memory objects' pages (type 2,
  * by shmid, addressed by offset in the object) alike. An object CRIU opens but sends no page of
  * (it holds no data) still needs its empty pagemap on restore: that one is written locally, as
- * CRIU's own page server would, and travels with the other image files.
+ * CRIU's own page server would, and travels with the other image files. In a snapshot dump the
+ * pages CRIU did not read arrive as holes, for the {@link Parent} to account for.
  */
 public final class PageServer implements AutoCloseable {
   static final int TYPE_PID = 1;
@@ -44,9 +45,35 @@ public final class PageServer implements AutoCloseable {
     void pages(PageOwner owner, long vaddr, int nrPages, ByteBuffer buf) throws IOException;
   }
 
+  /**
+   * The parent of a snapshot dump (criu dump --track-mem with a parent): CRIU asks whether one
+   * exists for each pagemap it opens, and then sends pages it did not read as holes.
+   */
+  public interface Parent {
+    /** No parent: CRIU sends every page. */
+    Parent NONE = new Parent() {
+      @Override
+      public boolean has(PageOwner owner) {
+        return false;
+      }
+
+      @Override
+      public void holes(PageOwner owner, long vaddr, long nrPages) throws IOException {
+        throw new IOException("criu sent a hole at 0x" + Long.toHexString(vaddr)
+            + " although this page server said the dump has no parent");
+      }
+    };
+
+    boolean has(PageOwner owner);
+
+    /** nrPages pages at vaddr that CRIU left in the parent. */
+    void holes(PageOwner owner, long vaddr, long nrPages) throws IOException;
+  }
+
   private final ServerSocketChannel server;
   private final boolean wideHeader;
   private final Pages sink;
+  private final Parent parent;
   private final Path imageDir;
   private final ByteBuffer header;
   private final ByteBuffer data;
@@ -60,10 +87,11 @@ public final class PageServer implements AutoCloseable {
    * @param criuVersion CRIU 4.2 widened the header's page count to 64 bits
    * @param bufferBytes pages handed to the sink at once (a multiple of 4096)
    */
-  public PageServer(String criuVersion, Pages sink, Path imageDir, int bufferBytes)
-      throws IOException {
+  public PageServer(String criuVersion, Pages sink, Parent parent, Path imageDir,
+      int bufferBytes) throws IOException {
     this.wideHeader = Criu.compareVersions(criuVersion, "4.2") >= 0;
     this.sink = sink;
+    this.parent = parent;
     this.imageDir = imageDir;
     this.header = ByteBuffer.allocate(wideHeader ? PageServerProtocol.HEADER_BYTES : 24)
         .order(ByteOrder.nativeOrder());
@@ -121,7 +149,7 @@ public final class PageServer implements AutoCloseable {
           case OPEN, OPEN2 -> {
             open(dstId);
             if (cmd == OPEN2) {
-              write(sk, ByteBuffer.wrap(new byte[] {0})); // no parent images here
+              write(sk, ByteBuffer.wrap(new byte[] {(byte) (parent.has(owner(dstId)) ? 1 : 0)}));
             }
           }
           case ADD, ADD_F, HOLE -> {
@@ -134,7 +162,7 @@ public final class PageServer implements AutoCloseable {
             return;
           }
           default -> throw new IOException("page server: command " + cmd
-              + " is not supported (lazy pages and parent images are not used here)");
+              + " is not supported (lazy pages are not served here)");
         }
       }
     } catch (Throwable t) {
@@ -162,12 +190,16 @@ public final class PageServer implements AutoCloseable {
       throw new IOException("page server: bad run of " + nrPages + " pages at 0x"
           + Long.toHexString(vaddr));
     }
-    if (!PageFlags.isPresent(flags)) {
-      throw new IOException("page server: non-present run at 0x" + Long.toHexString(vaddr)
-          + " (flags " + flags + ") in a full dump");
-    }
     PageOwner owner = owner(dstId);
     emptyShmid = -1;
+    if (!PageFlags.isPresent(flags)) {
+      if ((flags & PageFlags.PARENT) == 0) {
+        throw new IOException("page server: run at 0x" + Long.toHexString(vaddr)
+            + " with flags " + flags + " is neither present nor in the parent");
+      }
+      parent.holes(owner, vaddr, nrPages);
+      return;
+    }
     int perBuffer = data.capacity() / PAGE;
     for (long done = 0; done < nrPages; ) {
       int n = (int) Math.min(perBuffer, nrPages - done);

@@ -17,17 +17,20 @@ import io.livemig.dump.policy.DeclaredCreds;
 import io.livemig.dump.policy.SourceScope;
 import io.livemig.dump.postcopy.PostcopySource;
 import io.livemig.dump.precopy.FinalRound;
-import io.livemig.dump.precopy.MemoryCopier;
 import io.livemig.dump.precopy.PrecopyRounds;
 import io.livemig.dump.shmem.SharedObjects;
 import io.livemig.dump.shmem.ShmemCopier;
 import io.livemig.dump.shmem.ShmemObject;
 import io.livemig.dump.shmem.ShmemPrecopy;
+import io.livemig.dump.snapshot.ComparedPages;
+import io.livemig.dump.snapshot.FrozenPages;
 import io.livemig.dump.tracking.DirtyTracker;
 import io.livemig.dump.tracking.PageHash;
 import io.livemig.dump.tracking.PageLedger;
+import io.livemig.dump.transfer.MemoryCopier;
 import io.livemig.dump.transfer.PageXfer;
 import io.livemig.proto.Accepted;
+import io.livemig.proto.FinalDumpKind;
 import io.livemig.proto.HandoffMode;
 import io.livemig.proto.MigrationHeader;
 import io.livemig.proto.MigrationPhase;
@@ -36,6 +39,7 @@ import io.livemig.proto.PhaseEvent;
 import io.livemig.proto.PostcopyReport;
 import io.livemig.proto.ReconcileReply;
 import io.livemig.proto.RestoreResult;
+import io.livemig.proto.RoundReport;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
@@ -50,6 +54,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /**
@@ -128,7 +133,7 @@ public final class MigrationSession {
       Accepted accepted = xfer.header(header(tree, rss, shared));
       Map<PageOwner, PageLedger> ledgers = new HashMap<>();
       PageHash hash = new PageHash(new SecureRandom().nextLong());
-      List<RoundResult> rounds;
+      FrozenPages frozen = null;
       try (ProcessVmReader reader = new ProcessVmReader(settings.bufferBytes())) {
         // Pre-copy leaves the destination's byte budget room for the final round.
         StopRule rule = settings.stopRule().withByteCap(accepted.getMaxBytes() - 2 * rss);
@@ -137,22 +142,28 @@ public final class MigrationSession {
         PrecopyRounds precopy = new PrecopyRounds(xfer, tracker, new MemoryCopier(reader),
             new ShmemPrecopy(new ShmemCopier(reader, settings.bufferBytes()), declared), hash,
             ledgers, rule, settings.model(), tracer, scope);
-        rounds = precopy.run(tree, r -> {
+        Consumer<RoundReport> onRound = r -> {
           report.addRoundReports(r);
           progress.round(r);
           handoff.throwIfCancelled();
-        });
-        report.setRounds(rounds.size()).setPrecopyPageBytes(precopy.totalPayloadBytes());
-      }
-
-      long predicted = rounds.isEmpty() ? 0 : report.getRoundReports(rounds.size() - 1)
-          .getPredictedDowntimeUs() * 1000;
-      lazy = settings.postcopy(predicted);
-      report.setHandoff(lazy ? HandoffMode.HANDOFF_POSTCOPY : HandoffMode.HANDOFF_PRECOPY);
-      if (settings.handoff() == HandoffMode.HANDOFF_AUTO) {
-        phase("handoff", (lazy ? "post-copy" : "pre-copy") + ": the pre-copy handoff's predicted"
-            + " downtime of " + predicted / 1_000_000 + " ms is " + (lazy ? "above" : "within")
-            + " the target of " + settings.stopRule().targetDowntimeNanos() / 1_000_000 + " ms");
+        };
+        List<RoundResult> rounds = precopy.run(tree, onRound);
+        long predicted = rounds.isEmpty() ? 0 : report.getRoundReports(rounds.size() - 1)
+            .getPredictedDowntimeUs() * 1000;
+        lazy = settings.postcopy(predicted);
+        report.setHandoff(lazy ? HandoffMode.HANDOFF_POSTCOPY : HandoffMode.HANDOFF_PRECOPY);
+        if (settings.handoff() == HandoffMode.HANDOFF_AUTO) {
+          phase("handoff", (lazy ? "post-copy" : "pre-copy") + ": the pre-copy handoff's"
+              + " predicted downtime of " + predicted / 1_000_000 + " ms is "
+              + (lazy ? "above" : "within") + " the target of "
+              + settings.stopRule().targetDowntimeNanos() / 1_000_000 + " ms");
+        }
+        if (!lazy) {
+          frozen = precopy.seal(tree, onRound, settings.bufferBytes());
+        }
+        report.setRounds(report.getRoundReportsCount())
+            .setPrecopyPageBytes(precopy.totalPayloadBytes())
+            .setFinalDump(lazy ? FinalDumpKind.FINAL_DUMP_LAZY : frozen.kind());
       }
       scope.check(rootPid);
       handoff.throwIfCancelled();
@@ -163,8 +174,9 @@ public final class MigrationSession {
       xfer.deadline(freeze + settings.frozenDeadline().toNanos(), "frozen-phase deadline of "
           + settings.frozenDeadline().toMillis() + " ms");
       phase("freeze", "criu dump of pid " + rootPid);
-      FinalRound last = new FinalRound(xfer, dumper, rounds.size(), hash, ledgers,
-          settings.bufferBytes(), settings.dumpTimeout(), lazy);
+      FinalRound last = new FinalRound(xfer, dumper, report.getRounds(), hash, ledgers,
+          settings.bufferBytes(), settings.dumpTimeout(), lazy ? new ComparedPages() : frozen,
+          lazy);
       FinalRound.Sent sent = phaseSpan("final.dump", () -> {
         FinalRound.Sent s = last.dump(rootPid, dumpDir, settings.criu(),
             address.reclaimCommand(), handoff::freezing);
@@ -173,10 +185,12 @@ public final class MigrationSession {
       });
       report.setFreezeDumpUs(micros(System.nanoTime() - freeze))
           .setFinalPageBytes(sent.pagePayloadBytes()).setFinalPagesParent(sent.pagesParent())
-          .setRssBytes(sent.rssBytes()).setSharedBytes(sent.sharedBytes());
+          .setRssBytes(sent.rssBytes()).setSharedBytes(sent.sharedBytes())
+          .setFinalPagesRead(sent.pagesRead());
       phase("final-dump", "dumped in " + report.getFreezeDumpUs() / 1000 + " ms, "
           + (lazy ? sent.lazyPages() + " pages left in the source for post-copy, "
-              : report.getFinalPagesParent() + " pages left in parent, ")
+              : sent.pagesRead() + " pages read, " + report.getFinalPagesParent()
+                  + " pages left in parent, ")
           + report.getFinalPageBytes() + " page bytes sent");
 
       handoff.throwIfCancelled();

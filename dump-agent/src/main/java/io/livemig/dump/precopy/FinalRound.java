@@ -10,6 +10,7 @@ import io.livemig.dump.criu.LazyDump;
 import io.livemig.dump.criu.PageServer;
 import io.livemig.dump.memory.PageSize;
 import io.livemig.dump.postcopy.LazyRuns;
+import io.livemig.dump.snapshot.FrozenPages;
 import io.livemig.dump.tracking.PageHash;
 import io.livemig.dump.tracking.PageLedger;
 import io.livemig.dump.transfer.PageSender;
@@ -35,9 +36,12 @@ import java.util.Set;
  * starts on the stream before the freeze, so that the page server feeds it directly.
  */
 public final class FinalRound {
-  /** What the round sent; lazyPages stayed in the frozen source (post-copy). */
+  /**
+   * What the round sent; pagesRead were read from the frozen tree (by CRIU, or by the agent for
+   * holes it could not vouch for), lazyPages stayed in the frozen source (post-copy).
+   */
   public record Sent(long rssBytes, long sharedBytes, long pagePayloadBytes, long pagesParent,
-      long lazyPages) {}
+      long pagesRead, long lazyPages) {}
 
   /** Called with CRIU's run as soon as it has started, before it may hold the tree frozen. */
   public interface OnFreeze {
@@ -52,19 +56,23 @@ public final class FinalRound {
   private final int bufferBytes;
   private final Duration dumpTimeout;
   private final boolean lazy;
+  private final FrozenPages frozen;
   /** A lazy dump's pagemaps and pages files, which went as runs. */
   private Set<String> sentAsPages = Set.of();
   private final LazyRuns lazyRuns = new LazyRuns();
 
   /**
+   * @param frozen how a pre-copy handoff's dump treats pages the destination holds
    * @param lazy post-copy: the tasks' memory stays in the frozen source, the round sends LAZY
    *     runs for it (and the few pages CRIU dumps eagerly in full)
    */
   public FinalRound(PageXfer xfer, CriuDumper dumper, int round, PageHash hash,
-      Map<PageOwner, PageLedger> ledgers, int bufferBytes, Duration dumpTimeout, boolean lazy) {
+      Map<PageOwner, PageLedger> ledgers, int bufferBytes, Duration dumpTimeout,
+      FrozenPages frozen, boolean lazy) {
     this.xfer = xfer;
     this.dumper = dumper;
     this.round = round;
+    this.frozen = frozen;
     this.lazy = lazy;
     // A lazy round's folder has no parent chain (CRIU's lazy-pages daemon stalls on one).
     this.sender = new PageSender(xfer, hash, lazy ? PageSender.Held.RESEND
@@ -86,7 +94,7 @@ public final class FinalRound {
     if (lazy) {
       return dumpLazy(rootPid, dumpDir, options, onAbandon, onFreeze);
     }
-    long[] pages = new long[2]; // all, shared objects'
+    long[] pages = new long[3]; // all, shared objects', read
     PageServer.Pages sink = (owner, vaddr, nrPages, buf) -> {
       PageLedger ledger = ledgers.computeIfAbsent(owner, o -> new PageLedger());
       for (int p = 0; p < nrPages; p++) {
@@ -95,9 +103,25 @@ public final class FinalRound {
       sender.flush();
       pages[0] += nrPages;
       pages[1] += owner.isTask() ? 0 : nrPages;
+      pages[2] += nrPages;
     };
-    try (PageServer server = new PageServer(dumper.version(), sink, dumpDir, bufferBytes)) {
-      FrozenDump dump = dumper.start(rootPid, dumpDir, server.port(), options, onAbandon);
+    PageServer.Parent parent = new PageServer.Parent() {
+      @Override
+      public boolean has(PageOwner owner) {
+        return frozen.hasParent(owner);
+      }
+
+      @Override
+      public void holes(PageOwner owner, long vaddr, long nrPages) throws IOException {
+        PageLedger ledger = ledgers.computeIfAbsent(owner, o -> new PageLedger());
+        pages[2] += frozen.holes(owner, vaddr, nrPages, sender, ledger);
+        pages[0] += nrPages;
+      }
+    };
+    try (frozen; PageServer server = new PageServer(dumper.version(), sink, parent, dumpDir,
+        bufferBytes)) {
+      FrozenDump dump = dumper.start(rootPid, dumpDir, server.port(), options,
+          frozen.criuArgs(dumpDir), onAbandon);
       Span.current().addEvent("criu dump started");
       onFreeze.started(dump);
       try {
@@ -123,7 +147,7 @@ public final class FinalRound {
     }
     RoundStats stats = sender.stats().build();
     return new Sent(pages[0] * PageSize.BYTES, pages[1] * PageSize.BYTES,
-        sender.payloadBytes(), stats.getPagesParent(), 0);
+        sender.payloadBytes(), stats.getPagesParent(), pages[2], 0);
   }
 
   private Sent dumpLazy(int rootPid, Path dumpDir, CriuOptions options, List<String> onAbandon,
@@ -161,7 +185,7 @@ public final class FinalRound {
       }
     });
     return new Sent((pages[0] + pages[2]) * PageSize.BYTES, pages[1] * PageSize.BYTES,
-        sender.payloadBytes(), 0, pages[2]);
+        sender.payloadBytes(), 0, pages[0], pages[2]);
   }
 
   /** The runs a lazy dump left in the frozen tasks. */

@@ -14,9 +14,13 @@ import io.livemig.dump.policy.ScopeViolationException;
 import io.livemig.dump.policy.SourceScope;
 import io.livemig.dump.shmem.SharedObjects;
 import io.livemig.dump.shmem.ShmemPrecopy;
+import io.livemig.dump.snapshot.ComparedPages;
+import io.livemig.dump.snapshot.FrozenPages;
+import io.livemig.dump.snapshot.SoftDirtySnapshot;
 import io.livemig.dump.tracking.DirtyTracker;
 import io.livemig.dump.tracking.PageHash;
 import io.livemig.dump.tracking.PageLedger;
+import io.livemig.dump.transfer.MemoryCopier;
 import io.livemig.dump.transfer.PageSender;
 import io.livemig.dump.transfer.PageXfer;
 import io.livemig.proto.RoundReport;
@@ -29,13 +33,15 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 
 /**
  * Pre-copy: rounds over the running tree until the {@link StopRule} says stop. Round 0 sends every
  * page; each later round sends the pages the tracker reports and the ledger confirms changed.
- * Shared memory objects are copied once per round each, after the tasks' private pages.
+ * Shared memory objects are copied once per round each, after the tasks' private pages. Before a
+ * pre-copy handoff, {@link #seal} adds the round a snapshot final dump needs.
  */
 public final class PrecopyRounds {
   private final PageXfer xfer;
@@ -50,6 +56,7 @@ public final class PrecopyRounds {
   private final SourceScope scope;
   private final List<RoundResult> results = new ArrayList<>();
   private long totalPayload;
+  private long lastStart;
 
   /** @param scope checked again before every round: the tree changes while it runs */
   public PrecopyRounds(PageXfer xfer, DirtyTracker tracker, MemoryCopier copier,
@@ -69,39 +76,73 @@ public final class PrecopyRounds {
 
   /** Runs rounds until the stop rule ends them; reports each one. */
   public List<RoundResult> run(ProcessTree tree, Consumer<RoundReport> onRound) throws IOException {
-    long lastStart = 0;
     for (int round = 0; ; round++) {
-      long start = System.nanoTime();
-      Span span = tracer.spanBuilder("precopy.round").setAttribute("round", round).startSpan();
-      RoundResult r;
-      try (Scope ignored = span.makeCurrent()) {
-        r = round(tree, round, start, round == 0 ? 0 : start - lastStart);
-        span.setAttribute("pages.sent", r.pagesSent());
-        span.setAttribute("pages.dirty", r.dirtyPages());
-        span.setAttribute("bytes.payload", r.payloadBytes());
-      } catch (IOException | RuntimeException e) {
-        span.recordException(e);
-        throw e;
-      } finally {
-        span.end();
-      }
-      lastStart = start;
-      results.add(r);
-      totalPayload += r.payloadBytes();
-      double rate = bestTransferRate();
-      long predicted = model.predictNanos(r, rate);
+      RoundResult r = tracedRound(tree, round, null);
+      long predicted = model.predictNanos(r, bestTransferRate());
       StopRule.Decision d = stopRule.decide(results, predicted, totalPayload);
-      onRound.accept(RoundReport.newBuilder().setRound(round).setPagesScanned(r.pagesScanned())
-          .setPagesSent(r.pagesSent()).setPagesZero(r.pagesZero()).setPageBytes(r.payloadBytes())
-          .setDirtyPages(r.dirtyPages()).setDirtyRatePagesPerS(r.dirtyRatePagesPerSecond())
-          .setTransferRateBytesPerS(r.transferRateBytesPerSecond())
-          .setSharedPageBytes(r.sharedPayloadBytes())
-          .setDurationUs(r.durationNanos() / 1000).setPredictedDowntimeUs(predicted / 1000)
-          .setDecision((d.stop() ? "final dump: " : "another round: ") + d.reason()).build());
+      onRound.accept(report(r, predicted, (d.stop() ? "final dump: " : "another round: ")
+          + d.reason()));
       if (d.stop()) {
         return List.copyOf(results);
       }
     }
+  }
+
+  /**
+   * Ends pre-copy for a pre-copy handoff: where the tracker can seal a snapshot base, one more
+   * round resets its tracking and then reads and compares every page, so that the final dump
+   * need read only the pages written after it. Returns how the final dump treats the frozen
+   * tree's pages.
+   *
+   * @param bufferBytes for pages the final dump reads itself
+   */
+  public FrozenPages seal(ProcessTree tree, Consumer<RoundReport> onRound, int bufferBytes)
+      throws IOException {
+    Optional<DirtyTracker.Sealer> sealer = tracker.sealer();
+    if (sealer.isEmpty()) {
+      return new ComparedPages();
+    }
+    SoftDirtySnapshot.Builder base = SoftDirtySnapshot.seal();
+    RoundResult r = tracedRound(tree, results.size(), new Seal(sealer.get(), base));
+    onRound.accept(report(r, model.predictNanos(r, bestTransferRate()), "sealed for a snapshot"
+        + " dump: " + tracker.name() + " reset, then every page compared; the final dump reads"
+        + " only pages written since"));
+    return base.build(bufferBytes);
+  }
+
+  /** A sealing round: the sealer picks the pages, the base records what was read. */
+  private record Seal(DirtyTracker.Sealer sealer, SoftDirtySnapshot.Builder base) {}
+
+  private RoundResult tracedRound(ProcessTree tree, int round, Seal seal) throws IOException {
+    long start = System.nanoTime();
+    Span span = tracer.spanBuilder("precopy.round").setAttribute("round", round)
+        .setAttribute("seal", seal != null).startSpan();
+    RoundResult r;
+    try (Scope ignored = span.makeCurrent()) {
+      r = round(tree, round, start, round == 0 ? 0 : start - lastStart, seal);
+      span.setAttribute("pages.sent", r.pagesSent());
+      span.setAttribute("pages.dirty", r.dirtyPages());
+      span.setAttribute("bytes.payload", r.payloadBytes());
+    } catch (IOException | RuntimeException e) {
+      span.recordException(e);
+      throw e;
+    } finally {
+      span.end();
+    }
+    lastStart = start;
+    results.add(r);
+    totalPayload += r.payloadBytes();
+    return r;
+  }
+
+  private static RoundReport report(RoundResult r, long predicted, String decision) {
+    return RoundReport.newBuilder().setRound(r.round()).setPagesScanned(r.pagesScanned())
+        .setPagesSent(r.pagesSent()).setPagesZero(r.pagesZero()).setPageBytes(r.payloadBytes())
+        .setDirtyPages(r.dirtyPages()).setDirtyRatePagesPerS(r.dirtyRatePagesPerSecond())
+        .setTransferRateBytesPerS(r.transferRateBytesPerSecond())
+        .setSharedPageBytes(r.sharedPayloadBytes())
+        .setDurationUs(r.durationNanos() / 1000).setPredictedDowntimeUs(predicted / 1000)
+        .setDecision(decision).build();
   }
 
   public long totalPayloadBytes() {
@@ -121,7 +162,7 @@ public final class PrecopyRounds {
    * One round over the tasks of the tree that the header announced and that still exist: a
    * child that exits meanwhile is skipped, one forked meanwhile waits for the final dump.
    */
-  private RoundResult round(ProcessTree tree, int round, long start, long sinceLast)
+  private RoundResult round(ProcessTree tree, int round, long start, long sinceLast, Seal seal)
       throws IOException {
     xfer.roundStart(round, false);
     PageSender sender = new PageSender(xfer, hash, PageSender.Held.SKIP);
@@ -149,12 +190,16 @@ public final class PrecopyRounds {
         List<Vma> vmas = all.stream().filter(Vma::isPrecopied).toList();
         List<PageRun> runs;
         try (ProcPagemap pagemap = new ProcPagemap(task.pid())) {
-          runs = tracker.candidates(task.pid(), pagemap, vmas, round);
+          runs = seal != null ? seal.sealer().seal(task.pid(), pagemap, vmas)
+              : tracker.candidates(task.pid(), pagemap, vmas, round);
         }
         for (PageRun run : runs) {
           candidates += run.nrPages();
         }
-        copier.copy(task.pid(), task.vpid(), runs, ledger, sender);
+        List<PageRun> read = copier.copy(task.pid(), task.vpid(), runs, ledger, sender);
+        if (seal != null) {
+          seal.base().sealed(task.vpid(), task.pid(), read);
+        }
       } catch (NoSuchFileException | TaskGoneException exited) {
         if (task.pid() == tree.root().pid()) {
           throw exited;
@@ -167,7 +212,8 @@ public final class PrecopyRounds {
     // Shared objects are always compared by content: their changes count as found.
     long sharedChanges = sender.changedPages() - taskChanges;
     long dirty = round == 0 ? 0
-        : tracker.reportsWrites() ? candidates + sharedChanges : sender.changedPages();
+        : tracker.reportsWrites() && seal == null ? candidates + sharedChanges
+        : sender.changedPages();
     xfer.roundEnd(round, sender.stats().setDirtyPages(dirty)
         .setDurationUs((System.nanoTime() - start) / 1000).build());
     var stats = sender.stats().build();

@@ -7,6 +7,7 @@ import io.livemig.dump.memory.PagemapSource;
 import io.livemig.dump.memory.Vma;
 import java.io.IOException;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Works on any kernel: every round reads every page worth copying, and the round engine's hash
@@ -35,5 +36,11 @@ public final class ContentHashTracker implements DirtyTracker {
   @Override
   public boolean reportsWrites() {
     return false;
+  }
+
+  /** Nothing tells which pages stay unwritten: the final dump compares every page. */
+  @Override
+  public Optional<Sealer> sealer() {
+    return Optional.empty();
   }
 }

@@ -10,12 +10,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The kernel's soft-dirty bit (PME_SOFT_DIRTY, bit 55 of a pagemap entry), as CRIU's pre-dump
  * uses it: writing "4" to /proc/PID/clear_refs clears the bits, later writes set them again.
  * Pages are scanned, then the bits cleared, while the task runs: a write between the two is
- * caught by the final dump's page-by-page comparison rather than by freezing the task here.
+ * missed by the next round, so a round's pages are only candidates. {@link #seal} clears first
+ * and reads everything after, which is what lets the final dump trust the bits (CRIU's pre-dump
+ * gets the same by freezing the tree around scan and clear).
  */
 public final class SoftDirtyTracker implements DirtyTracker {
   private final PageScanner scanner = new PageScanner();
@@ -55,6 +58,14 @@ public final class SoftDirtyTracker implements DirtyTracker {
   @Override
   public boolean reportsWrites() {
     return true;
+  }
+
+  @Override
+  public Optional<Sealer> sealer() {
+    return Optional.of((pid, pagemap, vmas) -> {
+      clearer.clear(pid);
+      return scanner.scan(pagemap, vmas, (v, e) -> PagemapBits.worthCopying(v, e, zeroPfn));
+    });
   }
 
   static void clearRefs(int pid) throws IOException {

@@ -82,7 +82,7 @@ class PageServerTest {
   void servesOneDump(String version, boolean wide) throws Exception {
     List<Got> got = new ArrayList<>();
     try (PageServer server = new PageServer(version, (owner, vaddr, nr, buf) -> got.add(
-        new Got(owner, vaddr, nr, buf.get(0))), dir, 2 * 4096);
+        new Got(owner, vaddr, nr, buf.get(0))), PageServer.Parent.NONE, dir, 2 * 4096);
         FakeCriu criu = new FakeCriu(server.port(), wide)) {
       long task = 7L << 8 | PageServer.TYPE_PID;
       criu.send(PageServerProtocol.OPEN2, 0, 0, 0, task);
@@ -123,8 +123,61 @@ class PageServerTest {
   }
 
   @Test
+  void snapshotDumpsHolesGoToTheParentAndOnlyPresentPagesCarryData() throws Exception {
+    List<Got> got = new ArrayList<>();
+    List<String> holes = new ArrayList<>();
+    PageServer.Parent parent = new PageServer.Parent() {
+      @Override
+      public boolean has(PageOwner owner) {
+        return owner.isTask();
+      }
+
+      @Override
+      public void holes(PageOwner owner, long vaddr, long nrPages) {
+        holes.add(owner + "@" + Long.toHexString(vaddr) + "+" + nrPages);
+      }
+    };
+    try (PageServer server = new PageServer("4.1", (owner, vaddr, nr, buf) -> got.add(
+        new Got(owner, vaddr, nr, buf.get(0))), parent, dir, 4 * 4096);
+        FakeCriu criu = new FakeCriu(server.port(), false)) {
+      long task = 7L << 8 | PageServer.TYPE_PID;
+      criu.send(PageServerProtocol.OPEN2, 0, 0, 0, task);
+      assertEquals(1, criu.reply(1), "the task has a parent: criu may send holes");
+      criu.send(PageServerProtocol.ADD_F, PageFlags.PARENT, 100, 0x10000, task);
+      criu.send(PageServerProtocol.ADD_F, PageFlags.PRESENT, 1, 0x74000, task);
+      criu.pages(1, 9);
+      criu.send(PageServerProtocol.HOLE, 0, 2, 0x75000, task);
+      long shm = 42L << 8 | PageServer.TYPE_SHMEM;
+      criu.send(PageServerProtocol.OPEN2, 0, 0, 0, shm);
+      assertEquals(0, criu.reply(1), "shared memory is always sent whole");
+      criu.send(PageServerProtocol.CLOSE, 0, 0, 0, 0);
+      assertEquals(0, criu.reply(4));
+      server.await(Duration.ofSeconds(10));
+    }
+    PageOwner owner = PageOwner.task(7);
+    assertEquals(List.of(owner + "@10000+100", owner + "@75000+2"), holes);
+    assertEquals(List.of(new Got(owner, 0x74000, 1, (byte) 9)), got);
+  }
+
+  @Test
+  void holeInADumpWithoutParentFailsTheStream() throws Exception {
+    try (PageServer server = new PageServer("4.1", (owner, vaddr, nr, buf) -> { },
+        PageServer.Parent.NONE, dir, 4096)) {
+      try (FakeCriu criu = new FakeCriu(server.port(), false)) {
+        criu.send(PageServerProtocol.OPEN2, 0, 0, 0, 1L << 8 | PageServer.TYPE_PID);
+        assertEquals(0, criu.reply(1));
+        criu.send(PageServerProtocol.ADD_F, PageFlags.PARENT, 4, 0x10000, 1L << 8 | 1);
+        IOException e = assertThrows(IOException.class,
+            () -> server.await(Duration.ofSeconds(10)));
+        assertTrue(e.getMessage().contains("no parent"), e.getMessage());
+      }
+    }
+  }
+
+  @Test
   void streamCutBeforeCloseIsAnError() throws Exception {
-    try (PageServer server = new PageServer("4.1", (owner, vaddr, nr, buf) -> { }, dir, 4096)) {
+    try (PageServer server = new PageServer("4.1", (owner, vaddr, nr, buf) -> { },
+        PageServer.Parent.NONE, dir, 4096)) {
       try (FakeCriu criu = new FakeCriu(server.port(), false)) {
         criu.send(PageServerProtocol.OPEN2, 0, 0, 0, 1L << 8 | PageServer.TYPE_PID);
         criu.reply(1);

@@ -1,6 +1,7 @@
 package io.livemig.dump.tracking;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.livemig.dump.memory.PageRun;
 import io.livemig.dump.memory.PagemapBits;
@@ -60,6 +61,26 @@ class SoftDirtyTrackerTest {
     assertEquals(List.of(new PageRun(BASE + 6 * 4096L, 2), new PageRun(FILE.start() + 4096, 1)),
         runs);
     assertEquals(List.of(42), cleared);
+  }
+
+  @Test
+  void sealResetsTheBitsBeforeItScansThenTakesEveryPageWorthCopying() throws IOException {
+    List<String> events = new ArrayList<>();
+    RecordedPagemap recorded = recorded();
+    SoftDirtyTracker t = new SoftDirtyTracker(ZERO_PFN, pid -> events.add("clear " + pid));
+    List<PageRun> runs = t.sealer().orElseThrow().seal(42, (vaddr, nrPages, dst) -> {
+      events.add("read");
+      recorded.read(vaddr, nrPages, dst);
+    }, List.of(ANON, FILE));
+    // A write between a scan and a reset would be lost; one after the reset shows as dirty.
+    assertEquals("clear 42", events.get(0));
+    assertEquals(List.of(new PageRun(BASE, 4), new PageRun(BASE + 5 * 4096L, 3),
+        new PageRun(FILE.start() + 4096, 1)), runs, "dirty or not");
+  }
+
+  @Test
+  void contentHashTrackerCannotSeal() {
+    assertTrue(new ContentHashTracker(ZERO_PFN).sealer().isEmpty());
   }
 
   @Test

@@ -1,8 +1,6 @@
 package io.livemig.loadtest.bench;
 
 import io.livemig.loadtest.LocalCluster;
-import io.livemig.loadtest.Repo;
-import io.livemig.loadtest.Workload;
 import io.livemig.proto.MigrationReport;
 import io.livemig.proto.RoundReport;
 import java.nio.file.Files;
@@ -54,7 +52,8 @@ public final class FirstMigration {
       for (int i = 0; i < runs; i++) {
         AgentUsage dump = AgentUsage.start(cluster.dumpAgent().pid());
         AgentUsage restore = AgentUsage.start(cluster.restoreAgent().pid());
-        MigrationReport r = migrate(cluster, dir.resolve("run-" + i), mib, mode);
+        MigrationReport r = VerifiedMigration.run(cluster, dir.resolve("run-" + i), mib,
+            DIRTY_MIB_PER_SECOND, "--mode", mode);
         double dumpCpu = dump.stop().cpuSeconds();
         double restoreCpu = restore.stop().cpuSeconds();
         cpu[i] = dumpCpu + restoreCpu;
@@ -74,29 +73,6 @@ public final class FirstMigration {
     System.out.printf("first against the median of the others: total %.2fx, round 0 rate"
         + " %.2fx slower, agents' CPU %.2fx%n", total[0] / median(total),
         median(round0) / round0[0], cpu[0] / median(cpu));
-  }
-
-  private static MigrationReport migrate(LocalCluster cluster, Path dir, int mib, String mode)
-      throws Exception {
-    int restored = -1;
-    try (Workload w = Workload.memload(Repo.memload(), dir, mib, DIRTY_MIB_PER_SECOND,
-        "uniform")) {
-      Thread.sleep(500);
-      MigrationReport r = cluster.migrate(w.pid(), "--mode", mode).report();
-      if (!r.getSuccess()) {
-        throw new IllegalStateException("migration failed: " + r.getError());
-      }
-      restored = r.getRestoredRootPid();
-      String verdict = Workload.verify(restored, Duration.ofMinutes(3));
-      if (!verdict.startsWith("verify OK")) {
-        throw new IllegalStateException("the copy's memory is wrong: " + verdict);
-      }
-      return r;
-    } finally {
-      if (restored > 0) {
-        Workload.kill(restored);
-      }
-    }
   }
 
   /** Of every run but the first. */

@@ -12,8 +12,6 @@ import io.livemig.dump.tracking.KernelProbe;
 import io.livemig.dump.tracking.SoftDirtyTracker;
 import io.livemig.proto.TrackerKind;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.TreeSet;
 import java.util.stream.IntStream;
@@ -25,8 +23,6 @@ import org.junit.jupiter.api.Test;
  * call, whatever the process did to its memory meanwhile.
  */
 class SoftDirtyTrackerInGuest {
-  private static final Path THP = Path.of("/sys/kernel/mm/transparent_hugepage/enabled");
-
   private final SoftDirtyTracker tracker = new SoftDirtyTracker(KernelProbe.zeroPagePfn());
 
   @Test
@@ -92,17 +88,13 @@ class SoftDirtyTrackerInGuest {
 
   @Test
   void withTransparentHugePagesAWriteMarksItsWholeHugePage() throws Exception {
-    String before = Files.readString(THP);
-    Files.writeString(THP, "madvise");
-    try (PagePoke p = new PagePoke()) {
+    try (Thp thp = Thp.set("madvise"); PagePoke p = new PagePoke()) {
       long addr = p.map(1024, true);
       assertTrue(p.hugeKb(addr) >= 2048, "huge pages back the mapping: " + p.hugeKb(addr) + " kB");
       written(p.pid(), addr, 1024, 0);
       p.write(addr, 700);
       assertEquals(range(512, 1024), written(p.pid(), addr, 1024, 1),
           "the second 2 MiB page, all of it, and nothing of the first");
-    } finally {
-      Files.writeString(THP, before.substring(before.indexOf('[') + 1, before.indexOf(']')));
     }
   }
 

@@ -1,12 +1,12 @@
-package io.livemig.dump.precopy;
+package io.livemig.dump.transfer;
 
 import io.livemig.common.images.PageOwner;
 import io.livemig.dump.memory.PageRun;
 import io.livemig.dump.memory.PageSize;
 import io.livemig.dump.memory.ProcessVmReader;
 import io.livemig.dump.tracking.PageLedger;
-import io.livemig.dump.transfer.PageSender;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -20,10 +20,11 @@ public final class MemoryCopier {
     this.reader = reader;
   }
 
-  /** Copies runs (sorted) of task pid / vpid. */
-  public void copy(int pid, int vpid, List<PageRun> runs, PageLedger ledger,
+  /** Copies runs (sorted) of task pid / vpid; returns those it could read. */
+  public List<PageRun> copy(int pid, int vpid, List<PageRun> runs, PageLedger ledger,
       PageSender sender) throws IOException {
     PageOwner owner = PageOwner.task(vpid);
+    List<PageRun> read = new ArrayList<>(runs.size());
     reader.readRuns(pid, runs, (batch, buf, readable) -> {
       int offset = 0;
       for (int i = 0; i < batch.size(); i++) {
@@ -33,6 +34,7 @@ public final class MemoryCopier {
           offset += (int) run.bytes();
           continue;
         }
+        read.add(run);
         for (int p = 0; p < run.nrPages(); p++) {
           sender.page(owner, ledger, run.vaddr() + ((long) p << PageSize.SHIFT), buf, offset);
           offset += PageSize.BYTES;
@@ -40,5 +42,6 @@ public final class MemoryCopier {
       }
       sender.flush();
     });
+    return read;
   }
 }

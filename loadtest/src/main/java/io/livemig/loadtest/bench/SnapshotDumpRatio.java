@@ -1,0 +1,69 @@
+package io.livemig.loadtest.bench;
+
+import io.livemig.loadtest.LocalCluster;
+import io.livemig.proto.MigrationReport;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The snapshot final dump against the full one (issue #11), side by side in one run: the same
+ * agents migrate the same memload (few pages written a second) alternately with the content-hash
+ * tracker, whose final dump reads and compares every page, and with soft-dirty, whose final dump
+ * reads only the pages written since pre-copy sealed its base. Prints each migration's frozen
+ * dump time (freeze until CRIU holds the dumped tree) and pages read, then the medians' ratio.
+ * Needs a kernel with soft-dirty: on this project's machines, run it in the soft-dirty guest
+ * ({@code deploy/softdirty-vm.sh}), with transparent huge pages off (with them a written byte
+ * dirties 2 MiB).
+ *
+ * <p>Usage: {@code java -cp loadtest.jar io.livemig.loadtest.bench.SnapshotDumpRatio [MiB [RUNS
+ * [DIRTY_MIB_PER_S]]]} (default 256 MiB, 2 runs of each, 0.25 MiB/s).
+ */
+public final class SnapshotDumpRatio {
+  private static final List<String> TRACKERS = List.of("content-hash", "soft-dirty");
+
+  private SnapshotDumpRatio() {}
+
+  public static void main(String[] args) throws Exception {
+    int mib = args.length > 0 ? Integer.parseInt(args[0]) : 256;
+    int runs = args.length > 1 ? Integer.parseInt(args[1]) : 2;
+    double dirty = args.length > 2 ? Double.parseDouble(args[2]) : 0.25;
+    Path dir = Files.createTempDirectory("livemig-snapshot-ratio");
+    List<List<Double>> frozen = List.of(new ArrayList<>(), new ArrayList<>());
+    List<List<Double>> readShare = List.of(new ArrayList<>(), new ArrayList<>());
+    try (LocalCluster cluster = LocalCluster.start(dir)) {
+      // The agents' code paths compiled once before anything is measured.
+      VerifiedMigration.run(cluster, dir.resolve("warm-up"), 16, dirty, "--tracker",
+          "soft-dirty");
+      for (int i = 0; i < runs; i++) {
+        for (int t = 0; t < TRACKERS.size(); t++) {
+          String tracker = TRACKERS.get(t);
+          MigrationReport r = VerifiedMigration.run(cluster, dir.resolve(tracker + "-" + i), mib,
+              dirty, "--tracker", tracker);
+          long rssPages = r.getRssBytes() / 4096;
+          frozen.get(t).add(r.getFreezeDumpUs() / 1e6);
+          readShare.get(t).add(100.0 * r.getFinalPagesRead() / rssPages);
+          System.out.printf("%-12s run %d: %s final dump, frozen dump %.3f s, read %d of %d"
+                  + " pages (%.2f%%), %d left in parent, downtime %.3f s%n", tracker, i + 1,
+              r.getFinalDump(), r.getFreezeDumpUs() / 1e6, r.getFinalPagesRead(), rssPages,
+              100.0 * r.getFinalPagesRead() / rssPages, r.getFinalPagesParent(),
+              r.getDowntimeUs() / 1e6);
+        }
+      }
+    } finally {
+      LocalCluster.deleteTree(dir);
+    }
+    double full = median(frozen.get(0));
+    double snapshot = median(frozen.get(1));
+    System.out.printf("medians: full dump %.3f s reading %.1f%% of pages; snapshot dump %.3f s"
+            + " reading %.2f%%; frozen dump time full / snapshot = %.1fx%n", full,
+        median(readShare.get(0)), snapshot, median(readShare.get(1)), full / snapshot);
+  }
+
+  private static double median(List<Double> values) {
+    List<Double> sorted = values.stream().sorted().toList();
+    int m = sorted.size() / 2;
+    return sorted.size() % 2 == 1 ? sorted.get(m) : (sorted.get(m - 1) + sorted.get(m)) / 2;
+  }
+}
