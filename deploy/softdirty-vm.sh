@@ -6,6 +6,7 @@
 # its exit code, or 125 when the guest did not come up or did not report.
 #   deploy/softdirty-vm.sh OUT_DIR 'COMMAND ...'
 # Needs root; installs qemu-system-x86, busybox-static and cpio, and keeps the kernel in .vm/.
+# The guest is stopped after LIVEMIG_VM_SECONDS (default 600).
 set -euo pipefail
 out=$(realpath -m "$1")
 cmd=$2
@@ -83,7 +84,7 @@ INIT
 fi
 
 printf '%s\n' "$cmd" > "$out/command.sh"
-timeout 600 qemu-system-x86_64 -accel tcg -cpu Haswell-noTSX -smp 2 -m 6G -nographic -no-reboot \
+timeout "${LIVEMIG_VM_SECONDS:-600}" qemu-system-x86_64 -accel tcg -cpu Haswell-noTSX -smp 2 -m 6G -nographic -no-reboot \
   -kernel "$cache/kernel/boot/vmlinuz-$kver" -initrd "$initrd" \
   -append "console=ttyS0 quiet panic=-1" \
   -fsdev local,id=root,path=/,readonly=on,security_model=none,multidevs=remap \

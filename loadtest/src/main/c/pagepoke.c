@@ -8,6 +8,8 @@
  *   write ADDR I...        writes one byte into page I of ADDR, for each I; answers "ok"
  *   move ADDR N            moves the N pages at ADDR elsewhere with mremap; answers the new address
  *   unmap ADDR N           munmap; answers "ok"
+ *   zap ADDR I N           empties pages I..I+N-1 with MADV_DONTNEED, then reads each of them
+ *                          (a read fault maps the zero page, or the huge zero page); answers "ok"
  *   fork                   forks a child that waits for child-write commands; answers its pid
  *   child-write ADDR I...  the child writes into those pages; answers "ok" once it has
  *   thp ADDR               answers the kB of ADDR's mapping that are huge pages (smaps)
@@ -157,6 +159,19 @@ int main(void) {
       } else {
         puts("ok");
       }
+    } else if (strcmp(cmd, "zap") == 0) {
+      uint64_t addr;
+      unsigned long first, n;
+      if (sscanf(rest, "%lx %lu %lu", &addr, &first, &n) != 3
+          || madvise((void *)(addr + first * PAGE), n * PAGE, MADV_DONTNEED) != 0) {
+        puts("ERR zap");
+        continue;
+      }
+      unsigned long sum = 0;
+      for (unsigned long i = first; i < first + n; i++) {
+        sum += ((volatile unsigned char *)addr)[i * PAGE];
+      }
+      printf(sum == 0 ? "ok\n" : "ERR zapped pages read %lu\n", sum);
     } else if (strcmp(cmd, "fork") == 0) {
       fflush(stdout);
       child = fork();

@@ -45,10 +45,10 @@ final class ProgressFormat {
         r.getSharedBytes() == 0 ? "" : " (" + bytes(r.getSharedBytes()) + " of it shared)"));
     if (r.getFinalDump() != FinalDumpKind.FINAL_DUMP_UNSPECIFIED
         && r.getFinalDump() != FinalDumpKind.FINAL_DUMP_LAZY) {
-      b.append(String.format("  final dump:       %s, read %d of %d pages from the frozen tree%n",
-          r.getFinalDump() == FinalDumpKind.FINAL_DUMP_SNAPSHOT
+      b.append(String.format("  final dump:       %s, read %d of %d pages; tree frozen %.3f s"
+              + " until dumped%n", r.getFinalDump() == FinalDumpKind.FINAL_DUMP_SNAPSHOT
               ? "snapshot (soft-dirty pages only)" : "full (every page compared)",
-          r.getFinalPagesRead(), r.getRssBytes() / 4096));
+          r.getFinalPagesRead(), r.getRssBytes() / 4096, r.getDumpFrozenUs() / 1e6));
     }
     b.append(String.format("  bytes sent:       %s%n", bytes(r.getTotalBytes())));
     b.append(String.format("  total time:       %.3f s%n", r.getTotalTimeUs() / 1e6));

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.livemig.proto.FinalDumpKind;
 import io.livemig.proto.MigrationReport;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,6 +54,11 @@ class LiveMigrationIT {
       assertTrue(r.getRssBytes() >= 256L << 20, "rss " + r.getRssBytes());
       assertTrue(r.getFinalPageBytes() < r.getRssBytes() / 4, "final " + r.getFinalPageBytes());
       assertTrue(r.getFinalPagesParent() > 0);
+      // Without soft-dirty here, CRIU reads every page while the tree is frozen.
+      assertEquals(FinalDumpKind.FINAL_DUMP_FULL, r.getFinalDump());
+      assertTrue(r.getFinalPagesRead() * 4096 == r.getRssBytes(), r.toString());
+      assertTrue(r.getDumpFrozenUs() > 0 && r.getDumpFrozenUs() < r.getFreezeDumpUs(),
+          r.getDumpFrozenUs() + " of " + r.getFreezeDumpUs() + " us");
       assertTrue(run.output().contains("final handoff:"), run.output());
 
       // The agent's first handoff predicted from defaults and calibrates the next ones.

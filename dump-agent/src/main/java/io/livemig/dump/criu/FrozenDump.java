@@ -44,6 +44,7 @@ public final class FrozenDump implements AutoCloseable {
     CRIU_KILLED
   }
 
+  private static final String FREEZING = "freezing";
   private static final String DUMPED = "dumped";
   private static final String EXITED = "exited";
   private static final String COMMITTED = "committed";
@@ -53,6 +54,9 @@ public final class FrozenDump implements AutoCloseable {
   private final FileChannel dumped;
   private final FileChannel verdict;
   private final CompletableFuture<String> report = new CompletableFuture<>();
+  /** When CRIU's pre-dump action ran, right before it froze the tree; 0 if it did not say. */
+  private volatile long freezingAt;
+  private volatile long dumpedAt;
   /** Post-copy: CRIU's page-server socket, which holds it after its verdict until closed. */
   private final CriuSocket lazySocket;
   private volatile boolean decided;
@@ -128,7 +132,13 @@ public final class FrozenDump implements AutoCloseable {
   private void watch() {
     Thread reader = new Thread(() -> {
       try {
-        report.complete(readLine(dumped));
+        String line = readLine(dumped);
+        if (FREEZING.equals(line)) {
+          freezingAt = System.nanoTime();
+          line = readLine(dumped);
+        }
+        dumpedAt = System.nanoTime();
+        report.complete(line);
       } catch (IOException e) {
         report.complete(EXITED);
       }
@@ -164,6 +174,14 @@ public final class FrozenDump implements AutoCloseable {
     decided = true;
     run.await(Duration.ofSeconds(10));
     throw new CriuException("criu dump ended without reaching its post-dump script");
+  }
+
+  /**
+   * How long the tree was frozen until CRIU held it dumped (its own start-up is not counted),
+   * once {@link #awaitDumped} returned; 0 when CRIU did not report its freeze.
+   */
+  public long frozenUntilDumpedNanos() {
+    return freezingAt == 0 ? 0 : dumpedAt - freezingAt;
   }
 
   /** The copy is restored: CRIU ends the frozen tree and exits. */

@@ -124,6 +124,11 @@ public final class PageServer implements AutoCloseable {
     }
   }
 
+  /** Whether the serving thread has ended (or never started serving a connection). */
+  public boolean stopped() {
+    return !thread.isAlive();
+  }
+
   private void serve() {
     try (SocketChannel sk = server.accept()) {
       sk.setOption(StandardSocketOptions.TCP_NODELAY, true);

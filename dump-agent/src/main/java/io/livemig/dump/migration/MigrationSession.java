@@ -186,8 +186,9 @@ public final class MigrationSession {
       report.setFreezeDumpUs(micros(System.nanoTime() - freeze))
           .setFinalPageBytes(sent.pagePayloadBytes()).setFinalPagesParent(sent.pagesParent())
           .setRssBytes(sent.rssBytes()).setSharedBytes(sent.sharedBytes())
-          .setFinalPagesRead(sent.pagesRead());
-      phase("final-dump", "dumped in " + report.getFreezeDumpUs() / 1000 + " ms, "
+          .setFinalPagesRead(sent.pagesRead()).setDumpFrozenUs(micros(sent.frozenNanos()));
+      phase("final-dump", "dumped in " + report.getFreezeDumpUs() / 1000 + " ms (tree frozen "
+          + report.getDumpFrozenUs() / 1000 + " ms of it), "
           + (lazy ? sent.lazyPages() + " pages left in the source for post-copy, "
               : sent.pagesRead() + " pages read, " + report.getFinalPagesParent()
                   + " pages left in parent, ")

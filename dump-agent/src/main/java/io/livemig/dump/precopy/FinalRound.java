@@ -31,17 +31,19 @@ import java.util.Set;
 
 /**
  * The last round, after the pre-copy rounds: criu dump of the frozen tree with this agent's
- * page server on loopback, so each page is compared with the ledger as it arrives and sent on
- * (or left in the parent chain) without touching the disk; then CRIU's other images. The round
- * starts on the stream before the freeze, so that the page server feeds it directly.
+ * page server on loopback, so each page CRIU reads is compared with the ledger as it arrives and
+ * sent on (or left in the parent chain) without touching the disk, and each hole of a snapshot
+ * dump is accounted for by {@link FrozenPages}; then CRIU's other images. The round starts on
+ * the stream before the freeze, so that the page server feeds it directly.
  */
 public final class FinalRound {
   /**
    * What the round sent; pagesRead were read from the frozen tree (by CRIU, or by the agent for
-   * holes it could not vouch for), lazyPages stayed in the frozen source (post-copy).
+   * holes it could not vouch for), lazyPages stayed in the frozen source (post-copy),
+   * frozenNanos is how long CRIU held the tree frozen until it was dumped.
    */
   public record Sent(long rssBytes, long sharedBytes, long pagePayloadBytes, long pagesParent,
-      long pagesRead, long lazyPages) {}
+      long pagesRead, long lazyPages, long frozenNanos) {}
 
   /** Called with CRIU's run as soon as it has started, before it may hold the tree frozen. */
   public interface OnFreeze {
@@ -118,36 +120,53 @@ public final class FinalRound {
         pages[0] += nrPages;
       }
     };
-    try (frozen; PageServer server = new PageServer(dumper.version(), sink, parent, dumpDir,
+    long frozenNanos;
+    try (PageServer server = new PageServer(dumper.version(), sink, parent, dumpDir,
         bufferBytes)) {
-      FrozenDump dump = dumper.start(rootPid, dumpDir, server.port(), options,
-          frozen.criuArgs(dumpDir), onAbandon);
-      Span.current().addEvent("criu dump started");
-      onFreeze.started(dump);
       try {
-        dump.awaitDumped(dumpTimeout);
-        Span.current().addEvent("criu dumped; it holds the tree frozen");
-      } catch (CriuException e) {
-        server.close();
-        try {
-          server.await(Duration.ofSeconds(5));
-        } catch (ClosedChannelException neverConnected) {
-          throw e;
-        } catch (IOException serverFailure) {
-          // A failure on our side of the stream explains CRIU's failure better than its log.
-          throw new IOException("page server: " + serverFailure.getMessage() + " (criu: "
-              + e.getMessage() + ")", serverFailure);
+        frozenNanos = dumpTo(server, rootPid, dumpDir, options, onAbandon, onFreeze);
+      } finally {
+        // After a failed dump the server's thread may still be in a hole's read: what it
+        // reads into is then left to the garbage collector instead.
+        if (server.stopped()) {
+          frozen.close();
         }
-        throw e;
       }
-      server.await(Duration.ofSeconds(30));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted during the final dump", e);
     }
     RoundStats stats = sender.stats().build();
     return new Sent(pages[0] * PageSize.BYTES, pages[1] * PageSize.BYTES,
-        sender.payloadBytes(), stats.getPagesParent(), pages[2], 0);
+        sender.payloadBytes(), stats.getPagesParent(), pages[2], 0, frozenNanos);
+  }
+
+  /** Runs criu dump into server; returns how long CRIU held the tree frozen until dumped. */
+  private long dumpTo(PageServer server, int rootPid, Path dumpDir, CriuOptions options,
+      List<String> onAbandon, OnFreeze onFreeze)
+      throws IOException, CriuException, InterruptedException {
+    FrozenDump dump = dumper.start(rootPid, dumpDir, server.port(), options,
+        frozen.criuArgs(dumpDir), onAbandon);
+    Span.current().addEvent("criu dump started");
+    onFreeze.started(dump);
+    try {
+      dump.awaitDumped(dumpTimeout);
+      Span.current().addEvent("criu dumped; it holds the tree frozen");
+    } catch (CriuException e) {
+      server.close();
+      try {
+        server.await(Duration.ofSeconds(5));
+      } catch (ClosedChannelException neverConnected) {
+        throw e;
+      } catch (IOException serverFailure) {
+        // A failure on our side of the stream explains CRIU's failure better than its log.
+        throw new IOException("page server: " + serverFailure.getMessage() + " (criu: "
+            + e.getMessage() + ")", serverFailure);
+      }
+      throw e;
+    }
+    server.await(Duration.ofSeconds(30));
+    return dump.frozenUntilDumpedNanos();
   }
 
   private Sent dumpLazy(int rootPid, Path dumpDir, CriuOptions options, List<String> onAbandon,
@@ -185,7 +204,7 @@ public final class FinalRound {
       }
     });
     return new Sent((pages[0] + pages[2]) * PageSize.BYTES, pages[1] * PageSize.BYTES,
-        sender.payloadBytes(), 0, pages[0], pages[2]);
+        sender.payloadBytes(), 0, pages[0], pages[2], dump.frozenUntilDumpedNanos());
   }
 
   /** The runs a lazy dump left in the frozen tasks. */

@@ -102,7 +102,7 @@ public final class PrecopyRounds {
     if (sealer.isEmpty()) {
       return new ComparedPages();
     }
-    SoftDirtySnapshot.Builder base = SoftDirtySnapshot.seal();
+    SoftDirtySnapshot.Builder base = SoftDirtySnapshot.startSealing();
     RoundResult r = tracedRound(tree, results.size(), new Seal(sealer.get(), base));
     onRound.accept(report(r, model.predictNanos(r, bestTransferRate()), "sealed for a snapshot"
         + " dump: " + tracker.name() + " reset, then every page compared; the final dump reads"

@@ -31,6 +31,7 @@ public interface FrozenPages extends AutoCloseable {
   long holes(PageOwner owner, long vaddr, long nrPages, PageSender sender, PageLedger ledger)
       throws IOException;
 
+  /** Releases what holes opened; only once nothing calls holes any more. */
   @Override
   void close();
 }

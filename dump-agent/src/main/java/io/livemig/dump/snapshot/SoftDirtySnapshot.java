@@ -6,6 +6,8 @@ import io.livemig.common.images.PageOwner;
 import io.livemig.common.images.PageRunSet;
 import io.livemig.dump.memory.PageRun;
 import io.livemig.dump.memory.PageSize;
+import io.livemig.dump.memory.PagemapBits;
+import io.livemig.dump.memory.ProcPagemap;
 import io.livemig.dump.memory.ProcessVmReader;
 import io.livemig.dump.tracking.PageLedger;
 import io.livemig.dump.transfer.MemoryCopier;
@@ -16,7 +18,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,11 +29,13 @@ import java.util.Map;
  * page holds what the destination received then. The parent CRIU is given is only its
  * inventory (when the base was sealed, for CRIU's pid-reuse check); the pages themselves are
  * vouched for here, against what the sealing read: a hole outside it (a page that was not there
- * to read) is read from the frozen task instead, never assumed.
+ * to read, or no longer an anonymous page) is read from the frozen task instead, never assumed.
  */
 public final class SoftDirtySnapshot implements FrozenPages {
   /** The parent folder inside the dump folder; CRIU links it as "parent". */
   static final String PARENT_DIR = "snapshot-parent";
+  /** Pagemap entries read at once while checking holes: 4 KiB of them, 2 MiB of memory. */
+  private static final int PAGEMAP_BATCH = 512;
   /** CRIU's image set version (CRTOOLS_IMAGES_V1_1). */
   private static final int IMG_VERSION = 2;
 
@@ -41,6 +44,8 @@ public final class SoftDirtySnapshot implements FrozenPages {
   private final Map<Integer, Sealed> sealed;
   private final long sealedUptimeMicros;
   private final int bufferBytes;
+  /** The frozen tasks' pagemaps and a buffer, opened by the first hole that needs them. */
+  private final Map<Integer, ProcPagemap> pagemaps = new HashMap<>();
   private ProcessVmReader reader;
 
   private SoftDirtySnapshot(Map<Integer, Sealed> sealed, long sealedUptimeMicros,
@@ -78,7 +83,7 @@ public final class SoftDirtySnapshot implements FrozenPages {
    * Starts sealing, before the first task's bits are reset: a task started after this moment
    * counts, for CRIU, as a reused pid, whose pages it reads in full.
    */
-  public static Builder seal() throws IOException {
+  public static Builder startSealing() throws IOException {
     return new Builder(uptimeMicros());
   }
 
@@ -119,45 +124,74 @@ public final class SoftDirtySnapshot implements FrozenPages {
     }
     long end = vaddr + nrPages * PageSize.BYTES;
     long read = 0;
+    ProcPagemap pagemap = pagemaps.get(s.pid());
+    if (pagemap == null) {
+      pagemap = new ProcPagemap(s.pid());
+      pagemaps.put(s.pid(), pagemap);
+    }
+    long[] entries = new long[PAGEMAP_BATCH];
     for (long a = vaddr; a < end; ) {
-      long covered = Math.min(s.pages().coveredEnd(a), end);
-      for (; a < covered; a += PageSize.BYTES) {
-        sender.unchanged(owner, a);
+      int n = (int) Math.min(PAGEMAP_BATCH, (end - a) / PageSize.BYTES);
+      pagemap.read(a, n, entries);
+      for (int i = 0; i < n; ) {
+        long addr = a + (long) i * PageSize.BYTES;
+        boolean held = vouched(s.pages(), addr, entries[i]);
+        int j = i + 1;
+        while (j < n && vouched(s.pages(), a + (long) j * PageSize.BYTES, entries[j]) == held) {
+          j++;
+        }
+        if (held) {
+          for (int k = i; k < j; k++) {
+            sender.unchanged(owner, a + (long) k * PageSize.BYTES);
+          }
+        } else {
+          read += readFrozen(s.pid(), owner, addr, j - i, sender, ledger);
+        }
+        i = j;
       }
-      if (a < end) {
-        long gapEnd = Math.min(s.pages().nextStart(a), end);
-        read += readFrozen(s.pid(), owner, a, gapEnd, sender, ledger);
-        a = gapEnd;
-      }
+      a += (long) n * PageSize.BYTES;
     }
     sender.flush();
     return read;
   }
 
-  /** Pages [from, to) that the sealing did not read: read them from the frozen task now. */
-  private long readFrozen(int pid, PageOwner owner, long from, long to, PageSender sender,
+  /**
+   * Whether the destination holds the page at addr as it is: the seal read it, and it is still
+   * a private anonymous page (present or swapped). The huge zero page, mapped by a read fault
+   * after the seal where MADV_DONTNEED emptied a whole 2 MiB, is neither soft-dirty nor the
+   * zero page CRIU recognises; pagemap shows it as not anonymous (PM_FILE).
+   */
+  private static boolean vouched(PageRunSet sealedPages, long addr, long entry) {
+    return (entry & (PagemapBits.PRESENT | PagemapBits.SWAPPED)) != 0
+        && (entry & PagemapBits.FILE_OR_SHARED) == 0 && sealedPages.coveredEnd(addr) > addr;
+  }
+
+  /** nrPages pages at from the seal cannot vouch for: read them from the frozen task now. */
+  private long readFrozen(int pid, PageOwner owner, long from, int nrPages, PageSender sender,
       PageLedger ledger) throws IOException {
     if (reader == null) {
       reader = new ProcessVmReader(bufferBytes);
     }
-    long pages = (to - from) / PageSize.BYTES;
-    List<PageRun> runs = new ArrayList<>();
-    for (long done = 0; done < pages; ) {
-      int n = (int) Math.min(pages - done, bufferBytes / PageSize.BYTES);
-      runs.add(new PageRun(from + done * PageSize.BYTES, n));
-      done += n;
+    List<PageRun> got = new MemoryCopier(reader).copy(pid, (int) owner.id(),
+        List.of(new PageRun(from, nrPages)), ledger, sender);
+    if (got.stream().mapToLong(PageRun::nrPages).sum() != nrPages) {
+      throw new IOException("cannot read " + nrPages + " pages at 0x" + Long.toHexString(from)
+          + " of frozen pid " + pid + ", which criu left in the parent");
     }
-    List<PageRun> got = new MemoryCopier(reader).copy(pid, (int) owner.id(), runs, ledger,
-        sender);
-    if (!got.equals(runs)) {
-      throw new IOException("cannot read pages 0x" + Long.toHexString(from) + "-0x"
-          + Long.toHexString(to) + " of frozen pid " + pid + ", which criu left in the parent");
-    }
-    return pages;
+    return nrPages;
   }
+
 
   @Override
   public void close() {
+    for (ProcPagemap pagemap : pagemaps.values()) {
+      try {
+        pagemap.close();
+      } catch (IOException ignored) {
+        // a /proc file: nothing was written to it
+      }
+    }
+    pagemaps.clear();
     if (reader != null) {
       reader.close();
       reader = null;

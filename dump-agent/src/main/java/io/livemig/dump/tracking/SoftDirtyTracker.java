@@ -16,7 +16,7 @@ import java.util.Optional;
  * The kernel's soft-dirty bit (PME_SOFT_DIRTY, bit 55 of a pagemap entry), as CRIU's pre-dump
  * uses it: writing "4" to /proc/PID/clear_refs clears the bits, later writes set them again.
  * Pages are scanned, then the bits cleared, while the task runs: a write between the two is
- * missed by the next round, so a round's pages are only candidates. {@link #seal} clears first
+ * missed by the next round, so a round's pages are only candidates. {@link #sealer} clears first
  * and reads everything after, which is what lets the final dump trust the bits (CRIU's pre-dump
  * gets the same by freezing the tree around scan and clear).
  */

@@ -6,7 +6,8 @@
 # else makes CRIU unlock the network and resume the tree as it was. It gives up, which rolls
 # back, when the agent is gone or no verdict came within LIVEMIG_VERDICT_TIMEOUT_S.
 #
-# At pre-dump it starts a watcher beside CRIU that outlives it: if the agent dies before the
+# At pre-dump it says "freezing" on the FIFO "dumped" and starts a watcher beside CRIU that
+# outlives it: if the agent dies before the
 # migration ends (the agent then removes the handoff folder) and no commit was given, the
 # watcher runs the agent's "on-abandon" command, which lets the tree's held service traffic
 # through again, as the agent would have. It covers a death during the dump too, after which
@@ -14,6 +15,8 @@
 dir=$LIVEMIG_HANDOFF_DIR
 case "$CRTOOLS_SCRIPT_ACTION" in
   pre-dump)
+    # CRIU freezes the tree right after this: the agent times the frozen dump from here.
+    { exec 4<>"$dir/dumped" && echo freezing >&4; } 2>/dev/null
     [ -x "$dir/on-abandon" ] || exit 0
     setsid bash -c '
       while [ -d "$0" ]; do

@@ -35,19 +35,18 @@ class SoftDirtySnapshotTest {
   @Test
   void criuGetsAParentWhoseInventoryDatesTheSeal() throws IOException {
     long before = SoftDirtySnapshot.uptimeMicros();
-    SoftDirtySnapshot.Builder base = SoftDirtySnapshot.seal();
+    SoftDirtySnapshot.Builder base = SoftDirtySnapshot.startSealing();
     long after = SoftDirtySnapshot.uptimeMicros();
-    try (SoftDirtySnapshot snapshot = base.build(PAGE)) {
-      assertEquals(FinalDumpKind.FINAL_DUMP_SNAPSHOT, snapshot.kind());
-      assertEquals(List.of("--track-mem", "--prev-images-dir", "snapshot-parent"),
-          snapshot.criuArgs(dir));
-      try (ImageFile.Reader r = ImageFile.Reader.openHeadless(
-          dir.resolve("snapshot-parent/inventory.img"), ImageMagic.INVENTORY)) {
-        InventoryEntry e = r.next(InventoryEntry.parser());
-        assertEquals(2, e.getImgVersion());
-        assertTrue(e.getDumpUptime() >= before && e.getDumpUptime() <= after,
-            before + " <= " + e.getDumpUptime() + " <= " + after);
-      }
+    SoftDirtySnapshot snapshot = base.build(PAGE);
+    assertEquals(FinalDumpKind.FINAL_DUMP_SNAPSHOT, snapshot.kind());
+    assertEquals(List.of("--track-mem", "--prev-images-dir", "snapshot-parent"),
+        snapshot.criuArgs(dir));
+    try (ImageFile.Reader r = ImageFile.Reader.openHeadless(
+        dir.resolve("snapshot-parent/inventory.img"), ImageMagic.INVENTORY)) {
+      InventoryEntry e = r.next(InventoryEntry.parser());
+      assertEquals(2, e.getImgVersion());
+      assertTrue(e.getDumpUptime() >= before && e.getDumpUptime() <= after,
+          before + " <= " + e.getDumpUptime() + " <= " + after);
     }
   }
 
@@ -55,11 +54,10 @@ class SoftDirtySnapshotTest {
   void onlySealedTasksHaveAParentAndSharedMemoryNever() {
     SoftDirtySnapshot.Builder base = builder();
     base.sealed(1, SELF, List.of(new PageRun(0x10000, 1)));
-    try (SoftDirtySnapshot snapshot = base.build(PAGE)) {
-      assertTrue(snapshot.hasParent(PageOwner.task(1)));
-      assertFalse(snapshot.hasParent(PageOwner.task(2)), "forked after the seal");
-      assertFalse(snapshot.hasParent(PageOwner.shmem(1)));
-    }
+    SoftDirtySnapshot snapshot = base.build(PAGE);
+    assertTrue(snapshot.hasParent(PageOwner.task(1)));
+    assertFalse(snapshot.hasParent(PageOwner.task(2)), "forked after the seal");
+    assertFalse(snapshot.hasParent(PageOwner.shmem(1)));
   }
 
   @Test
@@ -96,17 +94,16 @@ class SoftDirtySnapshotTest {
 
   @Test
   void holesOfATaskThatWasNeverSealedAreRefused() {
-    try (SoftDirtySnapshot snapshot = builder().build(PAGE)) {
-      IOException e = assertThrows(IOException.class, () -> snapshot.holes(PageOwner.task(9),
-          0x10000, 1, new PageSender(new RecordingXfer(), new PageHash(1),
-              PageSender.Held.PARENT), new PageLedger()));
-      assertTrue(e.getMessage().contains("never sealed"), e.getMessage());
-    }
+    SoftDirtySnapshot snapshot = builder().build(PAGE);
+    IOException e = assertThrows(IOException.class, () -> snapshot.holes(PageOwner.task(9),
+        0x10000, 1, new PageSender(new RecordingXfer(), new PageHash(1),
+            PageSender.Held.PARENT), new PageLedger()));
+    assertTrue(e.getMessage().contains("never sealed"), e.getMessage());
   }
 
   private static SoftDirtySnapshot.Builder builder() {
     try {
-      return SoftDirtySnapshot.seal();
+      return SoftDirtySnapshot.startSealing();
     } catch (IOException e) {
       throw new AssertionError(e);
     }

@@ -51,6 +51,8 @@ class MigrationInGuest {
           r.getFinalPagesRead() + " of " + rssPages + " pages read while frozen");
       assertTrue(r.getFinalPagesParent() > rssPages * 9 / 10, "left in the parent: "
           + r.getFinalPagesParent());
+      assertTrue(r.getDumpFrozenUs() > 0 && r.getDumpFrozenUs() < r.getFreezeDumpUs(),
+          r.getDumpFrozenUs() + " of " + r.getFreezeDumpUs() + " us");
       assertFalse(Workload.alive(workload.pid()), "source tree is gone");
       String verdict = Workload.verify(restored, Duration.ofMinutes(2));
       assertTrue(verdict.startsWith("verify OK pages=8192"), verdict);

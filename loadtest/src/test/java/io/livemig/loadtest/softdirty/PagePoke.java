@@ -48,6 +48,11 @@ final class PagePoke implements AutoCloseable {
     ask("unmap " + Long.toHexString(addr) + " " + nrPages);
   }
 
+  /** Empties nrPages pages from page first on with MADV_DONTNEED, then reads them. */
+  void zap(long addr, int first, int nrPages) throws IOException {
+    ask("zap " + Long.toHexString(addr) + " " + first + " " + nrPages);
+  }
+
   /** Forks a child that writes only on {@link #childWrite}; returns its pid. */
   int fork() throws IOException {
     return Integer.parseInt(ask("fork"));
