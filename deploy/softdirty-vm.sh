@@ -84,7 +84,10 @@ INIT
 fi
 
 printf '%s\n' "$cmd" > "$out/command.sh"
-timeout "${LIVEMIG_VM_SECONDS:-600}" qemu-system-x86_64 -accel tcg -cpu Haswell-noTSX -smp 2 -m 6G -nographic -no-reboot \
+# JVMs in the guest crashed now and then (SIGSEGV at the start of freshly JIT-compiled code, twice
+# in two runs of javac) under multi-threaded TCG, whichever CPU model: one host thread runs both
+# vCPUs instead. No AVX either: QEMU 7.2 is the first release whose TCG emulates it.
+timeout "${LIVEMIG_VM_SECONDS:-600}" qemu-system-x86_64 -accel tcg,thread=single -cpu Westmere -smp 2 -m 6G -nographic -no-reboot \
   -kernel "$cache/kernel/boot/vmlinuz-$kver" -initrd "$initrd" \
   -append "console=ttyS0 quiet panic=-1" \
   -fsdev local,id=root,path=/,readonly=on,security_model=none,multidevs=remap \

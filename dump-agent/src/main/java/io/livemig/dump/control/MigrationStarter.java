@@ -23,6 +23,7 @@ import io.livemig.dump.transfer.DestinationChannel;
 import io.livemig.dump.transfer.DestinationException;
 import io.livemig.dump.transfer.DestinationProbe;
 import io.livemig.dump.transfer.GrpcPageXfer;
+import io.livemig.proto.FinalDumpKind;
 import io.livemig.proto.JournalEntry;
 import io.livemig.proto.MigrateRequest;
 import io.livemig.proto.MigrationReport;
@@ -104,9 +105,10 @@ final class MigrationStarter {
         .setAttribute("migration.id", id).setAttribute("pid", request.getPid())
         .setAttribute("destination", request.getDestination()).startSpan();
     try (Scope ignored = span.makeCurrent()) {
-      MigrationSettings settings = MigrationSettings.from(request, config,
-          calibration.model());
       DirtyTracker tracker = DirtyTrackers.create(request.getOptions().getTracker());
+      MigrationSettings settings = MigrationSettings.from(request, config, calibration.model(
+          tracker.sealer().isPresent() ? FinalDumpKind.FINAL_DUMP_SNAPSHOT
+              : FinalDumpKind.FINAL_DUMP_FULL));
       channel = DestinationChannel.open(config.security(), otel, request.getDestination(),
           admitted.destinationIdentity());
       DestinationProbe.defaults().check(channel, request.getDestination());

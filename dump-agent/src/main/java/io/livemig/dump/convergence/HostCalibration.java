@@ -1,5 +1,6 @@
 package io.livemig.dump.convergence;
 
+import io.livemig.proto.FinalDumpKind;
 import io.livemig.proto.HandoffMode;
 import io.livemig.proto.MigrationReport;
 import io.livemig.proto.RoundReport;
@@ -11,17 +12,21 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.logging.Logger;
 
 /**
  * The downtime model of this host, fitted to the pre-copy handoffs it did: each successful one
  * adds a sample (RSS, frozen time less the final pages' transfer at the measured rate), and the
- * model is the least-squares line through the latest samples. The samples are kept in the
- * agent's state folder, so a restarted agent predicts as well as before.
+ * model is the least-squares line through the latest samples. Full and snapshot final dumps
+ * cost differently per byte of RSS (one reads every page, the other only scans the pagemap),
+ * so each kind has its own samples and model. The samples are kept in the agent's state
+ * folder, so a restarted agent predicts as well as before.
  */
 public final class HostCalibration {
-  /** Samples kept: enough to average out noise, few enough to follow a host that changed. */
+  /** Samples kept of each kind: enough to average out noise, few enough to follow a change. */
   static final int KEEP = 32;
   static final String FILE = "downtime-calibration";
   /** A line through the samples needs sizes this far apart; else only the slope is fitted. */
@@ -31,17 +36,21 @@ public final class HostCalibration {
   private static final double MAX_RATE = 1e11;
   private static final Logger LOG = Logger.getLogger(HostCalibration.class.getName());
 
+  /** The file's mark of a snapshot dump's sample (full ones, the first kind, have none). */
+  private static final String SNAPSHOT = "snapshot";
+
   /** One handoff: the tree's RSS and what its frozen time cost besides sending pages. */
-  public record Sample(long rssBytes, long criuNanos) {}
+  public record Sample(long rssBytes, long criuNanos, FinalDumpKind kind) {}
 
   private final Path file;
-  private final ArrayDeque<Sample> samples = new ArrayDeque<>();
-  private DowntimeModel model;
+  private final Map<FinalDumpKind, ArrayDeque<Sample>> samples = new EnumMap<>(
+      FinalDumpKind.class);
+  private final Map<FinalDumpKind, DowntimeModel> models = new EnumMap<>(FinalDumpKind.class);
 
   private HostCalibration(Path file, List<Sample> loaded) {
     this.file = file;
     loaded.forEach(this::keep);
-    this.model = fit(List.copyOf(samples));
+    samples.forEach((kind, kept) -> models.put(kind, fit(List.copyOf(kept))));
   }
 
   /** The calibration kept in stateDir; defaults where it has none (or an unreadable one). */
@@ -51,10 +60,12 @@ public final class HostCalibration {
     try {
       for (String line : Files.readAllLines(f, StandardCharsets.US_ASCII)) {
         String[] p = line.trim().split(" ");
-        long rss = p.length == 2 ? parse(p[0]) : -1;
-        long nanos = p.length == 2 ? parse(p[1]) : -1;
+        boolean snapshot = p.length == 3 && p[2].equals(SNAPSHOT);
+        long rss = p.length == 2 || snapshot ? parse(p[0]) : -1;
+        long nanos = p.length == 2 || snapshot ? parse(p[1]) : -1;
         if (rss > 0 && nanos > 0) {
-          loaded.add(new Sample(rss, nanos));
+          loaded.add(new Sample(rss, nanos, snapshot ? FinalDumpKind.FINAL_DUMP_SNAPSHOT
+              : FinalDumpKind.FINAL_DUMP_FULL));
         } else {
           LOG.warning("downtime calibration " + f + ": skipping malformed line '" + line + "'");
         }
@@ -76,8 +87,9 @@ public final class HostCalibration {
     }
   }
 
-  public synchronized DowntimeModel model() {
-    return model;
+  /** The model for handoffs whose final dump is of this kind. */
+  public synchronized DowntimeModel model(FinalDumpKind kind) {
+    return models.getOrDefault(kind, DowntimeModel.defaults());
   }
 
   /** Learns from a finished migration; only a successful pre-copy handoff teaches anything. */
@@ -93,21 +105,26 @@ public final class HostCalibration {
     if (criu <= 0) {
       return;
     }
-    keep(new Sample(r.getRssBytes(), criu));
-    model = fit(List.copyOf(samples));
+    FinalDumpKind kind = r.getFinalDump() == FinalDumpKind.FINAL_DUMP_SNAPSHOT
+        ? FinalDumpKind.FINAL_DUMP_SNAPSHOT : FinalDumpKind.FINAL_DUMP_FULL;
+    keep(new Sample(r.getRssBytes(), criu, kind));
+    models.put(kind, fit(List.copyOf(samples.get(kind))));
     save();
   }
 
   private void keep(Sample s) {
-    samples.addLast(s);
-    while (samples.size() > KEEP) {
-      samples.removeFirst();
+    ArrayDeque<Sample> kept = samples.computeIfAbsent(s.kind(), k -> new ArrayDeque<>());
+    kept.addLast(s);
+    while (kept.size() > KEEP) {
+      kept.removeFirst();
     }
   }
 
   private void save() {
     StringBuilder b = new StringBuilder();
-    samples.forEach(s -> b.append(s.rssBytes()).append(' ').append(s.criuNanos()).append('\n'));
+    samples.values().forEach(kept -> kept.forEach(s -> b.append(s.rssBytes()).append(' ')
+        .append(s.criuNanos()).append(s.kind() == FinalDumpKind.FINAL_DUMP_SNAPSHOT
+            ? " " + SNAPSHOT : "").append('\n')));
     Path tmp = file.resolveSibling(FILE + ".tmp");
     try {
       Files.writeString(tmp, b, StandardCharsets.US_ASCII);

@@ -34,8 +34,8 @@ import java.util.Map;
 public final class SoftDirtySnapshot implements FrozenPages {
   /** The parent folder inside the dump folder; CRIU links it as "parent". */
   static final String PARENT_DIR = "snapshot-parent";
-  /** Pagemap entries read at once while checking holes: 4 KiB of them, 2 MiB of memory. */
-  private static final int PAGEMAP_BATCH = 512;
+  /** Pagemap entries read at once while checking holes: 64 KiB of them, 32 MiB of memory. */
+  private static final int PAGEMAP_BATCH = 8192;
   /** CRIU's image set version (CRTOOLS_IMAGES_V1_1). */
   private static final int IMG_VERSION = 2;
 
@@ -46,6 +46,7 @@ public final class SoftDirtySnapshot implements FrozenPages {
   private final int bufferBytes;
   /** The frozen tasks' pagemaps and a buffer, opened by the first hole that needs them. */
   private final Map<Integer, ProcPagemap> pagemaps = new HashMap<>();
+  private long[] entries;
   private ProcessVmReader reader;
 
   private SoftDirtySnapshot(Map<Integer, Sealed> sealed, long sealedUptimeMicros,
@@ -129,22 +130,27 @@ public final class SoftDirtySnapshot implements FrozenPages {
       pagemap = new ProcPagemap(s.pid());
       pagemaps.put(s.pid(), pagemap);
     }
-    long[] entries = new long[PAGEMAP_BATCH];
+    if (entries == null) {
+      entries = new long[PAGEMAP_BATCH];
+    }
     for (long a = vaddr; a < end; ) {
       int n = (int) Math.min(PAGEMAP_BATCH, (end - a) / PageSize.BYTES);
       pagemap.read(a, n, entries);
       for (int i = 0; i < n; ) {
         long addr = a + (long) i * PageSize.BYTES;
-        boolean held = vouched(s.pages(), addr, entries[i]);
-        int j = i + 1;
-        while (j < n && vouched(s.pages(), a + (long) j * PageSize.BYTES, entries[j]) == held) {
+        int j = i;
+        long sealedEnd = s.pages().coveredEnd(addr);
+        int sealedTo = (int) Math.min(n, i + (sealedEnd - addr) / PageSize.BYTES);
+        while (j < sealedTo && anonymous(entries[j])) {
           j++;
         }
-        if (held) {
-          for (int k = i; k < j; k++) {
-            sender.unchanged(owner, a + (long) k * PageSize.BYTES);
-          }
+        if (j > i) {
+          sender.unchanged(owner, addr, j - i);
         } else {
+          j = i + 1;
+          while (j < n && !vouched(s.pages(), a + (long) j * PageSize.BYTES, entries[j])) {
+            j++;
+          }
           read += readFrozen(s.pid(), owner, addr, j - i, sender, ledger);
         }
         i = j;
@@ -162,8 +168,12 @@ public final class SoftDirtySnapshot implements FrozenPages {
    * zero page CRIU recognises; pagemap shows it as not anonymous (PM_FILE).
    */
   private static boolean vouched(PageRunSet sealedPages, long addr, long entry) {
+    return anonymous(entry) && sealedPages.coveredEnd(addr) > addr;
+  }
+
+  private static boolean anonymous(long entry) {
     return (entry & (PagemapBits.PRESENT | PagemapBits.SWAPPED)) != 0
-        && (entry & PagemapBits.FILE_OR_SHARED) == 0 && sealedPages.coveredEnd(addr) > addr;
+        && (entry & PagemapBits.FILE_OR_SHARED) == 0;
   }
 
   /** nrPages pages at from the seal cannot vouch for: read them from the frozen task now. */

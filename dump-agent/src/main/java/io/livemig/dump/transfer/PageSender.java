@@ -99,10 +99,15 @@ public final class PageSender {
    * tree's page was compared earlier: {@link #holds}).
    */
   public void unchanged(PageOwner owner, long addr) throws IOException {
-    scanned++;
+    unchanged(owner, addr, 1);
+  }
+
+  /** nrPages such pages from addr on (a snapshot dump's holes come as runs). */
+  public void unchanged(PageOwner owner, long addr, int nrPages) throws IOException {
+    scanned += nrPages;
     if (held == Held.PARENT) {
-      add(owner, PageKind.PARENT, addr, null, 0);
-      parent++;
+      add(owner, PageKind.PARENT, addr, null, 0, nrPages);
+      parent += nrPages;
     } else {
       flush();
     }
@@ -132,20 +137,32 @@ public final class PageSender {
 
   private void add(PageOwner owner, PageKind k, long addr, ByteBuffer buf, int offset)
       throws IOException {
-    boolean extends_ = chunkPages > 0 && owner.equals(this.owner) && kind == k
-        && addr == chunkAddr + ((long) chunkPages << PageSize.SHIFT)
-        && chunkPages < MAX_CHUNK_PAGES
-        && (k != PageKind.PRESENT
-            || (buf == chunkBuf && offset == chunkOffset + chunkPages * PageSize.BYTES));
-    if (!extends_) {
-      flush();
-      this.owner = owner;
-      kind = k;
-      chunkAddr = addr;
-      chunkBuf = buf;
-      chunkOffset = offset;
+    add(owner, k, addr, buf, offset, 1);
+  }
+
+  /** nrPages pages of one kind from addr on (and from offset in buf, for PRESENT). */
+  private void add(PageOwner owner, PageKind k, long addr, ByteBuffer buf, int offset,
+      int nrPages) throws IOException {
+    for (int done = 0; done < nrPages; ) {
+      long at = addr + ((long) done << PageSize.SHIFT);
+      int from = offset + done * PageSize.BYTES;
+      boolean extends_ = chunkPages > 0 && owner.equals(this.owner) && kind == k
+          && at == chunkAddr + ((long) chunkPages << PageSize.SHIFT)
+          && chunkPages < MAX_CHUNK_PAGES
+          && (k != PageKind.PRESENT
+              || (buf == chunkBuf && from == chunkOffset + chunkPages * PageSize.BYTES));
+      if (!extends_) {
+        flush();
+        this.owner = owner;
+        kind = k;
+        chunkAddr = at;
+        chunkBuf = buf;
+        chunkOffset = from;
+      }
+      int take = Math.min(nrPages - done, MAX_CHUNK_PAGES - chunkPages);
+      chunkPages += take;
+      done += take;
     }
-    chunkPages++;
   }
 
   /** Drops the chunk being built, unsent (its stream broke); its pages stay recorded. */
