@@ -191,7 +191,6 @@ public final class SoftDirtySnapshot implements FrozenPages {
     return nrPages;
   }
 
-
   @Override
   public void close() {
     for (ProcPagemap pagemap : pagemaps.values()) {

@@ -34,14 +34,18 @@ esac
 exec 3<>"$dir/verdict" 4<>"$dir/dumped" || exit 2
 echo dumped >&4
 deadline=$((SECONDS + LIVEMIG_VERDICT_TIMEOUT_S))
+got=
 while ((SECONDS < deadline)); do
-  if read -r -t 1 verdict <&3; then
-    if [ "$verdict" = commit ]; then
+  # bash reads a FIFO byte by byte: a read that times out in the middle of the line keeps the
+  # part it got in $part, and the next read gets the rest.
+  if IFS= read -r -t 1 part <&3; then
+    if [ "$got$part" = commit ]; then
       : > "$dir/committed"
       exit 0
     fi
     exit 3
   fi
+  got=$got$part
   kill -0 "$LIVEMIG_AGENT_PID" 2>/dev/null || exit 4
 done
 exit 5

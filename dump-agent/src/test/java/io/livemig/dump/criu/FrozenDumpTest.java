@@ -9,6 +9,7 @@ import io.livemig.common.criu.Criu;
 import io.livemig.common.criu.CriuException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
@@ -79,6 +80,24 @@ class FrozenDumpTest {
     }
     assertEquals("0", status("c"));
     assertFalse(Files.exists(dir.resolve("c-handoff")), "the FIFOs are removed");
+  }
+
+  @Test
+  void aVerdictSplitAcrossTheScriptsReadTimeoutStillCommits() throws Exception {
+    try (FrozenDump d = start("s")) {
+      d.awaitDumped(WAIT);
+      Path verdict = dir.resolve("s-handoff").resolve("verdict");
+      Files.writeString(verdict, "com", StandardOpenOption.WRITE);
+      // Longer than the script's 1 s read: it times out holding "com" (seen on a slow guest).
+      Thread.sleep(1500);
+      Files.writeString(verdict, "mit\n", StandardOpenOption.WRITE);
+      long deadline = System.nanoTime() + WAIT.toNanos();
+      while (!Files.exists(dir.resolve("s").resolve("post-dump-status"))
+          && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+    }
+    assertEquals("0", status("s"));
   }
 
   @Test
