@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs a command on a kernel that has soft-dirty (issue #11): Debian 12's stock kernel under QEMU
 # TCG, with this machine's root filesystem as the guest's root (read-only, over virtio-9p), tmpfs
-# where the guest writes (/tmp, /run, /dev/shm, /var/tmp), and OUT_DIR shared read-write as the
-# guest's /run/livemig-out, where the command starts. Prints the command's output; exits with
+# where the guest writes (/tmp, /run, /dev/shm, /var/tmp), this checkout at its own path (also
+# when that is under /tmp; no spaces in it), and OUT_DIR shared read-write as the guest's
+# /run/livemig-out, where the command starts. Prints the command's output; exits with
 # its exit code, or 125 when the guest did not come up or did not report.
 #   deploy/softdirty-vm.sh OUT_DIR 'COMMAND ...'
 # Needs root; installs qemu-system-x86, busybox-static and cpio, and keeps the kernel in .vm/.
@@ -70,6 +71,10 @@ mkdir -p /newroot/dev/shm /newroot/dev/pts
 mount -t devpts -o newinstance,ptmxmode=0666 devpts /newroot/dev/pts
 [ -e /newroot/dev/ptmx ] || ln -s pts/ptmx /newroot/dev/ptmx
 for d in tmp run dev/shm var/tmp; do mount -t tmpfs tmpfs /newroot/$d; done
+# The checkout again, at its own path: it may lie under one of those tmpfs mounts (a CI clone).
+repo=$(sed -n 's/.*livemig\.repo=\([^ ]*\).*/\1/p' /proc/cmdline)
+mkdir -p /newroot$repo
+mount -t 9p $o,ro repo /newroot$repo || { echo "LIVEMIG-VM: no checkout"; poweroff -f; }
 # The guest's name must resolve (CRIU and the agents look it up): the host's hosts file plus it.
 { cat /newroot/etc/hosts; echo "127.0.1.1 livemig-softdirty"; } > /newroot/run/hosts
 mount --bind /newroot/run/hosts /newroot/etc/hosts
@@ -89,9 +94,11 @@ printf '%s\n' "$cmd" > "$out/command.sh"
 # vCPUs instead. No AVX either: QEMU 7.2 is the first release whose TCG emulates it.
 timeout "${LIVEMIG_VM_SECONDS:-600}" qemu-system-x86_64 -accel tcg,thread=single -cpu Westmere -smp 2 -m 6G -nographic -no-reboot \
   -kernel "$cache/kernel/boot/vmlinuz-$kver" -initrd "$initrd" \
-  -append "console=ttyS0 quiet panic=-1" \
+  -append "console=ttyS0 quiet panic=-1 livemig.repo=$repo" \
   -fsdev local,id=root,path=/,readonly=on,security_model=none,multidevs=remap \
   -device virtio-9p-pci,fsdev=root,mount_tag=hostroot \
+  -fsdev local,id=repo,path="$repo",readonly=on,security_model=none,multidevs=remap \
+  -device virtio-9p-pci,fsdev=repo,mount_tag=repo \
   -fsdev local,id=out,path="$out",security_model=none \
   -device virtio-9p-pci,fsdev=out,mount_tag=out > "$out/console.log" 2>&1 || true
 if [ ! -f "$out/exit-code" ]; then
