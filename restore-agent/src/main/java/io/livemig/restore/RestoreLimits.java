@@ -29,6 +29,11 @@ public record RestoreLimits(int maxStreams, int maxStreamsPerPeer, Duration idle
   public static final long BUDGET_SLACK = 256L << 20;
   /** A page chunk's pages: what the dump agent sends (1 MiB), so frames stay small. */
   public static final int MAX_CHUNK_PAGES = 256;
+  /**
+   * Chunks in one batch frame (PageBatch). Counted before the frame is parsed: parsing builds an
+   * object per chunk, some 40 times a chunk's smallest encoding.
+   */
+  public static final int MAX_BATCH_CHUNKS = 1024;
   /** An image file piece (the dump agent sends 1 MiB). */
   public static final int MAX_IMAGE_PIECE = 1 << 20;
   /** Frames queued ahead of a stream's writer: with chunks of 1 MiB, 16 MiB of direct buffers. */

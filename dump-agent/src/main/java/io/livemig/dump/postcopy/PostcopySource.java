@@ -23,7 +23,7 @@ import io.livemig.proto.PageKind;
 import io.livemig.proto.PageRange;
 import io.livemig.proto.PostcopyDone;
 import io.livemig.proto.PostcopyFrame;
-import io.livemig.proto.PostcopyPages;
+import io.livemig.proto.PageBatch;
 import io.livemig.proto.PostcopyReport;
 import io.livemig.proto.PostcopyRequest;
 import io.livemig.proto.RestoreServiceGrpc;
@@ -71,7 +71,7 @@ public final class PostcopySource implements AutoCloseable {
   /** The scan waits for the copy to run: until then it would only slow the handoff down. */
   private volatile boolean scanning;
   /** The runs of the scan step or demand at hand, sent together. */
-  private final PostcopyPages.Builder batch = PostcopyPages.newBuilder();
+  private final PageBatch.Builder batch = PageBatch.newBuilder();
   private static final Object SCAN = new Object();
   private long pagesDemanded;
   private final Latencies demands = new Latencies();
@@ -361,7 +361,7 @@ public final class PostcopySource implements AutoCloseable {
         }
       }
     }
-    PostcopyPages pages = batch.build();
+    PageBatch pages = batch.build();
     batch.clear();
     if (s.failure != null) {
       throw new StreamBrokenException(s.failure);

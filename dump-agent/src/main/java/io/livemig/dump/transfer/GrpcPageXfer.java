@@ -33,12 +33,14 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The migration stream to a restore agent over gRPC. Sending waits for the transport's readiness
- * (gRPC flow control), so at most a few MiB of pages are in flight; payloads are
+ * (gRPC flow control), so at most a few MiB of pages are in flight; large payloads are
  * wrapped, not copied, and gRPC copies them once into its own buffers before onNext returns.
+ * Small chunks travel in batches ({@link ChunkBatch}).
  */
 public final class GrpcPageXfer implements PageXfer {
   static final Duration ABORT_GRACE = Duration.ofSeconds(10);
   private final Object readyLock = new Object();
+  private final ChunkBatch batch = new ChunkBatch();
   private final LinkedBlockingQueue<Object> replies = new LinkedBlockingQueue<>();
   private final ClientCallStreamObserver<MigrationFrame> requests;
   private final Duration replyTimeout;
@@ -132,8 +134,15 @@ public final class GrpcPageXfer implements PageXfer {
   @Override
   public void pages(PageOwner owner, long vaddr, int nrPages, PageKind kind, ByteBuffer payload)
       throws IOException {
-    send(MigrationFrame.newBuilder().setPages(PageChunks.of(owner, vaddr, nrPages, kind,
-        payload)).build());
+    if (!ChunkBatch.joins(nrPages, payload) || batch.quiet(System.nanoTime())) {
+      send(MigrationFrame.newBuilder().setPages(PageChunks.of(owner, vaddr, nrPages, kind,
+          payload)).build());
+      return;
+    }
+    if (batch.full(payload)) {
+      sendBatch();
+    }
+    batch.add(owner, vaddr, nrPages, kind, payload);
   }
 
   @Override
@@ -198,7 +207,20 @@ public final class GrpcPageXfer implements PageXfer {
         null);
   }
 
+  /** Sends a frame after the chunks batched before it: every wait for a reply follows one. */
   private void send(MigrationFrame frame) throws IOException {
+    sendBatch();
+    transmit(frame);
+  }
+
+  private void sendBatch() throws IOException {
+    MigrationFrame frame = batch.take();
+    if (frame != null) {
+      transmit(frame);
+    }
+  }
+
+  private void transmit(MigrationFrame frame) throws IOException {
     long end = until(replyTimeout);
     synchronized (readyLock) {
       while (!requests.isReady() && failure == null) {
@@ -215,6 +237,7 @@ public final class GrpcPageXfer implements PageXfer {
     }
     throwIfFailed();
     requests.onNext(frame);
+    batch.sent(System.nanoTime());
     bytesSent += frame.getSerializedSize();
   }
 

@@ -13,7 +13,10 @@ import java.util.List;
  * tracker, whose final dump reads and compares every page, and with soft-dirty, whose final dump
  * reads only the pages written since pre-copy sealed its base. Prints each migration's frozen
  * dump time (from CRIU freezing the tree until it holds it dumped; also with CRIU's start-up
- * before the freeze) and pages read, then the medians' ratio.
+ * before the freeze) and pages read, then the medians' ratio. Then the floor: the same
+ * migrations of a {@value #FLOOR_MIB} MiB workload, whose frozen time is what does not grow with
+ * memory (seizing the tree, CRIU's parasite, the other images, the action scripts). No final dump
+ * of any size is shorter, so full / floor bounds the ratio any snapshot dump can reach here.
  * Needs a kernel with soft-dirty: on this project's machines, run it in the soft-dirty guest
  * ({@code deploy/softdirty-vm.sh}), with transparent huge pages off (with them a written byte
  * dirties 2 MiB).
@@ -23,6 +26,7 @@ import java.util.List;
  */
 public final class SnapshotDumpRatio {
   private static final List<String> TRACKERS = List.of("content-hash", "soft-dirty");
+  private static final int FLOOR_MIB = 4;
 
   private SnapshotDumpRatio() {}
 
@@ -34,6 +38,7 @@ public final class SnapshotDumpRatio {
     List<List<Double>> frozen = List.of(new ArrayList<>(), new ArrayList<>());
     List<List<Double>> withStart = List.of(new ArrayList<>(), new ArrayList<>());
     List<List<Double>> readShare = List.of(new ArrayList<>(), new ArrayList<>());
+    List<List<Double>> floor = List.of(new ArrayList<>(), new ArrayList<>());
     try (LocalCluster cluster = LocalCluster.start(dir)) {
       // The agents' code paths compiled once before anything is measured.
       VerifiedMigration.run(cluster, dir.resolve("warm-up"), 16, dirty, "--tracker",
@@ -55,6 +60,17 @@ public final class SnapshotDumpRatio {
               r.getDowntimeUs() / 1e6);
         }
       }
+      for (int i = 0; i < runs; i++) {
+        for (int t = 0; t < TRACKERS.size(); t++) {
+          MigrationReport r = VerifiedMigration.run(cluster,
+              dir.resolve("floor-" + TRACKERS.get(t) + "-" + i), FLOOR_MIB, dirty, "--tracker",
+              TRACKERS.get(t));
+          floor.get(t).add(r.getDumpFrozenUs() / 1e6);
+          System.out.printf("floor %-12s run %d: %s final dump of %d MiB, tree frozen %.3f s,"
+                  + " read %d pages%n", TRACKERS.get(t), i + 1, r.getFinalDump(), FLOOR_MIB,
+              r.getDumpFrozenUs() / 1e6, r.getFinalPagesRead());
+        }
+      }
     } finally {
       LocalCluster.deleteTree(dir);
     }
@@ -65,6 +81,10 @@ public final class SnapshotDumpRatio {
             + " CRIU's start-up %.1fx)%n", full, median(readShare.get(0)), snapshot,
         median(readShare.get(1)), full / snapshot,
         median(withStart.get(0)) / median(withStart.get(1)));
+    double least = Math.min(median(floor.get(0)), median(floor.get(1)));
+    System.out.printf("floor: a %d MiB workload's final dump frozen %.3f s (full) and %.3f s"
+            + " (snapshot); full / floor = %.1fx is the most any final dump of %d MiB could gain"
+            + " here%n", FLOOR_MIB, median(floor.get(0)), median(floor.get(1)), full / least, mib);
   }
 
   private static double median(List<Double> values) {

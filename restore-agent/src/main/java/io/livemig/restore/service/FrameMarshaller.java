@@ -9,7 +9,6 @@ import io.grpc.Detachable;
 import io.grpc.HasByteBuffer;
 import io.grpc.KnownLength;
 import io.grpc.MethodDescriptor;
-import io.grpc.Status;
 import io.grpc.protobuf.ProtoUtils;
 import io.livemig.proto.MigrationFrame;
 import java.io.IOException;
@@ -65,9 +64,11 @@ final class FrameMarshaller implements MethodDescriptor.Marshaller<ReceivedFrame
 
   private ReceivedFrame parseCopy(InputStream stream) {
     try (stream) {
-      return new ReceivedFrame(copying.parse(stream), null);
+      ByteString bytes = ByteString.readFrom(stream);
+      BatchCount.check(bytes);
+      return new ReceivedFrame(MigrationFrame.parseFrom(bytes), null);
     } catch (IOException | RuntimeException e) {
-      return ReceivedFrame.malformed(Status.fromThrowable(e).getDescription());
+      return ReceivedFrame.malformed(String.valueOf(e.getMessage()));
     }
   }
 
@@ -87,7 +88,9 @@ final class FrameMarshaller implements MethodDescriptor.Marshaller<ReceivedFrame
       owned.skip(b.remaining());
     }
     owned.reset();
-    CodedInputStream in = ByteString.copyFrom(pieces).newCodedInput();
+    ByteString bytes = ByteString.copyFrom(pieces);
+    BatchCount.check(bytes);
+    CodedInputStream in = bytes.newCodedInput();
     in.enableAliasing(true);
     in.setSizeLimit(Integer.MAX_VALUE);
     try {

@@ -105,6 +105,12 @@ final class MigrationSink {
       case ROUND_START -> roundStart(frame.getRoundStart().getRound(),
           frame.getRoundStart().getFinal(), frame.getRoundStart().getLazy());
       case PAGES -> pages(frame.getPages());
+      case PAGE_BATCH -> {
+        validator.batch(frame.getPageBatch().getChunksCount());
+        for (PageChunk c : frame.getPageBatch().getChunksList()) {
+          pages(c);
+        }
+      }
       case IMAGE -> {
         validator.image(frame.getImage());
         images.write(frame.getImage());

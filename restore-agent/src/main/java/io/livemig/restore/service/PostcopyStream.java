@@ -27,8 +27,7 @@ import java.util.logging.Logger;
 final class PostcopyStream implements StreamObserver<PostcopyFrame>,
     LazyPages.SourceLink {
   private static final Logger LOG = Logger.getLogger(PostcopyStream.class.getName());
-  /** Runs per frame: a scan step's 1 MiB holds at most one per page. */
-  private static final int MAX_BATCH = RestoreLimits.MAX_CHUNK_PAGES;
+  private static final int MAX_BATCH = RestoreLimits.MAX_BATCH_CHUNKS;
 
   private final Handoffs handoffs;
   private final Peer peer;

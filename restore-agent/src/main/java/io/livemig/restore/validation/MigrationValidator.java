@@ -174,6 +174,18 @@ public final class MigrationValidator {
     stage = Stage.IN_ROUND;
   }
 
+  /** A batch frame of chunks; each is then checked by {@link #pages}. */
+  public void batch(int chunks) throws InvalidFrameException {
+    expect(Stage.IN_ROUND, "page batch");
+    if (chunks < 1) {
+      throw new InvalidFrameException("empty page batch");
+    }
+    if (chunks > RestoreLimits.MAX_BATCH_CHUNKS) {
+      throw new InvalidFrameException(OVER_LIMIT, "page batch of " + chunks + " chunks; at most "
+          + RestoreLimits.MAX_BATCH_CHUNKS);
+    }
+  }
+
   /**
    * @param held the pages earlier rounds gave a task or object, which PARENT chunks may name
    * @param pagemapEntries the runs the migration's pagemaps hold so far, this round included

@@ -3,6 +3,7 @@ package io.livemig.restore.service;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,8 +13,10 @@ import io.grpc.internal.ForwardingReadableBuffer;
 import io.grpc.internal.ReadableBuffer;
 import io.grpc.internal.ReadableBuffers;
 import io.livemig.proto.MigrationFrame;
+import io.livemig.proto.PageBatch;
 import io.livemig.proto.PageChunk;
 import io.livemig.proto.PageKind;
+import io.livemig.restore.RestoreLimits;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -93,6 +96,47 @@ class FrameMarshallerTest {
   void malformedCopiedFrameCarriesItsReasonToo() {
     ReceivedFrame got = marshaller.parse(new ByteArrayInputStream(new byte[] {(byte) 0xff, 1}));
     assertNotNull(got.malformed());
+  }
+
+  private static MigrationFrame batch(int chunks) {
+    PageBatch.Builder b = PageBatch.newBuilder();
+    for (int i = 0; i < chunks; i++) {
+      b.addChunks(PageChunk.newBuilder().setVpid(1).setVaddr(0x400000L + i * 8192L)
+          .setNrPages(1).setKind(PageKind.ZERO));
+    }
+    return MigrationFrame.newBuilder().setPageBatch(b).build();
+  }
+
+  @Test
+  void batchOfTheMostChunksAllowedParses() {
+    MigrationFrame sent = batch(RestoreLimits.MAX_BATCH_CHUNKS);
+    ReceivedFrame got = marshaller.parse(transportStream(sent.toByteArray()));
+    assertNull(got.malformed());
+    assertEquals(sent, got.frame());
+    got.release();
+  }
+
+  @Test
+  void batchOfMoreChunksIsRefusedBeforeItIsParsed() {
+    byte[] wire = batch(RestoreLimits.MAX_BATCH_CHUNKS + 1).toByteArray();
+    for (ReceivedFrame got : List.of(marshaller.parse(transportStream(wire)),
+        marshaller.parse(new ByteArrayInputStream(wire)))) {
+      assertNotNull(got.malformed());
+      assertTrue(got.malformed().contains("page batch of over 1024 chunks"), got.malformed());
+    }
+    assertEquals(pieces.size(), closed.get());
+  }
+
+  @Test
+  void batchSplitOverRepeatedFieldsCountsAsOne() {
+    // The parser merges a repeated message field: two halves make one batch of both.
+    byte[] half = batch(RestoreLimits.MAX_BATCH_CHUNKS / 2 + 1).toByteArray();
+    byte[] wire = new byte[half.length * 2];
+    System.arraycopy(half, 0, wire, 0, half.length);
+    System.arraycopy(half, 0, wire, half.length, half.length);
+    ReceivedFrame got = marshaller.parse(transportStream(wire));
+    assertNotNull(got.malformed(), "a batch of " + (RestoreLimits.MAX_BATCH_CHUNKS + 2)
+        + " chunks in two pieces");
   }
 
   @Test

@@ -373,6 +373,7 @@ class MigrationValidatorTest {
       v.roundEnd(0);
       malformed("pages is not valid now (stream is at EXPECT_ROUND)",
           () -> pages(zero(1, 0x10000, 1)));
+      malformed("page batch is not valid now (stream is at EXPECT_ROUND)", () -> v.batch(1));
     }
 
     @Test
@@ -582,6 +583,16 @@ class MigrationValidatorTest {
       v.roundEnd(0);
       v.roundStart(1, false, false);
       pages(zero(1, 0, 64));
+    }
+
+    @Test
+    void batchHoldsOneToMaxBatchChunks() throws InvalidFrameException {
+      inPrecopy();
+      v.batch(1);
+      v.batch(RestoreLimits.MAX_BATCH_CHUNKS);
+      malformed("empty page batch", () -> v.batch(0));
+      refused(Kind.OVER_LIMIT, "page batch of 1025 chunks; at most 1024",
+          () -> v.batch(RestoreLimits.MAX_BATCH_CHUNKS + 1));
     }
 
     @Test
