@@ -126,8 +126,7 @@ public final class RestoreAgentMain implements Callable<Integer> {
         handoffs.recover(config.keepImages()));
     journal.prune(HISTORY_AGE, HISTORY_ENTRIES);
     RestoreServiceImpl service = new RestoreServiceImpl(config,
-        new CriuRestorer(criu, Criu.RESTORE_TIMEOUT), new CriuDescriber(criu),
-        otel.getTracer(Telemetry.INSTRUMENTATION), handoffs);
+        new CriuRestorer(criu, Criu.RESTORE_TIMEOUT), new CriuDescriber(criu), otel, handoffs);
     PeerAuthenticator auth = new PeerAuthenticator(config.security(), config.policy(),
         "restore-agent");
     return AgentOptions.withHealthAndReflection(AgentOptions.serverBuilder(config.address(),

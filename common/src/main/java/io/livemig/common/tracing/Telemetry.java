@@ -9,6 +9,8 @@ import java.util.Map;
  * OpenTelemetry for one process, configured by the standard OTEL_* environment variables and
  * system properties. Unlike the SDK's own defaults, nothing is exported unless an exporter or an
  * OTLP endpoint is configured: an agent on a host without a collector must not log export errors.
+ * Metrics go over OTLP like traces, or to a Prometheus scrape endpoint
+ * ({@code OTEL_METRICS_EXPORTER=prometheus}, {@code OTEL_EXPORTER_PROMETHEUS_PORT}, default 9464).
  */
 public final class Telemetry {
   public static final String INSTRUMENTATION = "io.livemig";
@@ -18,11 +20,13 @@ public final class Telemetry {
   public static OpenTelemetry fromEnvironment(String serviceName) {
     Map<String, String> defaults = new HashMap<>();
     defaults.put("otel.service.name", serviceName);
-    defaults.put("otel.metrics.exporter", "none");
     defaults.put("otel.logs.exporter", "none");
-    if (!configured("otel.traces.exporter") && !configured("otel.exporter.otlp.endpoint")
-        && !configured("otel.exporter.otlp.traces.endpoint")) {
-      defaults.put("otel.traces.exporter", "none");
+    for (String signal : new String[] {"traces", "metrics"}) {
+      if (!configured("otel." + signal + ".exporter")
+          && !configured("otel.exporter.otlp.endpoint")
+          && !configured("otel.exporter.otlp." + signal + ".endpoint")) {
+        defaults.put("otel." + signal + ".exporter", "none");
+      }
     }
     return AutoConfiguredOpenTelemetrySdk.builder()
         .addPropertiesSupplier(() -> defaults)

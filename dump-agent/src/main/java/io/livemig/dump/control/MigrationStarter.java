@@ -15,6 +15,7 @@ import io.livemig.dump.criu.CriuDumper;
 import io.livemig.dump.convergence.HostCalibration;
 import io.livemig.dump.handoff.Reconciler;
 import io.livemig.dump.handoff.SourceHandoff;
+import io.livemig.dump.metrics.MigrationMetrics;
 import io.livemig.dump.migration.MigrationSession;
 import io.livemig.dump.migration.MigrationSettings;
 import io.livemig.dump.tracking.DirtyTracker;
@@ -51,6 +52,7 @@ final class MigrationStarter {
   private final Admission admission;
   private final Migrations migrations;
   private final HostCalibration calibration;
+  private final MigrationMetrics metrics;
 
   MigrationStarter(OpenTelemetry otel, Criu criu, DumpAgentConfig config, Journal journal,
       Reconciler reconciler, Migrations migrations) {
@@ -63,6 +65,8 @@ final class MigrationStarter {
     this.admission = new Admission(config);
     this.migrations = migrations;
     this.calibration = HostCalibration.open(config.stateDir());
+    this.metrics = new MigrationMetrics(otel,
+        () -> migrations.all().stream().filter(r -> !r.ended()).count());
   }
 
   /**
@@ -70,6 +74,15 @@ final class MigrationStarter {
    * started (a retried start must not start a second migration).
    */
   MigrationRun start(MigrateRequest request) {
+    try {
+      return startOrRefuse(request);
+    } catch (StatusRuntimeException e) {
+      metrics.refused(e.getStatus().getCode());
+      throw e;
+    }
+  }
+
+  private MigrationRun startOrRefuse(MigrateRequest request) {
     String id = Admission.id(request);
     Peer peer = Peer.current();
     MigrationRun run = new MigrationRun(id, request, peer.identity());
@@ -187,6 +200,7 @@ final class MigrationStarter {
       admission.release(admitted);
     }
     calibration.observe(report);
+    metrics.finished(report);
     span.setAttribute("success", report.getSuccess());
     if (!report.getSuccess()) {
       span.setStatus(StatusCode.ERROR, report.getError());

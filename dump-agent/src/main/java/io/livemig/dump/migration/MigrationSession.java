@@ -235,7 +235,7 @@ public final class MigrationSession {
           .setSuccess(true);
       phase("resume", "pid " + result.getRootPid() + " runs on the destination");
     } catch (Exception | Error e) {
-      report.setCancelled(e instanceof CancellationException);
+      report.setCancelled(e instanceof CancellationException).setFailure(Failures.kind(e));
       fail(describe(e), freeze);
     } finally {
       if (postcopySource != null) {

@@ -39,36 +39,55 @@ final class MigrationStream implements StreamObserver<ReceivedFrame> {
   private final Duration idleTimeout;
   private final Duration maxDuration;
   private final long started = System.nanoTime();
-  private final Runnable onEnd;
+  private final Lifecycle lifecycle;
   private final LinkedBlockingQueue<Object> queue = new LinkedBlockingQueue<>();
   private volatile boolean ended;
   /** Why the stream ended, for the handoff registry; set by the writer thread. */
   private String endReason = "completed";
+  /** The status code that ended it, for metrics; null when it completed. */
+  private String endCode;
 
   private MigrationStream(MigrationSink sink, ServerCallStreamObserver<RestoreEvent> replies,
-      boolean keepImages, RestoreLimits limits, Runnable onEnd) {
+      boolean keepImages, RestoreLimits limits, Lifecycle lifecycle) {
     this.sink = sink;
     this.replies = replies;
     this.keepImages = keepImages;
     this.idleTimeout = limits.idleTimeout();
     this.maxDuration = limits.maxStreamDuration();
-    this.onEnd = onEnd;
+    this.lifecycle = lifecycle;
   }
 
-  /** @param onEnd runs once the stream has ended and its writer is done, whatever the outcome */
+  /** What the service keeps of its streams: their slots, the metrics. */
+  interface Lifecycle {
+    /** The stream exists; its writer has not started. */
+    void started(MigrationStream stream);
+
+    /**
+     * The stream has ended and its writer is done, whatever the outcome; endCode is the status
+     * code that ended it, null when it completed.
+     */
+    void ended(MigrationStream stream, String endCode);
+  }
+
   static MigrationStream start(MigrationSink sink, StreamObserver<RestoreEvent> replies,
-      boolean keepImages, RestoreLimits limits, Runnable onEnd) {
+      boolean keepImages, RestoreLimits limits, Lifecycle lifecycle) {
     ServerCallStreamObserver<RestoreEvent> call = (ServerCallStreamObserver<RestoreEvent>) replies;
     call.disableAutoRequest();
     // Replies to a sender that cancelled are dropped instead of thrown: the writer must still
     // reach the frames queued before the cancel, above all an abort that kills a restored copy.
     call.setOnCancelHandler(() -> { });
-    MigrationStream s = new MigrationStream(sink, call, keepImages, limits, onEnd);
+    MigrationStream s = new MigrationStream(sink, call, keepImages, limits, lifecycle);
+    lifecycle.started(s);
     Thread writer = new Thread(s::drain, "migration-writer");
     writer.setDaemon(true);
     writer.start();
     call.request(WINDOW);
     return s;
+  }
+
+  /** Frames received and not yet taken by the writer. */
+  int queued() {
+    return queue.size();
   }
 
   @Override
@@ -97,7 +116,7 @@ final class MigrationStream implements StreamObserver<ReceivedFrame> {
       releaseQueued();
       sink.release();
       sink.streamEnded(endReason);
-      onEnd.run();
+      lifecycle.ended(this, endCode);
     }
   }
 
@@ -162,6 +181,7 @@ final class MigrationStream implements StreamObserver<ReceivedFrame> {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       endReason = "interrupted";
+      endCode = "interrupted";
       sink.abandon();
       cleanUp();
     }
@@ -204,6 +224,7 @@ final class MigrationStream implements StreamObserver<ReceivedFrame> {
 
   private void fail(Status status) {
     endReason = status.getCode() + ": " + status.getDescription();
+    endCode = status.getCode().name();
     EventLog.of(sink.name(), "failed").with("status", status.getCode())
         .with("error", status.getDescription()).warning();
     sink.abandon();
@@ -213,6 +234,7 @@ final class MigrationStream implements StreamObserver<ReceivedFrame> {
 
   private void abandoned(Throwable t) {
     endReason = "the sender went away: " + Status.fromThrowable(t);
+    endCode = Status.fromThrowable(t).getCode().name();
     if (!sink.done()) {
       LOG.info("migration " + sink.name() + " abandoned by the sender: "
           + Status.fromThrowable(t));

@@ -12,6 +12,7 @@ import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import io.livemig.common.agent.MigrationIds;
 import io.livemig.common.security.Peer;
+import io.livemig.common.tracing.Telemetry;
 import io.livemig.common.tracing.TracingInterceptors;
 import io.livemig.proto.ReconcileReply;
 import io.livemig.proto.ReconcileRequest;
@@ -21,11 +22,14 @@ import io.livemig.restore.RestoreAgentConfig;
 import io.livemig.restore.criu.CriuRestorer;
 import io.livemig.restore.handoff.Handoffs;
 import io.livemig.restore.images.DiskReservations;
+import io.livemig.restore.metrics.StreamMetrics;
 import io.livemig.restore.validation.MigrationValidator;
+import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Tracer;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -51,6 +55,8 @@ public final class RestoreServiceImpl implements BindableService {
   private final DiskReservations disk;
   private final Bulkhead all;
   private final Map<String, Bulkhead> perPeer = new ConcurrentHashMap<>();
+  private final Set<MigrationStream> streams = ConcurrentHashMap.newKeySet();
+  private final StreamMetrics metrics;
 
   private final Handoffs handoffs;
   /** Reconciliations run one at a time, a bounded queue of them waiting. */
@@ -63,12 +69,14 @@ public final class RestoreServiceImpl implements BindableService {
       });
 
   public RestoreServiceImpl(RestoreAgentConfig config, CriuRestorer restorer,
-      CriuDescriber describer, Tracer tracer, Handoffs handoffs) throws IOException {
+      CriuDescriber describer, OpenTelemetry otel, Handoffs handoffs) throws IOException {
     this.config = config;
     this.handoffs = handoffs;
     this.restorer = restorer;
     this.describer = describer;
-    this.tracer = tracer;
+    this.tracer = otel.getTracer(Telemetry.INSTRUMENTATION);
+    this.metrics = new StreamMetrics(otel, streams::size,
+        () -> streams.stream().mapToLong(MigrationStream::queued).sum());
     this.disk = new DiskReservations(config.imagesDir(), config.limits().minFreeBytes());
     this.all = bulkhead("all-streams", config.limits().maxStreams());
   }
@@ -82,14 +90,16 @@ public final class RestoreServiceImpl implements BindableService {
     Peer peer = Peer.current();
     Bulkhead mine = perPeer.computeIfAbsent(peer.key(),
         k -> bulkhead("peer", config.limits().maxStreamsPerPeer()));
-    String full = !all.tryAcquirePermission()
-        ? "the restore agent is at its limit of " + config.limits().maxStreams()
-            + " concurrent migrations"
-        : null;
-    if (full == null && !mine.tryAcquirePermission()) {
+    String full = null;
+    if (!all.tryAcquirePermission()) {
+      full = "the restore agent is at its limit of " + config.limits().maxStreams()
+          + " concurrent migrations";
+      metrics.refused(StreamMetrics.Refusal.STREAM_LIMIT);
+    } else if (!mine.tryAcquirePermission()) {
       all.onComplete();
       full = "the restore agent is at its limit of " + config.limits().maxStreamsPerPeer()
           + " concurrent migrations from " + peer;
+      metrics.refused(StreamMetrics.Refusal.PEER_STREAM_LIMIT);
     }
     if (full != null) {
       LOG.warning("refused a migration stream from " + peer + ": " + full);
@@ -102,9 +112,20 @@ public final class RestoreServiceImpl implements BindableService {
         TracingInterceptors.remoteParent(),
         new MigrationValidator(config.limits(), config.policy()), disk, peer, handoffs,
         config.policy().mountPaths(), config.limits().idleTimeout());
-    return MigrationStream.start(sink, replies, config.keepImages(), config.limits(), () -> {
-          mine.onComplete();
-          all.onComplete();
+    return MigrationStream.start(sink, replies, config.keepImages(), config.limits(),
+        new MigrationStream.Lifecycle() {
+          @Override
+          public void started(MigrationStream stream) {
+            streams.add(stream);
+          }
+
+          @Override
+          public void ended(MigrationStream stream, String endCode) {
+            streams.remove(stream);
+            metrics.ended(endCode);
+            mine.onComplete();
+            all.onComplete();
+          }
         });
   }
 

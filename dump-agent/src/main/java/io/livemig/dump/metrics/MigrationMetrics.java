@@ -1,0 +1,143 @@
+package io.livemig.dump.metrics;
+
+import io.grpc.Status;
+import io.livemig.common.tracing.Telemetry;
+import io.livemig.proto.FailureKind;
+import io.livemig.proto.MigrationReport;
+import io.livemig.proto.RoundReport;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.metrics.DoubleHistogram;
+import io.opentelemetry.api.metrics.LongCounter;
+import io.opentelemetry.api.metrics.LongHistogram;
+import io.opentelemetry.api.metrics.Meter;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.LongSupplier;
+
+/**
+ * The dump agent's metrics, for an operator's dashboards: what migrations cost and how they
+ * end. Everything about a finished migration is recorded from its report, in one place, so that
+ * the metrics and the report cannot disagree. Names and units follow OpenTelemetry's semantic
+ * conventions (seconds, bytes, {annotations} for counts; error.type for the failure).
+ */
+public final class MigrationMetrics {
+  static final AttributeKey<String> OUTCOME = AttributeKey.stringKey("livemig.outcome");
+  static final AttributeKey<String> HANDOFF = AttributeKey.stringKey("livemig.handoff");
+  static final AttributeKey<String> TRACKER = AttributeKey.stringKey("livemig.tracker");
+  static final AttributeKey<String> FINAL_DUMP = AttributeKey.stringKey("livemig.final_dump");
+  static final AttributeKey<String> ERROR_TYPE = AttributeKey.stringKey("error.type");
+  static final AttributeKey<String> PHASE = AttributeKey.stringKey("livemig.phase");
+  static final AttributeKey<String> BYTES_KIND = AttributeKey.stringKey("livemig.bytes.kind");
+  /** Histogram buckets for times in seconds: downtimes of tens of ms to migrations of hours. */
+  private static final List<Double> SECONDS = List.of(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+      2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 1800.0, 7200.0);
+
+  private final LongCounter migrations;
+  private final DoubleHistogram duration;
+  private final DoubleHistogram downtime;
+  private final DoubleHistogram phases;
+  private final LongHistogram rounds;
+  private final LongCounter bytes;
+  private final DoubleHistogram dirtyRate;
+  private final DoubleHistogram transferRate;
+  private final LongCounter pagesDemanded;
+  private final LongCounter refused;
+
+  /** @param running the migrations running on this agent now, read at each collection */
+  public MigrationMetrics(OpenTelemetry otel, LongSupplier running) {
+    Meter m = otel.getMeter(Telemetry.INSTRUMENTATION);
+    migrations = m.counterBuilder("livemig.migrations").setUnit("{migration}")
+        .setDescription("Migrations ended, by outcome (succeeded, failed, cancelled)").build();
+    duration = m.histogramBuilder("livemig.migration.duration").setUnit("s")
+        .setDescription("Time from the start to the end of a migration")
+        .setExplicitBucketBoundariesAdvice(SECONDS).build();
+    downtime = m.histogramBuilder("livemig.migration.downtime").setUnit("s")
+        .setDescription("Time the tree did not run: from the freeze until the copy (or, after"
+            + " a failure, the source) ran again")
+        .setExplicitBucketBoundariesAdvice(SECONDS).build();
+    phases = m.histogramBuilder("livemig.migration.phase.duration").setUnit("s")
+        .setDescription("The frozen phase of a successful migration, part by part: freeze, dump,"
+            + " transfer, restore, resume")
+        .setExplicitBucketBoundariesAdvice(SECONDS).build();
+    rounds = m.histogramBuilder("livemig.precopy.rounds").ofLongs().setUnit("{round}")
+        .setDescription("Pre-copy rounds before the final dump")
+        .setExplicitBucketBoundariesAdvice(List.of(1L, 2L, 3L, 4L, 6L, 8L, 12L, 16L, 32L))
+        .build();
+    bytes = m.counterBuilder("livemig.migration.sent").setUnit("By")
+        .setDescription("Bytes sent to restore agents, by kind: precopy_pages, final_pages,"
+            + " final_images").build();
+    dirtyRate = m.histogramBuilder("livemig.precopy.dirty_rate").setUnit("By/s")
+        .setDescription("The tree's write rate measured by the last pre-copy round").build();
+    transferRate = m.histogramBuilder("livemig.precopy.transfer_rate").setUnit("By/s")
+        .setDescription("The link's rate measured by the last pre-copy round").build();
+    pagesDemanded = m.counterBuilder("livemig.postcopy.pages.demanded").setUnit("{page}")
+        .setDescription("Pages a post-copy destination asked for (its copy faulted on them)")
+        .build();
+    m.upDownCounterBuilder("livemig.migrations.active").setUnit("{migration}")
+        .setDescription("Migrations running on this agent")
+        .buildWithCallback(o -> o.record(running.getAsLong()));
+    refused = m.counterBuilder("livemig.migrations.refused").setUnit("{request}")
+        .setDescription("Migrate requests refused before anything was done to the tree, by"
+            + " gRPC status").build();
+  }
+
+  /** A request refused with status before its migration started. */
+  public void refused(Status.Code status) {
+    refused.add(1, Attributes.of(ERROR_TYPE, status.name()));
+  }
+
+  public void finished(MigrationReport r) {
+    String handoff = r.getHandoff().name().replace("HANDOFF_", "").toLowerCase(Locale.ROOT);
+    Attributes kind = Attributes.of(HANDOFF, handoff, TRACKER, r.getTracker());
+    String outcome = r.getSuccess() ? "succeeded" : r.getCancelled() ? "cancelled" : "failed";
+    migrations.add(1, r.getSuccess() ? kind.toBuilder().put(OUTCOME, outcome).build()
+        : kind.toBuilder().put(OUTCOME, outcome).put(ERROR_TYPE, errorType(r.getFailure()))
+            .build());
+    Attributes ended = kind.toBuilder().put(OUTCOME, outcome).build();
+    duration.record(seconds(r.getTotalTimeUs()), ended);
+    if (r.getDowntimeUs() > 0) {
+      downtime.record(seconds(r.getDowntimeUs()), ended.toBuilder()
+          .put(FINAL_DUMP, finalDump(r)).build());
+    }
+    rounds.record(r.getRounds(), kind);
+    bytes.add(r.getPrecopyPageBytes(), Attributes.of(BYTES_KIND, "precopy_pages"));
+    bytes.add(r.getFinalPageBytes(), Attributes.of(BYTES_KIND, "final_pages"));
+    bytes.add(r.getFinalImageBytes(), Attributes.of(BYTES_KIND, "final_images"));
+    if (r.getRoundReportsCount() > 0) {
+      RoundReport last = r.getRoundReports(r.getRoundReportsCount() - 1);
+      dirtyRate.record(last.getDirtyRatePagesPerS() * 4096, kind);
+      transferRate.record(last.getTransferRateBytesPerS(), kind);
+    }
+    pagesDemanded.add(r.getPostcopy().getPagesDemanded());
+    if (r.getSuccess()) {
+      phases(r, kind);
+    }
+  }
+
+  private void phases(MigrationReport r, Attributes kind) {
+    long freeze = r.getFreezeDumpUs() - r.getDumpFrozenUs();
+    long resume = r.getDowntimeUs() - r.getFreezeDumpUs() - r.getFinalTransferUs()
+        - r.getRestoreUs();
+    long[] us = {freeze, r.getDumpFrozenUs(), r.getFinalTransferUs(), r.getRestoreUs(), resume};
+    String[] names = {"freeze", "dump", "transfer", "restore", "resume"};
+    for (int i = 0; i < us.length; i++) {
+      if (us[i] > 0) {
+        phases.record(seconds(us[i]), kind.toBuilder().put(PHASE, names[i]).build());
+      }
+    }
+  }
+
+  private static String finalDump(MigrationReport r) {
+    return r.getFinalDump().name().replace("FINAL_DUMP_", "").toLowerCase(Locale.ROOT);
+  }
+
+  private static String errorType(FailureKind f) {
+    return f.name().replace("FAILURE_", "").toLowerCase(Locale.ROOT);
+  }
+
+  private static double seconds(long micros) {
+    return micros / 1e6;
+  }
+}
