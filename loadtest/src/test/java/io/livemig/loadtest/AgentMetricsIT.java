@@ -60,7 +60,9 @@ class AgentMetricsIT {
           "livemig_migration_sent_bytes_total", "livemig_bytes_kind=\"precopy_pages\""), dump);
       assertEquals(0.0, value(dump, "livemig_migrations_active", ""), dump);
 
-      String restore = scrape(restorePort);
+      // The restore agent's stream ends moments after it confirmed the resume.
+      String restore = awaitScrape(restorePort, "livemig_restore_streams_ended_total",
+          "livemig_outcome=\"completed\"");
       assertEquals(1.0, value(restore, "livemig_restore_streams_ended_total",
           "livemig_outcome=\"completed\""), restore);
       assertEquals(0.0, value(restore, "livemig_restore_streams_active", ""), restore);
@@ -79,11 +81,27 @@ class AgentMetricsIT {
     return got.body();
   }
 
-  /** The value of the one sample of name whose labels contain label; fails if there is none. */
-  private static double value(String scrape, String name, String label) {
-    Optional<String> line = Arrays.stream(scrape.split("\n"))
+  /** A scrape that has a sample of name with label, within 30 s. */
+  private static String awaitScrape(int port, String name, String label) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (true) {
+      String scrape = scrape(port);
+      if (sample(scrape, name, label).isPresent() || System.nanoTime() - deadline > 0) {
+        return scrape;
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  private static Optional<String> sample(String scrape, String name, String label) {
+    return Arrays.stream(scrape.split("\n"))
         .filter(l -> l.startsWith(name + "{") || l.startsWith(name + " "))
         .filter(l -> l.contains(label)).findFirst();
+  }
+
+  /** The value of the one sample of name whose labels contain label; fails if there is none. */
+  private static double value(String scrape, String name, String label) {
+    Optional<String> line = sample(scrape, name, label);
     assertTrue(line.isPresent(), "no " + name + " with " + label);
     String l = line.get();
     return Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1));
