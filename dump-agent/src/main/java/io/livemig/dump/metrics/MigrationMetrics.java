@@ -2,7 +2,7 @@ package io.livemig.dump.metrics;
 
 import io.grpc.Status;
 import io.livemig.common.tracing.Telemetry;
-import io.livemig.proto.FailureKind;
+import io.livemig.dump.memory.PageSize;
 import io.livemig.proto.MigrationReport;
 import io.livemig.proto.RoundReport;
 import io.opentelemetry.api.OpenTelemetry;
@@ -89,17 +89,16 @@ public final class MigrationMetrics {
   }
 
   public void finished(MigrationReport r) {
-    String handoff = r.getHandoff().name().replace("HANDOFF_", "").toLowerCase(Locale.ROOT);
-    Attributes kind = Attributes.of(HANDOFF, handoff, TRACKER, r.getTracker());
-    String outcome = r.getSuccess() ? "succeeded" : r.getCancelled() ? "cancelled" : "failed";
-    migrations.add(1, r.getSuccess() ? kind.toBuilder().put(OUTCOME, outcome).build()
-        : kind.toBuilder().put(OUTCOME, outcome).put(ERROR_TYPE, errorType(r.getFailure()))
-            .build());
-    Attributes ended = kind.toBuilder().put(OUTCOME, outcome).build();
+    Attributes kind = Attributes.of(HANDOFF, label(r.getHandoff(), "HANDOFF_"), TRACKER,
+        r.getTracker());
+    Attributes ended = kind.toBuilder().put(OUTCOME,
+        r.getSuccess() ? "succeeded" : r.getCancelled() ? "cancelled" : "failed").build();
+    migrations.add(1, r.getSuccess() ? ended : ended.toBuilder()
+        .put(ERROR_TYPE, label(r.getFailure(), "FAILURE_")).build());
     duration.record(seconds(r.getTotalTimeUs()), ended);
     if (r.getDowntimeUs() > 0) {
       downtime.record(seconds(r.getDowntimeUs()), ended.toBuilder()
-          .put(FINAL_DUMP, finalDump(r)).build());
+          .put(FINAL_DUMP, label(r.getFinalDump(), "FINAL_DUMP_")).build());
     }
     rounds.record(r.getRounds(), kind);
     bytes.add(r.getPrecopyPageBytes(), Attributes.of(BYTES_KIND, "precopy_pages"));
@@ -107,7 +106,7 @@ public final class MigrationMetrics {
     bytes.add(r.getFinalImageBytes(), Attributes.of(BYTES_KIND, "final_images"));
     if (r.getRoundReportsCount() > 0) {
       RoundReport last = r.getRoundReports(r.getRoundReportsCount() - 1);
-      dirtyRate.record(last.getDirtyRatePagesPerS() * 4096, kind);
+      dirtyRate.record(last.getDirtyRatePagesPerS() * PageSize.BYTES, kind);
       transferRate.record(last.getTransferRateBytesPerS(), kind);
     }
     pagesDemanded.add(r.getPostcopy().getPagesDemanded());
@@ -129,12 +128,9 @@ public final class MigrationMetrics {
     }
   }
 
-  private static String finalDump(MigrationReport r) {
-    return r.getFinalDump().name().replace("FINAL_DUMP_", "").toLowerCase(Locale.ROOT);
-  }
-
-  private static String errorType(FailureKind f) {
-    return f.name().replace("FAILURE_", "").toLowerCase(Locale.ROOT);
+  /** A proto enum value as a metric label: FINAL_DUMP_SNAPSHOT, "FINAL_DUMP_" -> snapshot. */
+  private static String label(Enum<?> value, String prefix) {
+    return value.name().replace(prefix, "").toLowerCase(Locale.ROOT);
   }
 
   private static double seconds(long micros) {

@@ -233,11 +233,11 @@ final class MigrationStream implements StreamObserver<ReceivedFrame> {
   }
 
   private void abandoned(Throwable t) {
-    endReason = "the sender went away: " + Status.fromThrowable(t);
-    endCode = Status.fromThrowable(t).getCode().name();
+    Status status = Status.fromThrowable(t);
+    endReason = "the sender went away: " + status;
+    endCode = status.getCode().name();
     if (!sink.done()) {
-      LOG.info("migration " + sink.name() + " abandoned by the sender: "
-          + Status.fromThrowable(t));
+      LOG.info("migration " + sink.name() + " abandoned by the sender: " + status);
       sink.abandon();
       cleanUp();
     }
