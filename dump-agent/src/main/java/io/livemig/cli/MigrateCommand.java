@@ -6,6 +6,7 @@ import io.grpc.StatusRuntimeException;
 import io.livemig.common.agent.EventLog;
 import io.livemig.common.agent.MigrationIds;
 import io.livemig.common.security.TlsFailures;
+import io.livemig.common.tracing.LivemigAttributes;
 import io.livemig.common.tracing.Telemetry;
 import io.livemig.proto.CancelMigrationRequest;
 import io.livemig.proto.DumpServiceGrpc;
@@ -18,6 +19,7 @@ import io.livemig.proto.PreflightVerdict;
 import io.livemig.proto.TrackerKind;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.context.Scope;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import java.io.IOException;
@@ -181,10 +183,16 @@ public final class MigrateCommand implements Callable<Integer> {
       return ExitCode.REFUSED.code;
     }
     Span span = otel.getTracer(Telemetry.INSTRUMENTATION).spanBuilder("migrate")
-        .setAttribute("pid", pid).setAttribute("from", String.valueOf(agent.from))
-        .setAttribute("to", to).startSpan();
+        .setAttribute(LivemigAttributes.PID, (long) pid)
+        .setAttribute(LivemigAttributes.DUMP_AGENT, String.valueOf(agent.from))
+        .setAttribute(LivemigAttributes.DESTINATION, to).startSpan();
     try (Scope ignored = span.makeCurrent()) {
-      return withAgent(agent, channel -> dryRun ? preflight(channel) : migrate(channel));
+      int code = withAgent(agent, channel -> dryRun ? preflight(channel) : migrate(channel));
+      span.setAttribute(LivemigAttributes.EXIT_CODE, code);
+      if (code != ExitCode.OK.code) {
+        span.setStatus(StatusCode.ERROR, "exit code " + code);
+      }
+      return code;
     } finally {
       span.end();
       if (otel instanceof OpenTelemetrySdk sdk) {
@@ -197,6 +205,7 @@ public final class MigrateCommand implements Callable<Integer> {
     // Named here, so that a retried start, Ctrl-C and re-attaching all know the migration; a
     // given id is the agent's to check.
     String migrationId = id.isEmpty() ? MigrationIds.orNew(id) : id;
+    Span.current().setAttribute(LivemigAttributes.MIGRATION_ID, migrationId);
     MigrationStatus started = DumpServiceGrpc.newBlockingStub(channel)
         .startMigration(request(migrationId));
     output.note(out, "migration " + started.getMigrationId() + " started on " + agent.from

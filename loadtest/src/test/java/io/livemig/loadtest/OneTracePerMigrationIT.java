@@ -9,6 +9,7 @@ import io.livemig.common.network.ManagedAddress;
 import io.livemig.common.security.PolicyFile;
 import io.livemig.common.security.TlsOptions;
 import io.livemig.common.security.TransportSecurity;
+import io.livemig.common.tracing.LivemigAttributes;
 import io.livemig.dump.DumpAgentConfig;
 import io.livemig.dump.DumpAgentMain;
 import io.livemig.dump.policy.DumpPolicy;
@@ -88,13 +89,41 @@ class OneTracePerMigrationIT {
       Set<String> traces = all.stream().map(SpanData::getTraceId).collect(Collectors.toSet());
       assertEquals(1, traces.size(), "one trace: " + all);
       Set<String> names = all.stream().map(SpanData::getName).collect(Collectors.toSet());
-      // CLI, dump agent phases, restore agent phases.
-      for (String n : List.of("migrate", "migration", "precopy.round", "final.dump",
-          "final.transfer", "restore", "images.round", "images.final", "criu.restore")) {
-        assertTrue(names.contains(n), "span " + n + " missing from " + names);
-      }
+      // CLI, dump agent phases, restore agent phases; nothing per chunk.
+      Set<String> expected = Set.of("migrate", "migration", "precopy.round", "final.dump",
+          "final.transfer", "restore", "resume", "restore.stream", "images.round",
+          "images.final", "criu.restore");
+      assertEquals(expected, names);
       long rounds = all.stream().filter(s -> s.getName().equals("precopy.round")).count();
       assertEquals(run.report().getRounds(), rounds);
+
+      SpanData migration = only(all, "migration");
+      assertEquals(only(all, "migrate").getSpanId(), migration.getParentSpanId());
+      assertEquals((long) workload.pid(), migration.getAttributes().get(LivemigAttributes.PID));
+      assertEquals(pki.identity("client", "ops"),
+          migration.getAttributes().get(LivemigAttributes.CLIENT_IDENTITY));
+      assertEquals("succeeded", migration.getAttributes().get(LivemigAttributes.OUTCOME));
+      assertEquals(run.report().getTracker(),
+          migration.getAttributes().get(LivemigAttributes.TRACKER));
+      assertEquals(run.report().getRssBytes(),
+          migration.getAttributes().get(LivemigAttributes.RSS));
+      assertTrue(migration.getEvents().stream().anyMatch(e -> e.getName().startsWith("freeze")),
+          "phase events: " + migration.getEvents());
+      for (SpanData round : all) {
+        if (round.getName().equals("precopy.round")) {
+          assertTrue(round.getAttributes().get(LivemigAttributes.DECISION) != null,
+              "the stop rule's decision on " + round.getAttributes());
+        }
+      }
+
+      SpanData stream = only(all, "restore.stream");
+      assertEquals(migration.getSpanId(), stream.getParentSpanId(),
+          "the restore agent's spans hang under the dump agent's migration");
+      assertEquals(pki.identity("dump-agent", LocalCluster.HOST),
+          stream.getAttributes().get(LivemigAttributes.CLIENT_IDENTITY));
+      assertEquals(run.report().getRestoredRootPid(),
+          stream.getAttributes().get(LivemigAttributes.RESTORED_PID));
+      assertEquals(stream.getSpanId(), only(all, "criu.restore").getParentSpanId());
     } finally {
       if (restored > 0) {
         Workload.kill(restored);
@@ -102,5 +131,11 @@ class OneTracePerMigrationIT {
       dump.shutdownNow();
       restore.shutdownNow();
     }
+  }
+
+  private static SpanData only(List<SpanData> spans, String name) {
+    List<SpanData> named = spans.stream().filter(s -> s.getName().equals(name)).toList();
+    assertEquals(1, named.size(), name + ": " + named);
+    return named.get(0);
   }
 }

@@ -10,7 +10,9 @@ import java.util.Map;
  * system properties. Unlike the SDK's own defaults, nothing is exported unless an exporter or an
  * OTLP endpoint is configured: an agent on a host without a collector must not log export errors.
  * Metrics go over OTLP like traces, or to a Prometheus scrape endpoint
- * ({@code OTEL_METRICS_EXPORTER=prometheus}, {@code OTEL_EXPORTER_PROMETHEUS_PORT}, default 9464).
+ * ({@code OTEL_METRICS_EXPORTER=prometheus}, {@code OTEL_EXPORTER_PROMETHEUS_PORT}, default 9464),
+ * which listens on loopback unless {@code OTEL_EXPORTER_PROMETHEUS_HOST} names another address:
+ * the endpoint has no authentication, and the SDK's own default is every interface.
  */
 public final class Telemetry {
   public static final String INSTRUMENTATION = "io.livemig";
@@ -21,6 +23,7 @@ public final class Telemetry {
     Map<String, String> defaults = new HashMap<>();
     defaults.put("otel.service.name", serviceName);
     defaults.put("otel.logs.exporter", "none");
+    defaults.put("otel.exporter.prometheus.host", "127.0.0.1");
     for (String signal : new String[] {"traces", "metrics"}) {
       if (!configured("otel." + signal + ".exporter")
           && !configured("otel.exporter.otlp.endpoint")

@@ -8,6 +8,7 @@ import io.livemig.common.criu.Criu;
 import io.livemig.common.journal.Journal;
 import io.livemig.common.os.Incarnation;
 import io.livemig.common.security.Peer;
+import io.livemig.common.tracing.LivemigAttributes;
 import io.livemig.common.tracing.Telemetry;
 import io.livemig.common.tracing.TracingInterceptors;
 import io.livemig.dump.DumpAgentConfig;
@@ -15,9 +16,10 @@ import io.livemig.dump.criu.CriuDumper;
 import io.livemig.dump.convergence.HostCalibration;
 import io.livemig.dump.handoff.Reconciler;
 import io.livemig.dump.handoff.SourceHandoff;
-import io.livemig.dump.metrics.MigrationMetrics;
 import io.livemig.dump.migration.MigrationSession;
 import io.livemig.dump.migration.MigrationSettings;
+import io.livemig.dump.telemetry.MigrationMetrics;
+import io.livemig.dump.telemetry.MigrationSpans;
 import io.livemig.dump.tracking.DirtyTracker;
 import io.livemig.dump.tracking.DirtyTrackers;
 import io.livemig.dump.transfer.DestinationChannel;
@@ -115,10 +117,17 @@ final class MigrationStarter {
     String id = run.id();
     ManagedChannel channel = null;
     Span span = tracer.spanBuilder("migration").setParent(TracingInterceptors.remoteParent())
-        .setAttribute("migration.id", id).setAttribute("pid", request.getPid())
-        .setAttribute("destination", request.getDestination()).startSpan();
+        .setAttribute(LivemigAttributes.MIGRATION_ID, id)
+        .setAttribute(LivemigAttributes.PID, (long) request.getPid())
+        .setAttribute(LivemigAttributes.DESTINATION, request.getDestination())
+        .setAttribute(LivemigAttributes.DESTINATION_IDENTITY,
+            admitted.destinationIdentity().toString())
+        .setAttribute(LivemigAttributes.CLIENT_IDENTITY, peer.identity())
+        .setAttribute(LivemigAttributes.CLIENT_ADDRESS, peer.address())
+        .setAttribute(LivemigAttributes.TASKS, (long) admitted.tree().tasks().size()).startSpan();
     try (Scope ignored = span.makeCurrent()) {
       DirtyTracker tracker = DirtyTrackers.create(request.getOptions().getTracker());
+      span.setAttribute(LivemigAttributes.TRACKER, tracker.name());
       MigrationSettings settings = MigrationSettings.from(request, config, calibration.model(
           tracker.sealer().isPresent() ? FinalDumpKind.FINAL_DUMP_SNAPSHOT
               : FinalDumpKind.FINAL_DUMP_FULL));
@@ -176,7 +185,8 @@ final class MigrationStarter {
 
   private StatusRuntimeException refuse(Span span, ManagedChannel channel,
       Admission.Admitted admitted, Status status, String why) {
-    span.setStatus(StatusCode.ERROR, why);
+    span.setAttribute(LivemigAttributes.ERROR_TYPE, status.getCode().name())
+        .setStatus(StatusCode.ERROR, why);
     span.end();
     DestinationChannel.close(channel);
     admission.release(admitted);
@@ -201,10 +211,7 @@ final class MigrationStarter {
     }
     calibration.observe(report);
     metrics.finished(report);
-    span.setAttribute("success", report.getSuccess());
-    if (!report.getSuccess()) {
-      span.setStatus(StatusCode.ERROR, report.getError());
-    }
+    MigrationSpans.finished(span, report);
     span.end();
     EventLog outcome = EventLog.of(id, "done")
         .with("outcome", report.getSuccess() ? "success"

@@ -1,5 +1,13 @@
 package io.livemig.dump.convergence;
 
+import static io.livemig.proto.RoundDecision.ANOTHER_ROUND_ABOVE_TARGET;
+import static io.livemig.proto.RoundDecision.ANOTHER_ROUND_MIN_ROUNDS;
+import static io.livemig.proto.RoundDecision.FINAL_BYTE_BUDGET;
+import static io.livemig.proto.RoundDecision.FINAL_NOT_SHRINKING;
+import static io.livemig.proto.RoundDecision.FINAL_ROUND_LIMIT;
+import static io.livemig.proto.RoundDecision.FINAL_WITHIN_TARGET;
+
+import io.livemig.proto.RoundDecision;
 import java.util.List;
 
 /**
@@ -24,7 +32,17 @@ public record StopRule(int minRounds, int maxRounds, long targetDowntimeNanos,
         maxTotalBytes > 0 ? Math.min(maxTotalBytes, c) : c);
   }
 
-  public record Decision(boolean stop, String reason) {}
+  /** @param reason for people: the decision with its figures */
+  public record Decision(RoundDecision next, String reason) {
+    public boolean stop() {
+      return stops(next);
+    }
+  }
+
+  /** Whether pre-copy ends after a round with this decision. */
+  public static boolean stops(RoundDecision next) {
+    return next != ANOTHER_ROUND_MIN_ROUNDS && next != ANOTHER_ROUND_ABOVE_TARGET;
+  }
 
   /**
    * @param rounds every round so far, oldest first
@@ -34,26 +52,30 @@ public record StopRule(int minRounds, int maxRounds, long targetDowntimeNanos,
   public Decision decide(List<RoundResult> rounds, long predictedNanos, long totalBytes) {
     int done = rounds.size();
     if (done >= maxRounds) {
-      return new Decision(true, "round limit " + maxRounds + " reached");
+      return new Decision(FINAL_ROUND_LIMIT, "round limit " + maxRounds + " reached");
     }
     if (maxTotalBytes > 0 && totalBytes >= maxTotalBytes) {
-      return new Decision(true, "byte budget " + maxTotalBytes + " spent");
+      return new Decision(FINAL_BYTE_BUDGET, "byte budget " + maxTotalBytes + " spent");
     }
     if (done < minRounds) {
-      return new Decision(false, "minimum of " + minRounds + " rounds not reached");
+      return new Decision(ANOTHER_ROUND_MIN_ROUNDS, "minimum of " + minRounds
+          + " rounds not reached");
     }
     if (predictedNanos <= targetDowntimeNanos) {
-      return new Decision(true, String.format("predicted downtime %d ms within target %d ms",
-          predictedNanos / 1_000_000, targetDowntimeNanos / 1_000_000));
+      return new Decision(FINAL_WITHIN_TARGET, String.format(
+          "predicted downtime %d ms within target %d ms", predictedNanos / 1_000_000,
+          targetDowntimeNanos / 1_000_000));
     }
     if (done >= 3) {
       long prev = rounds.get(done - 2).dirtyPages();
       long last = rounds.get(done - 1).dirtyPages();
       if (last >= prev * SHRINK) {
-        return new Decision(true, "dirty pages stopped shrinking (" + prev + " -> " + last + ")");
+        return new Decision(FINAL_NOT_SHRINKING, "dirty pages stopped shrinking (" + prev
+            + " -> " + last + ")");
       }
     }
-    return new Decision(false, String.format("predicted downtime %d ms above target %d ms",
-        predictedNanos / 1_000_000, targetDowntimeNanos / 1_000_000));
+    return new Decision(ANOTHER_ROUND_ABOVE_TARGET, String.format(
+        "predicted downtime %d ms above target %d ms", predictedNanos / 1_000_000,
+        targetDowntimeNanos / 1_000_000));
   }
 }

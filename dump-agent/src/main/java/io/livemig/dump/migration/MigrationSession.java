@@ -6,6 +6,7 @@ import io.livemig.common.criu.CriuException;
 import io.livemig.common.images.PageOwner;
 import io.livemig.common.os.Dirs;
 import io.livemig.common.os.ProcessTree;
+import io.livemig.common.tracing.LivemigAttributes;
 import io.livemig.dump.convergence.RoundResult;
 import io.livemig.dump.convergence.StopRule;
 import io.livemig.dump.criu.CriuDumper;
@@ -131,6 +132,11 @@ public final class MigrationSession {
       List<ShmemObject> shared = SharedObjects.of(tree).measure();
       long rss = TreeRss.of(tree, shared.stream().mapToLong(ShmemObject::dataBytes).sum());
       Accepted accepted = xfer.header(header(tree, rss, shared));
+      Span.current().setAttribute(LivemigAttributes.RSS, rss);
+      int tasks = tree.tasks().size();
+      phase("precopy", tasks + (tasks == 1 ? " task, " : " tasks, ") + rss / (1 << 20)
+          + " MiB resident" + (shared.isEmpty() ? "" : " with " + shared.size()
+          + " shared memory objects") + "; writes tracked with " + tracker.name());
       Map<PageOwner, PageLedger> ledgers = new HashMap<>();
       PageHash hash = new PageHash(new SecureRandom().nextLong());
       FrozenPages frozen = null;

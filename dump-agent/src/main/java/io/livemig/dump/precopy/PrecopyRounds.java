@@ -2,6 +2,7 @@ package io.livemig.dump.precopy;
 
 import io.livemig.common.images.PageOwner;
 import io.livemig.common.os.ProcessTree;
+import io.livemig.common.tracing.LivemigAttributes;
 import io.livemig.dump.convergence.DowntimeModel;
 import io.livemig.dump.convergence.RoundResult;
 import io.livemig.dump.convergence.StopRule;
@@ -17,14 +18,17 @@ import io.livemig.dump.shmem.ShmemPrecopy;
 import io.livemig.dump.snapshot.ComparedPages;
 import io.livemig.dump.snapshot.FrozenPages;
 import io.livemig.dump.snapshot.SoftDirtySnapshot;
+import io.livemig.dump.telemetry.MigrationSpans;
 import io.livemig.dump.tracking.DirtyTracker;
 import io.livemig.dump.tracking.PageHash;
 import io.livemig.dump.tracking.PageLedger;
 import io.livemig.dump.transfer.MemoryCopier;
 import io.livemig.dump.transfer.PageSender;
 import io.livemig.dump.transfer.PageXfer;
+import io.livemig.proto.RoundDecision;
 import io.livemig.proto.RoundReport;
 import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Scope;
 import java.io.IOException;
@@ -77,12 +81,14 @@ public final class PrecopyRounds {
   /** Runs rounds until the stop rule ends them; reports each one. */
   public List<RoundResult> run(ProcessTree tree, Consumer<RoundReport> onRound) throws IOException {
     for (int round = 0; ; round++) {
-      RoundResult r = tracedRound(tree, round, null);
-      long predicted = model.predictNanos(r, bestTransferRate());
-      StopRule.Decision d = stopRule.decide(results, predicted, totalPayload);
-      onRound.accept(report(r, predicted, (d.stop() ? "final dump: " : "another round: ")
-          + d.reason()));
-      if (d.stop()) {
+      RoundReport report = tracedRound(tree, round, null, r -> {
+        long predicted = model.predictNanos(r, bestTransferRate());
+        StopRule.Decision d = stopRule.decide(results, predicted, totalPayload);
+        return report(r, predicted, d.next(),
+            (d.stop() ? "final dump: " : "another round: ") + d.reason());
+      });
+      onRound.accept(report);
+      if (StopRule.stops(report.getNext())) {
         return List.copyOf(results);
       }
     }
@@ -103,46 +109,53 @@ public final class PrecopyRounds {
       return new ComparedPages();
     }
     SoftDirtySnapshot.Builder base = SoftDirtySnapshot.startSealing();
-    RoundResult r = tracedRound(tree, results.size(), new Seal(sealer.get(), base));
-    onRound.accept(report(r, model.predictNanos(r, bestTransferRate()), "sealed for a snapshot"
-        + " dump: " + tracker.name() + " reset, then every page compared; the final dump reads"
-        + " only pages written since"));
+    onRound.accept(tracedRound(tree, results.size(), new Seal(sealer.get(), base),
+        r -> report(r, model.predictNanos(r, bestTransferRate()), RoundDecision.SEALED,
+            "sealed for a snapshot dump: " + tracker.name() + " reset, then every page"
+                + " compared; the final dump reads only pages written since")));
     return base.build(bufferBytes);
   }
 
   /** A sealing round: the sealer picks the pages, the base records what was read. */
   private record Seal(DirtyTracker.Sealer sealer, SoftDirtySnapshot.Builder base) {}
 
-  private RoundResult tracedRound(ProcessTree tree, int round, Seal seal) throws IOException {
+  /** What a round's result means: the decision after it, in its report. */
+  private interface Judge {
+    RoundReport judge(RoundResult r);
+  }
+
+  private RoundReport tracedRound(ProcessTree tree, int round, Seal seal, Judge judge)
+      throws IOException {
     long start = System.nanoTime();
-    Span span = tracer.spanBuilder("precopy.round").setAttribute("round", round)
-        .setAttribute("seal", seal != null).startSpan();
-    RoundResult r;
+    Span span = tracer.spanBuilder("precopy.round")
+        .setAttribute(LivemigAttributes.ROUND, (long) round)
+        .setAttribute(LivemigAttributes.SEAL, seal != null).startSpan();
     try (Scope ignored = span.makeCurrent()) {
-      r = round(tree, round, start, round == 0 ? 0 : start - lastStart, seal);
-      span.setAttribute("pages.sent", r.pagesSent());
-      span.setAttribute("pages.dirty", r.dirtyPages());
-      span.setAttribute("bytes.payload", r.payloadBytes());
+      RoundResult r = round(tree, round, start, round == 0 ? 0 : start - lastStart, seal);
+      lastStart = start;
+      results.add(r);
+      totalPayload += r.payloadBytes();
+      RoundReport report = judge.judge(r);
+      MigrationSpans.round(span, report);
+      return report;
     } catch (IOException | RuntimeException e) {
       span.recordException(e);
+      span.setStatus(StatusCode.ERROR, e.getMessage());
       throw e;
     } finally {
       span.end();
     }
-    lastStart = start;
-    results.add(r);
-    totalPayload += r.payloadBytes();
-    return r;
   }
 
-  private static RoundReport report(RoundResult r, long predicted, String decision) {
+  private static RoundReport report(RoundResult r, long predicted, RoundDecision next,
+      String decision) {
     return RoundReport.newBuilder().setRound(r.round()).setPagesScanned(r.pagesScanned())
         .setPagesSent(r.pagesSent()).setPagesZero(r.pagesZero()).setPageBytes(r.payloadBytes())
         .setDirtyPages(r.dirtyPages()).setDirtyRatePagesPerS(r.dirtyRatePagesPerSecond())
         .setTransferRateBytesPerS(r.transferRateBytesPerSecond())
         .setSharedPageBytes(r.sharedPayloadBytes())
         .setDurationUs(r.durationNanos() / 1000).setPredictedDowntimeUs(predicted / 1000)
-        .setDecision(decision).build();
+        .setDecision(decision).setNext(next).build();
   }
 
   public long totalPayloadBytes() {

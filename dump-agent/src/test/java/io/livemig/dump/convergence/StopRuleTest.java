@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.livemig.proto.RoundDecision;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -26,23 +27,31 @@ class StopRuleTest {
   @Test
   void keepsGoingUntilTheMinimumEvenWhenDowntimeIsMet() {
     StopRule rule = new StopRule(2, 8, 2 * S, 0);
+    assertEquals(RoundDecision.ANOTHER_ROUND_MIN_ROUNDS, rule.decide(rounds(0), S / 10, 0).next());
     assertFalse(rule.decide(rounds(0), S / 10, 0).stop());
+    assertEquals(RoundDecision.FINAL_WITHIN_TARGET, rule.decide(rounds(0, 100), S / 10, 0).next());
     assertTrue(rule.decide(rounds(0, 100), S / 10, 0).stop());
   }
 
   @Test
   void stopsWhenDirtyPagesStopShrinking() {
     StopRule rule = new StopRule(2, 8, S / 100, 0);
+    assertEquals(RoundDecision.ANOTHER_ROUND_ABOVE_TARGET,
+        rule.decide(rounds(0, 1000, 500), 5 * S, 0).next());
     assertFalse(rule.decide(rounds(0, 1000, 500), 5 * S, 0).stop());
     StopRule.Decision d = rule.decide(rounds(0, 1000, 500, 480), 5 * S, 0);
     assertTrue(d.stop());
+    assertEquals(RoundDecision.FINAL_NOT_SHRINKING, d.next());
     assertTrue(d.reason().contains("stopped shrinking"), d.reason());
   }
 
   @Test
   void roundAndByteBudgetsEndPrecopy() {
     StopRule rule = new StopRule(1, 3, S / 100, 1 << 20);
+    assertEquals(RoundDecision.FINAL_ROUND_LIMIT,
+        rule.decide(rounds(0, 1000, 100), 5 * S, 0).next());
     assertTrue(rule.decide(rounds(0, 1000, 100), 5 * S, 0).reason().contains("round limit"));
+    assertEquals(RoundDecision.FINAL_BYTE_BUDGET, rule.decide(rounds(0), 5 * S, 2 << 20).next());
     assertTrue(rule.decide(rounds(0), 5 * S, 2 << 20).reason().contains("byte budget"));
   }
 

@@ -29,9 +29,8 @@ import io.livemig.restore.images.RoundImages;
 import io.livemig.restore.postcopy.LazyPages;
 import io.livemig.restore.validation.InvalidFrameException;
 import io.livemig.restore.validation.MigrationValidator;
+import io.livemig.restore.telemetry.StreamTrace;
 import io.opentelemetry.api.trace.Span;
-import io.opentelemetry.api.trace.Tracer;
-import io.opentelemetry.context.Context;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -57,8 +56,7 @@ final class MigrationSink {
 
   private final Path imagesRoot;
   private final CriuRestorer restorer;
-  private final Tracer tracer;
-  private final Context parent;
+  private final StreamTrace trace;
   private final MigrationValidator validator;
   private final DiskReservations disk;
   private final Peer peer;
@@ -71,7 +69,6 @@ final class MigrationSink {
   private Path migrationDir;
   private RoundImages round;
   private ImageFiles images;
-  private Span roundSpan;
   private long heldRuns;
   private long totalWritten;
   private long imageWriteNanos;
@@ -80,14 +77,13 @@ final class MigrationSink {
   /** The migration's handoff, once the header was accepted. */
   private DestinationHandoff handoff;
 
-  MigrationSink(Path imagesRoot, CriuRestorer restorer, Tracer tracer, Context parent,
+  MigrationSink(Path imagesRoot, CriuRestorer restorer, StreamTrace trace,
       MigrationValidator validator, DiskReservations disk, Peer peer, Handoffs handoffs,
       Map<String, String> mountPaths, Duration postcopyIdle) {
     this.imagesRoot = imagesRoot;
     this.postcopyIdle = postcopyIdle;
     this.restorer = restorer;
-    this.tracer = tracer;
-    this.parent = parent;
+    this.trace = trace;
     this.validator = validator;
     this.disk = disk;
     this.peer = peer;
@@ -173,6 +169,7 @@ final class MigrationSink {
       throw new InvalidFrameException(reused.getMessage());
     }
     criuOptions = h.getCriu();
+    trace.accepted(h, validator.budget());
     EventLog.of(name(), "accepted").with("peer", peer.identity())
         .with("peer_address", peer.address()).with("tasks", h.getTasksCount())
         .with("rss_bytes", h.getRssBytes()).with("budget_bytes", validator.budget()).info();
@@ -189,8 +186,7 @@ final class MigrationSink {
     // A lazy round has no parent: its lazy pages come through post-copy, which reads the
     // earlier rounds' images itself.
     String parentName = n == 0 || lazy ? null : roundName(n - 1, false);
-    roundSpan = tracer.spanBuilder(fin ? "images.final" : "images.round").setParent(parent)
-        .setAttribute("round", n).startSpan();
+    trace.roundStarted(n, fin);
     roundStarted = System.nanoTime();
     round = new RoundImages(migrationDir.resolve(roundName(n, fin)), parentName, fin);
     images = fin ? new ImageFiles(round.dir()) : null;
@@ -222,14 +218,13 @@ final class MigrationSink {
     heldRuns = held.values().stream().mapToLong(PageRunSet::size).sum();
     totalWritten += payload;
     imageWriteNanos += System.nanoTime() - roundStarted;
-    roundSpan.setAttribute("bytes.payload", payload);
     EventLog.of(name(), "round-committed").with("round", n).with("bytes", payload)
         .with("total_bytes", totalWritten)
         .with("duration_ms", (System.nanoTime() - roundStarted) / 1_000_000).info();
-    roundSpan.end();
-    roundSpan = null;
+    trace.roundCommitted(payload);
     if (images != null) {
       handoff.imagesComplete();
+      trace.event("images complete: " + totalWritten + " page bytes in " + (n + 1) + " rounds");
     }
     // Only a lazy round, always the last, has post-copy pages: the restore's uffds come to
     // its folder.
@@ -255,7 +250,7 @@ final class MigrationSink {
       throw new InvalidFrameException("the final dump's process images are unreadable: "
           + e.getMessage());
     }
-    Span span = tracer.spanBuilder("criu.restore").setParent(parent).startSpan();
+    Span span = trace.restoreStarted();
     long start = System.nanoTime();
     try {
       // The restored sockets bind to the service address, so it is here first, its traffic
@@ -274,7 +269,7 @@ final class MigrationSink {
         handoff.withdrawNetwork();
         throw e;
       }
-      span.setAttribute("restored.pid", pid);
+      trace.restored(pid);
       try {
         handoff.restored(pid);
       } catch (IOException e) {
@@ -342,6 +337,7 @@ final class MigrationSink {
   private RestoreEvent resume() throws InvalidFrameException, IOException, HandoffException {
     validator.resume();
     int pid = handoff.resume();
+    trace.event("resumed: pid " + pid + " runs");
     EventLog.of(name(), "resumed").with("pid", pid).info();
     return RestoreEvent.newBuilder().setResumed(Resumed.newBuilder().setRootPid(pid)).build();
   }
@@ -355,11 +351,16 @@ final class MigrationSink {
         + handoff.abort("the source aborted: " + reason));
   }
 
-  /** The stream ended, whichever way: the copy's fate goes to the registry of handoffs. */
-  void streamEnded(String why) {
+  /**
+   * The stream ended, whichever way: the copy's fate goes to the registry of handoffs.
+   *
+   * @param endCode the status code that ended it, null when it completed
+   */
+  void streamEnded(String endCode, String why) {
     if (handoff != null) {
       handoffs.streamEnded(handoff, why);
     }
+    trace.ended(endCode, why, totalWritten);
   }
 
   /** Releases open files after a failure; the caller removes the folder. */
@@ -369,9 +370,6 @@ final class MigrationSink {
     }
     if (images != null) {
       images.abandon();
-    }
-    if (roundSpan != null) {
-      roundSpan.end();
     }
   }
 

@@ -115,7 +115,7 @@ final class MigrationStream implements StreamObserver<ReceivedFrame> {
       ended = true;
       releaseQueued();
       sink.release();
-      sink.streamEnded(endReason);
+      sink.streamEnded(endCode, endReason);
       lifecycle.ended(this, endCode);
     }
   }

@@ -22,7 +22,8 @@ import io.livemig.restore.RestoreAgentConfig;
 import io.livemig.restore.criu.CriuRestorer;
 import io.livemig.restore.handoff.Handoffs;
 import io.livemig.restore.images.DiskReservations;
-import io.livemig.restore.metrics.StreamMetrics;
+import io.livemig.restore.telemetry.StreamMetrics;
+import io.livemig.restore.telemetry.StreamTrace;
 import io.livemig.restore.validation.MigrationValidator;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Tracer;
@@ -108,8 +109,8 @@ public final class RestoreServiceImpl implements BindableService {
       return new Refused();
     }
     LOG.info("migration stream from " + peer);
-    MigrationSink sink = new MigrationSink(config.imagesDir(), restorer, tracer,
-        TracingInterceptors.remoteParent(),
+    MigrationSink sink = new MigrationSink(config.imagesDir(), restorer,
+        new StreamTrace(tracer, TracingInterceptors.remoteParent(), peer),
         new MigrationValidator(config.limits(), config.policy()), disk, peer, handoffs,
         config.policy().mountPaths(), config.limits().idleTimeout());
     return MigrationStream.start(sink, replies, config.keepImages(), config.limits(),

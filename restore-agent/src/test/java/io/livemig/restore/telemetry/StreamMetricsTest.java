@@ -1,7 +1,8 @@
-package io.livemig.restore.metrics;
+package io.livemig.restore.telemetry;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.livemig.common.tracing.LivemigAttributes;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.metrics.SdkMeterProvider;
@@ -39,11 +40,11 @@ class StreamMetricsTest {
     metrics.refused(StreamMetrics.Refusal.PEER_STREAM_LIMIT);
     Map<String, MetricData> m = collect();
     MetricData ended = m.get("livemig.restore.streams.ended");
-    assertEquals(1, value(ended, Attributes.of(StreamMetrics.OUTCOME, "completed")));
-    assertEquals(2, value(ended, Attributes.of(StreamMetrics.OUTCOME, "failed",
-        StreamMetrics.ERROR_TYPE, "INVALID_ARGUMENT")));
+    assertEquals(1, value(ended, Attributes.of(LivemigAttributes.OUTCOME, "completed")));
+    assertEquals(2, value(ended, Attributes.of(LivemigAttributes.OUTCOME, "failed",
+        LivemigAttributes.ERROR_TYPE, "INVALID_ARGUMENT")));
     assertEquals(1, value(m.get("livemig.restore.streams.refused"),
-        Attributes.of(StreamMetrics.ERROR_TYPE, "peer_stream_limit")));
+        Attributes.of(LivemigAttributes.ERROR_TYPE, "peer_stream_limit")));
   }
 
   @Test

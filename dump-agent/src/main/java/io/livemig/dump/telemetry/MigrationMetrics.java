@@ -1,4 +1,13 @@
-package io.livemig.dump.metrics;
+package io.livemig.dump.telemetry;
+
+import static io.livemig.common.tracing.LivemigAttributes.BYTES_KIND;
+import static io.livemig.common.tracing.LivemigAttributes.ERROR_TYPE;
+import static io.livemig.common.tracing.LivemigAttributes.FINAL_DUMP;
+import static io.livemig.common.tracing.LivemigAttributes.HANDOFF;
+import static io.livemig.common.tracing.LivemigAttributes.OUTCOME;
+import static io.livemig.common.tracing.LivemigAttributes.PHASE;
+import static io.livemig.common.tracing.LivemigAttributes.TRACKER;
+import static io.livemig.common.tracing.LivemigAttributes.label;
 
 import io.grpc.Status;
 import io.livemig.common.tracing.Telemetry;
@@ -6,14 +15,12 @@ import io.livemig.dump.memory.PageSize;
 import io.livemig.proto.MigrationReport;
 import io.livemig.proto.RoundReport;
 import io.opentelemetry.api.OpenTelemetry;
-import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.metrics.DoubleHistogram;
 import io.opentelemetry.api.metrics.LongCounter;
 import io.opentelemetry.api.metrics.LongHistogram;
 import io.opentelemetry.api.metrics.Meter;
 import java.util.List;
-import java.util.Locale;
 import java.util.function.LongSupplier;
 
 /**
@@ -23,13 +30,6 @@ import java.util.function.LongSupplier;
  * conventions (seconds, bytes, {annotations} for counts; error.type for the failure).
  */
 public final class MigrationMetrics {
-  static final AttributeKey<String> OUTCOME = AttributeKey.stringKey("livemig.outcome");
-  static final AttributeKey<String> HANDOFF = AttributeKey.stringKey("livemig.handoff");
-  static final AttributeKey<String> TRACKER = AttributeKey.stringKey("livemig.tracker");
-  static final AttributeKey<String> FINAL_DUMP = AttributeKey.stringKey("livemig.final_dump");
-  static final AttributeKey<String> ERROR_TYPE = AttributeKey.stringKey("error.type");
-  static final AttributeKey<String> PHASE = AttributeKey.stringKey("livemig.phase");
-  static final AttributeKey<String> BYTES_KIND = AttributeKey.stringKey("livemig.bytes.kind");
   /** Histogram buckets for times in seconds: downtimes of tens of ms to migrations of hours. */
   private static final List<Double> SECONDS = List.of(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
       2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 1800.0, 7200.0);
@@ -91,8 +91,7 @@ public final class MigrationMetrics {
   public void finished(MigrationReport r) {
     Attributes kind = Attributes.of(HANDOFF, label(r.getHandoff(), "HANDOFF_"), TRACKER,
         r.getTracker());
-    Attributes ended = kind.toBuilder().put(OUTCOME,
-        r.getSuccess() ? "succeeded" : r.getCancelled() ? "cancelled" : "failed").build();
+    Attributes ended = kind.toBuilder().put(OUTCOME, outcome(r)).build();
     migrations.add(1, r.getSuccess() ? ended : ended.toBuilder()
         .put(ERROR_TYPE, label(r.getFailure(), "FAILURE_")).build());
     duration.record(seconds(r.getTotalTimeUs()), ended);
@@ -128,9 +127,8 @@ public final class MigrationMetrics {
     }
   }
 
-  /** A proto enum value as a metric label: FINAL_DUMP_SNAPSHOT, "FINAL_DUMP_" -> snapshot. */
-  private static String label(Enum<?> value, String prefix) {
-    return value.name().replace(prefix, "").toLowerCase(Locale.ROOT);
+  static String outcome(MigrationReport r) {
+    return r.getSuccess() ? "succeeded" : r.getCancelled() ? "cancelled" : "failed";
   }
 
   private static double seconds(long micros) {

@@ -1,8 +1,10 @@
-package io.livemig.restore.metrics;
+package io.livemig.restore.telemetry;
+
+import static io.livemig.common.tracing.LivemigAttributes.ERROR_TYPE;
+import static io.livemig.common.tracing.LivemigAttributes.OUTCOME;
 
 import io.livemig.common.tracing.Telemetry;
 import io.opentelemetry.api.OpenTelemetry;
-import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.metrics.LongCounter;
 import io.opentelemetry.api.metrics.Meter;
@@ -15,8 +17,6 @@ import java.util.function.LongSupplier;
  * units follow OpenTelemetry's semantic conventions; error.type carries the gRPC status.
  */
 public final class StreamMetrics {
-  static final AttributeKey<String> OUTCOME = AttributeKey.stringKey("livemig.outcome");
-  static final AttributeKey<String> ERROR_TYPE = AttributeKey.stringKey("error.type");
 
   /** Why a stream was refused. */
   public enum Refusal {

@@ -1,9 +1,10 @@
-package io.livemig.dump.metrics;
+package io.livemig.dump.telemetry;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.Status;
+import io.livemig.common.tracing.LivemigAttributes;
 import io.livemig.proto.FailureKind;
 import io.livemig.proto.FinalDumpKind;
 import io.livemig.proto.HandoffMode;
@@ -62,13 +63,13 @@ class MigrationMetricsTest {
   void aSuccessfulMigrationIsCountedWithItsDowntimeAndEachFrozenPhase() {
     metrics.finished(succeeded().build());
     Map<String, MetricData> m = collect();
-    assertEquals(1, sum(m.get("livemig.migrations"), Attributes.of(MigrationMetrics.HANDOFF,
-        "precopy", MigrationMetrics.TRACKER, "soft-dirty", MigrationMetrics.OUTCOME,
+    assertEquals(1, sum(m.get("livemig.migrations"), Attributes.of(LivemigAttributes.HANDOFF,
+        "precopy", LivemigAttributes.TRACKER, "soft-dirty", LivemigAttributes.OUTCOME,
         "succeeded")));
     HistogramPointData downtime = m.get("livemig.migration.downtime").getHistogramData()
         .getPoints().iterator().next();
     assertEquals(0.3, downtime.getSum(), 1e-9);
-    assertEquals("snapshot", downtime.getAttributes().get(MigrationMetrics.FINAL_DUMP));
+    assertEquals("snapshot", downtime.getAttributes().get(LivemigAttributes.FINAL_DUMP));
     MetricData phases = m.get("livemig.migration.phase.duration");
     assertEquals(0.02, histogram(phases, "livemig.phase", "freeze").getSum(), 1e-9);
     assertEquals(0.1, histogram(phases, "livemig.phase", "dump").getSum(), 1e-9);
@@ -79,7 +80,7 @@ class MigrationMetricsTest {
     assertEquals(256 * 4096.0, m.get("livemig.precopy.dirty_rate").getHistogramData()
         .getPoints().iterator().next().getSum(), 1e-6);
     assertEquals(1 << 20, sum(m.get("livemig.migration.sent"),
-        Attributes.of(MigrationMetrics.BYTES_KIND, "precopy_pages")));
+        Attributes.of(LivemigAttributes.BYTES_KIND, "precopy_pages")));
     assertEquals(3, m.get("livemig.precopy.rounds").getHistogramData().getPoints().iterator()
         .next().getSum(), 1e-9);
   }
@@ -91,12 +92,12 @@ class MigrationMetricsTest {
     metrics.finished(succeeded().setSuccess(false).setCancelled(true)
         .setFailure(FailureKind.FAILURE_CANCELLED).build());
     Map<String, MetricData> m = collect();
-    Attributes failed = Attributes.of(MigrationMetrics.HANDOFF, "precopy",
-        MigrationMetrics.TRACKER, "soft-dirty", MigrationMetrics.OUTCOME, "failed",
-        MigrationMetrics.ERROR_TYPE, "destination");
+    Attributes failed = Attributes.of(LivemigAttributes.HANDOFF, "precopy",
+        LivemigAttributes.TRACKER, "soft-dirty", LivemigAttributes.OUTCOME, "failed",
+        LivemigAttributes.ERROR_TYPE, "destination");
     assertEquals(1, sum(m.get("livemig.migrations"), failed));
     assertEquals(1, sum(m.get("livemig.migrations"), failed.toBuilder()
-        .put(MigrationMetrics.OUTCOME, "cancelled").put(MigrationMetrics.ERROR_TYPE, "cancelled")
+        .put(LivemigAttributes.OUTCOME, "cancelled").put(LivemigAttributes.ERROR_TYPE, "cancelled")
         .build()));
     assertTrue(!m.containsKey("livemig.migration.phase.duration"),
         "a failed migration's frozen time is not split into phases");
@@ -110,9 +111,9 @@ class MigrationMetricsTest {
     running.set(2);
     Map<String, MetricData> m = collect();
     assertEquals(2, sum(m.get("livemig.migrations.refused"),
-        Attributes.of(MigrationMetrics.ERROR_TYPE, "RESOURCE_EXHAUSTED")));
+        Attributes.of(LivemigAttributes.ERROR_TYPE, "RESOURCE_EXHAUSTED")));
     assertEquals(1, sum(m.get("livemig.migrations.refused"),
-        Attributes.of(MigrationMetrics.ERROR_TYPE, "PERMISSION_DENIED")));
+        Attributes.of(LivemigAttributes.ERROR_TYPE, "PERMISSION_DENIED")));
     assertEquals(List.of(2L), m.get("livemig.migrations.active").getLongSumData().getPoints()
         .stream().map(LongPointData::getValue).toList());
   }
