@@ -24,6 +24,11 @@ command -v python3 >/dev/null || need+=(python3)
 new_services=()
 [ -x /usr/bin/memcached ] || { need+=(memcached); new_services+=(memcached); }
 [ -x /usr/bin/redis-server ] || { need+=(redis-server); new_services+=(redis-server); }
+# Observability tests: a browser draws the trace view, a real Prometheus runs the dashboard's
+# queries (each test starts its own on loopback).
+[ -x /usr/lib/chromium/chromium ] || need+=(chromium)
+[ -x /usr/bin/prometheus ] || { need+=(prometheus)
+  new_services+=(prometheus prometheus-node-exporter); }
 if [ ${#need[@]} -gt 0 ]; then
   echo "prepare-host: installing ${need[*]}" >&2
   apt-get update -qq >&2

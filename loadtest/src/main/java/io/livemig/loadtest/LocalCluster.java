@@ -252,14 +252,22 @@ public final class LocalCluster implements AutoCloseable, AgentFolders {
   /** The migrate CLI as its own process (java -cp dump-agent.jar), its output to out. */
   public Process startCli(Path out, int pid, String... options)
       throws IOException, InterruptedException {
+    return startCli(out, Map.of(), pid, options);
+  }
+
+  /** The same with more environment variables, e.g. OTEL_* ones. */
+  public Process startCli(Path out, Map<String, String> env, int pid, String... options)
+      throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>(List.of(AgentProcess.javaBin(), "-cp",
         Repo.root().resolve("dump-agent/target/dump-agent.jar").toString(),
         "io.livemig.cli.MigrateCommand", "--from", dumpAgent.address(), "--to",
         restoreAgent.address(), "--pid", String.valueOf(pid)));
     cmd.addAll(clientFlags());
     cmd.addAll(List.of(options));
-    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile())
-        .start();
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+        .redirectOutput(out.toFile());
+    pb.environment().putAll(env);
+    return pb.start();
   }
 
   /** A subcommand of the migrate CLI (status, list, watch, cancel) against this dump agent. */
