@@ -89,6 +89,17 @@ public final class LocalCluster implements AutoCloseable, AgentFolders {
       return this;
     }
 
+    /**
+     * Both agents serve their metrics to Prometheus on these ports, on the default address
+     * (loopback).
+     */
+    public Builder scrapeEndpoints(int dumpPort, int restorePort) {
+      dumpEnv("OTEL_METRICS_EXPORTER", "prometheus");
+      dumpEnv("OTEL_EXPORTER_PROMETHEUS_PORT", String.valueOf(dumpPort));
+      restoreEnv("OTEL_METRICS_EXPORTER", "prometheus");
+      return restoreEnv("OTEL_EXPORTER_PROMETHEUS_PORT", String.valueOf(restorePort));
+    }
+
     public Builder dumpArgs(String... args) {
       dumpArgs.addAll(List.of(args));
       return this;

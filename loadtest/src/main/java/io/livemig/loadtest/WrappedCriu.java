@@ -29,6 +29,14 @@ public record WrappedCriu(Path executable, String realCriu) {
         .formatted(delay.toSeconds(), RESTORE_ERROR));
   }
 
+  /** Restores fail while the file flag exists, and run the real CRIU otherwise. */
+  public static WrappedCriu failingRestoreWhile(Path dir, Path flag)
+      throws IOException, CriuException {
+    return wrap(dir, "criu-that-cannot-restore-now", ("if [ -e '%s' ]; then echo \"Error (test):"
+        + " %s\" >&2; exit 1; fi; exec \"$LIVEMIG_REAL_CRIU\" \"$@\"")
+        .formatted(flag, RESTORE_ERROR));
+  }
+
   /** Restores take this long more, then run the real CRIU. */
   public static WrappedCriu slowRestore(Path dir, Duration delay)
       throws IOException, CriuException {

@@ -30,13 +30,9 @@ class AgentMetricsIT {
     int dumpPort = AgentProcess.freePort();
     int restorePort = AgentProcess.freePort();
     int copy = -1;
+    // No OTEL_EXPORTER_PROMETHEUS_HOST: the endpoints are on loopback by default.
     try (LocalCluster cluster = LocalCluster.builder(dir)
-        .dumpEnv("OTEL_METRICS_EXPORTER", "prometheus")
-        .dumpEnv("OTEL_EXPORTER_PROMETHEUS_HOST", LocalCluster.HOST)
-        .dumpEnv("OTEL_EXPORTER_PROMETHEUS_PORT", String.valueOf(dumpPort))
-        .restoreEnv("OTEL_METRICS_EXPORTER", "prometheus")
-        .restoreEnv("OTEL_EXPORTER_PROMETHEUS_HOST", LocalCluster.HOST)
-        .restoreEnv("OTEL_EXPORTER_PROMETHEUS_PORT", String.valueOf(restorePort)).start();
+        .scrapeEndpoints(dumpPort, restorePort).start();
         Workload w = Workload.memload(Repo.memload(), dir.resolve("w"), 32, 4, "uniform")) {
       LocalCluster.CliRun refused = cluster.migrate(Integer.MAX_VALUE - 7);
       assertNotEquals(0, refused.exitCode(), refused.output());
