@@ -3,6 +3,7 @@ package io.livemig.dump;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.livemig.common.agent.AgentOptions;
+import io.livemig.common.agent.ConfigFile;
 import io.livemig.common.agent.EventLog;
 import io.livemig.common.criu.Criu;
 import io.livemig.common.journal.Journal;
@@ -31,7 +32,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -75,7 +75,7 @@ public final class DumpAgentMain implements Callable<Integer> {
 
   public static void main(String[] args) {
     EventLog.oneLinePerRecord();
-    System.exit(new CommandLine(new DumpAgentMain()).execute(args));
+    System.exit(ConfigFile.execute(new DumpAgentMain(), args));
   }
 
   @Override

@@ -3,6 +3,7 @@ package io.livemig.restore;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.livemig.common.agent.AgentOptions;
+import io.livemig.common.agent.ConfigFile;
 import io.livemig.common.agent.EventLog;
 import io.livemig.common.criu.Criu;
 import io.livemig.common.journal.Journal;
@@ -27,7 +28,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -90,7 +90,7 @@ public final class RestoreAgentMain implements Callable<Integer> {
 
   public static void main(String[] args) {
     EventLog.oneLinePerRecord();
-    System.exit(new CommandLine(new RestoreAgentMain()).execute(args));
+    System.exit(ConfigFile.execute(new RestoreAgentMain(), args));
   }
 
   @Override

@@ -33,6 +33,12 @@ public final class AgentOptions {
   static final int MAX_CALLS_PER_CONNECTION = 16;
   private static final Duration HOOK_TIMEOUT = Duration.ofSeconds(30);
 
+  /** Read before the other options, by {@link ConfigFile#execute}: its values are defaults. */
+  @Option(names = ConfigFile.OPTION, paramLabel = "FILE", description = "Configuration file:"
+      + " 'name = value' lines, each a long option without its dashes (e.g. tls-cert ="
+      + " /etc/livemig/tls/agent.pem); flags on the command line override it.")
+  Path config;
+
   @Option(names = "--bind", description = "Address to listen on (default ${DEFAULT-VALUE}).")
   String bind = "127.0.0.1";
 

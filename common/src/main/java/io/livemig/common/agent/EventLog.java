@@ -2,6 +2,7 @@ package io.livemig.common.agent;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -25,8 +26,17 @@ public final class EventLog {
     return new EventLog(migration, phase);
   }
 
-  /** Makes java.util.logging print single lines; call first thing in main. */
+  /**
+   * Makes java.util.logging print single lines, or journald's lines when systemd connects
+   * stderr to the journal; call first thing in main.
+   */
   public static void oneLinePerRecord() {
+    if (System.getenv("JOURNAL_STREAM") != null) {
+      for (Handler h : Logger.getLogger("").getHandlers()) {
+        h.setFormatter(new JournalFormatter());
+      }
+      return;
+    }
     if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
       System.setProperty("java.util.logging.SimpleFormatter.format", FORMAT);
     }
