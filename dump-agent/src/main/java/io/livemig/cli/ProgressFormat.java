@@ -7,6 +7,7 @@ import io.livemig.proto.PhaseEvent;
 import io.livemig.proto.PostcopyReport;
 import io.livemig.proto.PreflightCheck;
 import io.livemig.proto.PreflightVerdict;
+import io.livemig.proto.RoundDecision;
 import io.livemig.proto.RoundReport;
 import java.util.Locale;
 
@@ -71,7 +72,38 @@ final class ProgressFormat {
       b.append(String.format("  downtime:         %.3f s, while the source was frozen%n",
           r.getDowntimeUs() / 1e6));
     }
-    return b.toString();
+    return b.append(rounds(r)).toString();
+  }
+
+  /** The pre-copy rounds, one row each; empty without rounds. */
+  static String rounds(MigrationReport r) {
+    if (r.getRoundReportsCount() == 0) {
+      return "";
+    }
+    Table t = new Table("round", "scanned", "dirty", "sent", "zero", "page bytes", "time",
+        "rate", "dirty rate", "predicted", "then");
+    for (RoundReport x : r.getRoundReportsList()) {
+      t.row(x.getRound(), x.getPagesScanned(), x.getDirtyPages(), x.getPagesSent(),
+          x.getPagesZero(), bytes(x.getPageBytes()), x.getDurationUs() / 1000 + " ms",
+          bytes((long) x.getTransferRateBytesPerS()) + "/s",
+          bytes((long) (x.getDirtyRatePagesPerS() * 4096)) + "/s",
+          x.getPredictedDowntimeUs() / 1000 + " ms", next(x.getNext()));
+    }
+    return "  pre-copy rounds (pages):\n" + t.render("    ");
+  }
+
+  /** What the stop rule chose after a round, in a few words. */
+  static String next(RoundDecision d) {
+    return switch (d) {
+      case ANOTHER_ROUND_MIN_ROUNDS -> "another round: minimum not reached";
+      case ANOTHER_ROUND_ABOVE_TARGET -> "another round: predicted downtime above target";
+      case FINAL_WITHIN_TARGET -> "final dump: predicted downtime within target";
+      case FINAL_NOT_SHRINKING -> "final dump: dirty pages stopped shrinking";
+      case FINAL_ROUND_LIMIT -> "final dump: round limit";
+      case FINAL_BYTE_BUDGET -> "final dump: byte budget spent";
+      case SEALED -> "sealed for a snapshot final dump";
+      case ROUND_DECISION_UNSPECIFIED, UNRECOGNIZED -> "";
+    };
   }
 
   /**

@@ -3,6 +3,7 @@ package io.livemig.loadtest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 
 /**
  * The README's demo: a 256 MiB workload dirtying 8 MiB/s is live-migrated between two agents
@@ -26,10 +27,12 @@ public final class Demo {
       cluster.awaitWarmedUp(Duration.ofMinutes(2)).forEach(System.out::println);
       System.out.println("source check: " + Workload.verify(workload.pid(), Duration.ofMinutes(1)));
       Thread.sleep(1000);
-      LocalCluster.CliRun run = cluster.migrate(workload.pid(), "--mode", mode);
-      System.out.print(run.output());
-      if (run.exitCode() == 0) {
-        restored = run.report().getRestoredRootPid();
+      // The CLI as operators run it, on this terminal: it draws its live progress bar there.
+      Path report = dir.resolve("report.json");
+      Process cli = cluster.startCli(null, Map.of(), workload.pid(), "--mode", mode,
+          "--report-json", report.toString());
+      if (cli.waitFor() == 0) {
+        restored = LocalCluster.readReport(report).getRestoredRootPid();
         long before = workload.steps();
         Thread.sleep(500);
         System.out.printf("restored copy pid %d: progress %d -> %d steps; %s%n", restored, before,

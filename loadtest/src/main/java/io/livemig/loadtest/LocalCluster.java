@@ -266,7 +266,10 @@ public final class LocalCluster implements AutoCloseable, AgentFolders {
     return startCli(out, Map.of(), pid, options);
   }
 
-  /** The same with more environment variables, e.g. OTEL_* ones. */
+  /**
+   * The same with more environment variables, e.g. OTEL_* ones; out null: the CLI writes to
+   * this process's own output (on a terminal, it then draws its live progress bar).
+   */
   public Process startCli(Path out, Map<String, String> env, int pid, String... options)
       throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>(List.of(AgentProcess.javaBin(), "-cp",
@@ -275,8 +278,12 @@ public final class LocalCluster implements AutoCloseable, AgentFolders {
         restoreAgent.address(), "--pid", String.valueOf(pid)));
     cmd.addAll(clientFlags());
     cmd.addAll(List.of(options));
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(out.toFile());
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    if (out == null) {
+      pb.inheritIO();
+    } else {
+      pb.redirectErrorStream(true).redirectOutput(out.toFile());
+    }
     pb.environment().putAll(env);
     return pb.start();
   }

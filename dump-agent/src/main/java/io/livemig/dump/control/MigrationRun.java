@@ -12,6 +12,7 @@ import io.livemig.proto.MigrationReport;
 import io.livemig.proto.MigrationState;
 import io.livemig.proto.MigrationStatus;
 import io.livemig.proto.PhaseEvent;
+import io.livemig.proto.RoundProgress;
 import io.livemig.proto.RoundReport;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -70,6 +71,20 @@ final class MigrationRun implements ProgressListener {
         .with("dirty_pages", r.getDirtyPages()).with("duration_ms", r.getDurationUs() / 1000)
         .with("decision", r.getDecision()).info();
     publish(MigrationProgress.newBuilder().setRound(r));
+  }
+
+  @Override
+  public synchronized void roundProgress(RoundProgress progress) {
+    MigrationProgress p = MigrationProgress.newBuilder().setRoundProgress(progress)
+        .setSequence(sequence).build();
+    watchers.removeIf(ServerCallStreamObserver::isCancelled);
+    for (ServerCallStreamObserver<MigrationProgress> w : watchers) {
+      // A watcher that reads slower than the round goes misses ticks, not memory: only
+      // events kept for re-attaching may queue.
+      if (w.isReady()) {
+        w.onNext(p);
+      }
+    }
   }
 
   @Override

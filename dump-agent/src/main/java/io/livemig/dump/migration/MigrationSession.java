@@ -40,6 +40,7 @@ import io.livemig.proto.PhaseEvent;
 import io.livemig.proto.PostcopyReport;
 import io.livemig.proto.ReconcileReply;
 import io.livemig.proto.RestoreResult;
+import io.livemig.proto.RoundProgress;
 import io.livemig.proto.RoundReport;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.StatusCode;
@@ -55,7 +56,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
-import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /**
@@ -148,10 +148,18 @@ public final class MigrationSession {
         PrecopyRounds precopy = new PrecopyRounds(xfer, tracker, new MemoryCopier(reader),
             new ShmemPrecopy(new ShmemCopier(reader, settings.bufferBytes()), declared), hash,
             ledgers, rule, settings.model(), tracer, scope);
-        Consumer<RoundReport> onRound = r -> {
-          report.addRoundReports(r);
-          progress.round(r);
-          handoff.throwIfCancelled();
+        PrecopyRounds.Listener onRound = new PrecopyRounds.Listener() {
+          @Override
+          public void round(RoundReport r) {
+            report.addRoundReports(r);
+            progress.round(r);
+            handoff.throwIfCancelled();
+          }
+
+          @Override
+          public void progress(RoundProgress p) {
+            progress.roundProgress(p);
+          }
         };
         List<RoundResult> rounds = precopy.run(tree, onRound);
         long predicted = rounds.isEmpty() ? 0 : report.getRoundReports(rounds.size() - 1)

@@ -26,6 +26,7 @@ import io.livemig.dump.transfer.MemoryCopier;
 import io.livemig.dump.transfer.PageSender;
 import io.livemig.dump.transfer.PageXfer;
 import io.livemig.proto.RoundDecision;
+import io.livemig.proto.RoundProgress;
 import io.livemig.proto.RoundReport;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.StatusCode;
@@ -39,7 +40,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.Consumer;
 
 /**
  * Pre-copy: rounds over the running tree until the {@link StopRule} says stop. Round 0 sends every
@@ -78,16 +78,23 @@ public final class PrecopyRounds {
     this.scope = scope;
   }
 
+  /** Hears of each round: how far it got while it runs, its report when it ended. */
+  public interface Listener {
+    void round(RoundReport report);
+
+    void progress(RoundProgress progress);
+  }
+
   /** Runs rounds until the stop rule ends them; reports each one. */
-  public List<RoundResult> run(ProcessTree tree, Consumer<RoundReport> onRound) throws IOException {
+  public List<RoundResult> run(ProcessTree tree, Listener onRound) throws IOException {
     for (int round = 0; ; round++) {
-      RoundReport report = tracedRound(tree, round, null, r -> {
+      RoundReport report = tracedRound(tree, round, null, onRound, r -> {
         long predicted = model.predictNanos(r, bestTransferRate());
         StopRule.Decision d = stopRule.decide(results, predicted, totalPayload);
         return report(r, predicted, d.next(),
             (d.stop() ? "final dump: " : "another round: ") + d.reason());
       });
-      onRound.accept(report);
+      onRound.round(report);
       if (StopRule.stops(report.getNext())) {
         return List.copyOf(results);
       }
@@ -102,14 +109,14 @@ public final class PrecopyRounds {
    *
    * @param bufferBytes for pages the final dump reads itself
    */
-  public FrozenPages seal(ProcessTree tree, Consumer<RoundReport> onRound, int bufferBytes)
+  public FrozenPages seal(ProcessTree tree, Listener onRound, int bufferBytes)
       throws IOException {
     Optional<DirtyTracker.Sealer> sealer = tracker.sealer();
     if (sealer.isEmpty()) {
       return new ComparedPages();
     }
     SoftDirtySnapshot.Builder base = SoftDirtySnapshot.startSealing();
-    onRound.accept(tracedRound(tree, results.size(), new Seal(sealer.get(), base),
+    onRound.round(tracedRound(tree, results.size(), new Seal(sealer.get(), base), onRound,
         r -> report(r, model.predictNanos(r, bestTransferRate()), RoundDecision.SEALED,
             "sealed for a snapshot dump: " + tracker.name() + " reset, then every page"
                 + " compared; the final dump reads only pages written since")));
@@ -124,14 +131,15 @@ public final class PrecopyRounds {
     RoundReport judge(RoundResult r);
   }
 
-  private RoundReport tracedRound(ProcessTree tree, int round, Seal seal, Judge judge)
-      throws IOException {
+  private RoundReport tracedRound(ProcessTree tree, int round, Seal seal, Listener listener,
+      Judge judge) throws IOException {
     long start = System.nanoTime();
     Span span = tracer.spanBuilder("precopy.round")
         .setAttribute(LivemigAttributes.ROUND, (long) round)
         .setAttribute(LivemigAttributes.SEAL, seal != null).startSpan();
     try (Scope ignored = span.makeCurrent()) {
-      RoundResult r = round(tree, round, start, round == 0 ? 0 : start - lastStart, seal);
+      RoundResult r = round(tree, round, start, round == 0 ? 0 : start - lastStart, seal,
+          new RoundTicker(round, System::nanoTime, listener::progress));
       lastStart = start;
       results.add(r);
       totalPayload += r.payloadBytes();
@@ -175,10 +183,11 @@ public final class PrecopyRounds {
    * One round over the tasks of the tree that the header announced and that still exist: a
    * child that exits meanwhile is skipped, one forked meanwhile waits for the final dump.
    */
-  private RoundResult round(ProcessTree tree, int round, long start, long sinceLast, Seal seal)
-      throws IOException {
+  private RoundResult round(ProcessTree tree, int round, long start, long sinceLast, Seal seal,
+      RoundTicker ticker) throws IOException {
     xfer.roundStart(round, false);
     PageSender sender = new PageSender(xfer, hash, PageSender.Held.SKIP);
+    sender.ticker(ticker);
     long candidates = 0;
     long resident = 0;
     Set<Integer> announced = new HashSet<>();
@@ -206,9 +215,12 @@ public final class PrecopyRounds {
           runs = seal != null ? seal.sealer().seal(task.pid(), pagemap, vmas)
               : tracker.candidates(task.pid(), pagemap, vmas, round);
         }
+        long pages = 0;
         for (PageRun run : runs) {
-          candidates += run.nrPages();
+          pages += run.nrPages();
         }
+        candidates += pages;
+        ticker.expect(pages);
         List<PageRun> read = copier.copy(task.pid(), task.vpid(), runs, ledger, sender);
         if (seal != null) {
           seal.base().sealed(task.vpid(), task.pid(), read);

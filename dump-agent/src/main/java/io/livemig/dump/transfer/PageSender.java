@@ -28,6 +28,14 @@ public final class PageSender {
     RESEND
   }
 
+  /** Told after each batch of pages how far the sender got (live progress). */
+  @FunctionalInterface
+  public interface Ticker {
+    void progress(long pagesScanned, long payloadBytes);
+  }
+
+  private static final Ticker SILENT = (scanned, bytes) -> { };
+
   /** 1 MiB payloads: large enough to amortise framing, small against gRPC's flow window. */
   static final int MAX_CHUNK_PAGES = 256;
 
@@ -53,6 +61,7 @@ public final class PageSender {
   private long parent;
   private long scanned;
   private long changed;
+  private Ticker ticker = SILENT;
 
   public PageSender(PageSink xfer, PageHash hash, Held held) {
     this.xfer = xfer;
@@ -171,8 +180,13 @@ public final class PageSender {
     chunkBuf = null;
   }
 
+  public void ticker(Ticker t) {
+    ticker = t;
+  }
+
   /** Sends the chunk being built; call before the read buffer is reused. */
   public void flush() throws IOException {
+    ticker.progress(scanned, payloadBytes());
     if (chunkPages == 0) {
       return;
     }
