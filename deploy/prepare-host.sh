@@ -34,8 +34,11 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >&2
 fi
-# Debian starts the packages' own services on loopback; nothing here needs them.
-if [ ${#new_services[@]} -gt 0 ] && command -v systemctl >/dev/null; then
-  systemctl disable --now "${new_services[@]}" >&2 2>/dev/null || true
+# Debian starts the packages' own services (Prometheus on every interface); nothing here needs
+# them. One by one: a unit that is missing must not keep the others running.
+if command -v systemctl >/dev/null; then
+  for service in "${new_services[@]}"; do
+    systemctl disable --now "$service" >&2 2>/dev/null || true
+  done
 fi
 "$here/install-criu.sh"

@@ -5,10 +5,10 @@ import com.google.protobuf.MessageOrBuilder;
 import com.google.protobuf.util.JsonFormat;
 import io.livemig.proto.MigrationProgress;
 import io.livemig.proto.MigrationStatus;
+import java.io.Console;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.time.Instant;
-import java.util.List;
 import picocli.CommandLine.Option;
 
 /** How a command prints: for people (text), or one JSON object per line (a picocli mixin). */
@@ -25,21 +25,27 @@ final class Output {
       + " the handoff, in text output: auto (default: on a terminal), always or never.")
   Progress progress = Progress.auto;
 
-  /** Whether standard output is a terminal (not a pipe or a file). */
-  boolean terminal = System.console() != null;
-  /** Whether the live line is drawn now (the next line must erase it first). */
-  private boolean drawn;
-  private List<String> handoff = ProgressBar.PRECOPY_HANDOFF;
-
   private static final JsonFormat.Printer JSON = JsonFormat.printer()
       .omittingInsignificantWhitespace();
+
+  /** Whether standard output is a terminal (not a pipe or a file). */
+  boolean terminal = stdoutIsTerminal();
+  private LiveLine live;
 
   boolean json() {
     return format == Format.json;
   }
 
-  private boolean live() {
-    return progress == Progress.always || progress == Progress.auto && terminal;
+  /** Whether the live progress bar is drawn: text output, on a terminal or when asked. */
+  boolean drawsBar() {
+    return !json() && (progress == Progress.always || progress == Progress.auto && terminal);
+  }
+
+  private synchronized LiveLine live() {
+    if (live == null) {
+      live = new LiveLine(drawsBar());
+    }
+    return live;
   }
 
   /** A progress event; in text, the report is left to the caller, which knows more. */
@@ -49,39 +55,10 @@ final class Output {
       return;
     }
     switch (p.getEventCase()) {
-      case ROUND_PROGRESS -> draw(out, ProgressBar.round(p.getRoundProgress()));
-      case ROUND -> line(out, ProgressFormat.round(p.getRound()));
-      case PHASE -> {
-        line(out, ProgressFormat.phase(p.getPhase()));
-        if (p.getPhase().getPhase().equals("hold-source")) {
-          handoff = ProgressBar.POSTCOPY_HANDOFF;
-        }
-        String bar = ProgressBar.handoff(p.getPhase().getPhase(), handoff);
-        if (bar != null) {
-          draw(out, bar);
-        }
-      }
-      default -> line(out, null);
-    }
-  }
-
-  /** An event's line (null: none), above the live line, which it erases. */
-  private void line(PrintStream out, String text) {
-    if (drawn) {
-      out.print(ProgressBar.CLEAR);
-      drawn = false;
-    }
-    if (text != null) {
-      out.println(text);
-    }
-  }
-
-  /** Redraws the live line, when there is one. */
-  private void draw(PrintStream out, String text) {
-    if (live()) {
-      out.print(ProgressBar.CLEAR + text);
-      out.flush();
-      drawn = true;
+      case ROUND_PROGRESS -> live().round(out, p.getRoundProgress());
+      case ROUND -> live().line(out, ProgressFormat.round(p.getRound()));
+      case PHASE -> live().phase(out, p.getPhase());
+      default -> live().line(out, null);
     }
   }
 
@@ -95,7 +72,25 @@ final class Output {
   /** A note for people (skipped in json, whose readers parse every line). */
   void note(PrintStream out, String line) {
     if (!json()) {
-      out.println(line);
+      live().line(out, line);
+    }
+  }
+
+  /**
+   * System.console() is not null on a terminal; from Java 22 on it is not null either when
+   * output is redirected, and Console.isTerminal tells.
+   */
+  private static boolean stdoutIsTerminal() {
+    Console c = System.console();
+    if (c == null) {
+      return false;
+    }
+    try {
+      return (Boolean) Console.class.getMethod("isTerminal").invoke(c);
+    } catch (NoSuchMethodException beforeJava22) {
+      return true;
+    } catch (ReflectiveOperationException e) {
+      return false;
     }
   }
 

@@ -36,7 +36,7 @@ final class Watcher {
       try {
         Iterator<MigrationProgress> events = DumpServiceGrpc.newBlockingStub(channel)
             .watchMigration(WatchMigrationRequest.newBuilder().setMigrationId(id)
-                .setFromSequence(last).build());
+                .setFromSequence(last).setRoundTicks(output.drawsBar()).build());
         while (events.hasNext()) {
           MigrationProgress p = events.next();
           last = p.getSequence();

@@ -43,6 +43,8 @@ class AgentMetricsIT {
       String dump = scrape(dumpPort);
       assertEquals(1.0, value(dump, "livemig_migrations_total", "livemig_outcome=\"succeeded\""),
           dump);
+      assertEquals(1.0, value(dump, "livemig_migrations_started_total",
+          "livemig_handoff=\"precopy\""), dump);
       assertEquals(1.0, value(dump, "livemig_migrations_refused_total",
           "error_type=\"NOT_FOUND\""), dump);
       assertEquals(1.0, value(dump, "livemig_migration_downtime_seconds_count", ""), dump);

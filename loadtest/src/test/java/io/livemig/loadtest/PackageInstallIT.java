@@ -41,7 +41,10 @@ class PackageInstallIT {
   @Test
   void builtPackageInstallsItsAgentsRunAMigrationAndPurgeLeavesNothingRunning()
       throws Exception {
-    purge();
+    // A real installation's keys and journals are not this test's to purge.
+    assertFalse(installed(), PACKAGE + " is installed on this machine: this test installs and"
+        + " purges it, so it runs only where it is not (dpkg --purge " + PACKAGE + " first on a"
+        + " test machine)");
     String built = run("deploy/package/build-deb.sh", dir.resolve("deb").toString());
     Path deb = Path.of(built.strip().lines().reduce((a, b) -> b).orElseThrow());
     run("dpkg", "-i", deb.toString());
@@ -81,9 +84,11 @@ class PackageInstallIT {
       if (copy > 0) {
         Workload.kill(copy);
       }
-      purge();
       for (Process p : agents.values()) {
         p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+      if (installed()) {
+        purge();
       }
     }
   }
@@ -168,6 +173,13 @@ class PackageInstallIT {
     return unit.stream().filter(l -> l.startsWith(key + "=")).findFirst()
         .map(l -> l.substring(key.length() + 1)).orElseThrow(() -> new AssertionError(
             "no " + key + " in the unit"));
+  }
+
+  private static boolean installed() throws Exception {
+    Process p = new ProcessBuilder("dpkg-query", "-W", "-f=${Status}", PACKAGE)
+        .redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    return p.waitFor() == 0 && out.contains("installed") && !out.contains("not-installed");
   }
 
   private static void purge() throws Exception {

@@ -168,7 +168,7 @@ class SchedulerApiIT {
     return api.getMigration(GetMigrationRequest.newBuilder().setMigrationId(id).build());
   }
 
-  /** The first n kept events after a sequence number (live round ticks are not kept). */
+  /** The first n events after a sequence number. */
   private static List<MigrationProgress> take(DumpServiceGrpc.DumpServiceBlockingStub api,
       String id, long after, int n) {
     Iterator<MigrationProgress> events = api.withDeadlineAfter(WAIT.toSeconds(),
@@ -176,10 +176,7 @@ class SchedulerApiIT {
         .setFromSequence(after).build());
     List<MigrationProgress> out = new ArrayList<>();
     while (out.size() < n) {
-      MigrationProgress p = events.next();
-      if (!p.hasRoundProgress()) {
-        out.add(p);
-      }
+      out.add(events.next());
     }
     return out;
   }
@@ -192,10 +189,6 @@ class SchedulerApiIT {
     long last = 0;
     while (events.hasNext()) {
       MigrationProgress p = events.next();
-      if (p.hasRoundProgress()) {
-        assertEquals(last, p.getSequence(), "a tick has the sequence of the event before it");
-        continue;
-      }
       assertTrue(p.getSequence() > last, "in order, each once");
       last = p.getSequence();
       if (p.hasReport()) {

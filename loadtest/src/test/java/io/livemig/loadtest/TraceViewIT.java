@@ -106,7 +106,7 @@ class TraceViewIT {
   /** The agents export in batches: waits until the migration's one trace holds every phase. */
   private static JsonArray awaitTrace(ZipkinServer zipkin, String migrationId) throws Exception {
     AtomicReference<JsonArray> traces = new AtomicReference<>(new JsonArray());
-    Await.until("one trace with every phase in Zipkin; have " + traces, Duration.ofSeconds(60),
+    Await.until("one trace with every phase in Zipkin", Duration.ofSeconds(60),
         () -> {
           traces.set(zipkin.tracesTagged("livemig.migration.id", migrationId));
           return traces.get().size() == 1 && names(traces.get().get(0)).containsAll(PHASES);

@@ -31,7 +31,7 @@ public final class EventLog {
    * stderr to the journal; call first thing in main.
    */
   public static void oneLinePerRecord() {
-    if (System.getenv("JOURNAL_STREAM") != null) {
+    if (JournalFormatter.stderrIsJournal()) {
       for (Handler h : Logger.getLogger("").getHandlers()) {
         h.setFormatter(new JournalFormatter());
       }

@@ -1,6 +1,7 @@
 package io.livemig.common.agent;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.logging.Level;
@@ -27,5 +28,19 @@ class JournalFormatterTest {
     assertTrue(out.lines().count() > 2, out);
     assertTrue(out.lines().allMatch(l -> l.startsWith("<3>")), out);
     assertTrue(out.contains("<3>java.lang.IllegalStateException: boom"), out);
+  }
+
+  @Test
+  void multiLineMessagesKeepThePriorityOnEveryLine() {
+    assertEquals("<4>first\n<4>second\n", f.format(new LogRecord(Level.WARNING,
+        "first\nsecond")));
+  }
+
+  @Test
+  void journalStreamMustNameStderrsDeviceAndInode() {
+    assertTrue(JournalFormatter.names("8:12345", 8, 12345));
+    assertFalse(JournalFormatter.names("8:12345", 8, 999), "stderr was redirected");
+    assertFalse(JournalFormatter.names("garbage", 8, 12345));
+    assertFalse(JournalFormatter.names("8:x", 8, 12345));
   }
 }

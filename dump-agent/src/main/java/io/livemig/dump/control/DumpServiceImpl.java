@@ -55,7 +55,8 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
   @Override
   public void migrate(MigrateRequest request, StreamObserver<MigrationProgress> out) {
     try {
-      starter.start(request).watch(0, (ServerCallStreamObserver<MigrationProgress>) out);
+      starter.start(request).watch(0, false,
+          (ServerCallStreamObserver<MigrationProgress>) out);
     } catch (StatusRuntimeException e) {
       out.onError(e);
     }
@@ -74,7 +75,7 @@ public final class DumpServiceImpl extends DumpServiceGrpc.DumpServiceImplBase {
   public void watchMigration(WatchMigrationRequest request,
       StreamObserver<MigrationProgress> out) {
     Optional<MigrationRun> run = find(request.getMigrationId(), out);
-    run.ifPresent(r -> r.watch(request.getFromSequence(),
+    run.ifPresent(r -> r.watch(request.getFromSequence(), request.getRoundTicks(),
         (ServerCallStreamObserver<MigrationProgress>) out));
   }
 

@@ -32,11 +32,18 @@ final class MigrationRun implements ProgressListener {
   private final String startedBy;
   private final long startedUnixMs = System.currentTimeMillis();
   private final List<MigrationProgress> events = new ArrayList<>();
-  private final List<ServerCallStreamObserver<MigrationProgress>> watchers = new ArrayList<>();
+  private final List<Watcher> watchers = new ArrayList<>();
   private long sequence;
   private volatile SourceHandoff handoff;
   private MigrationReport report;
   private boolean cancelRequested;
+
+  /** A caller attached to the events; ticks: it also wants the running round's ticks. */
+  private record Watcher(ServerCallStreamObserver<MigrationProgress> out, boolean ticks) {
+    boolean gone() {
+      return out.isCancelled();
+    }
+  }
 
   MigrationRun(String id, MigrateRequest request, String startedBy) {
     this.id = id;
@@ -77,12 +84,12 @@ final class MigrationRun implements ProgressListener {
   public synchronized void roundProgress(RoundProgress progress) {
     MigrationProgress p = MigrationProgress.newBuilder().setRoundProgress(progress)
         .setSequence(sequence).build();
-    watchers.removeIf(ServerCallStreamObserver::isCancelled);
-    for (ServerCallStreamObserver<MigrationProgress> w : watchers) {
+    watchers.removeIf(Watcher::gone);
+    for (Watcher w : watchers) {
       // A watcher that reads slower than the round goes misses ticks, not memory: only
       // events kept for re-attaching may queue.
-      if (w.isReady()) {
-        w.onNext(p);
+      if (w.ticks() && w.out().isReady()) {
+        w.out().onNext(p);
       }
     }
   }
@@ -96,16 +103,16 @@ final class MigrationRun implements ProgressListener {
 
   /** The last event: watchers get it and are completed. */
   void finished(MigrationReport r) {
-    List<ServerCallStreamObserver<MigrationProgress>> done;
+    List<Watcher> done;
     synchronized (this) {
       report = r;
       publish(MigrationProgress.newBuilder().setReport(r));
       done = List.copyOf(watchers);
       watchers.clear();
     }
-    for (ServerCallStreamObserver<MigrationProgress> w : done) {
-      if (!w.isCancelled()) {
-        w.onCompleted();
+    for (Watcher w : done) {
+      if (!w.gone()) {
+        w.out().onCompleted();
       }
     }
   }
@@ -117,17 +124,17 @@ final class MigrationRun implements ProgressListener {
       events.remove(0);
     }
     events.add(p);
-    watchers.removeIf(ServerCallStreamObserver::isCancelled);
-    for (ServerCallStreamObserver<MigrationProgress> w : watchers) {
-      w.onNext(p);
+    watchers.removeIf(Watcher::gone);
+    for (Watcher w : watchers) {
+      w.out().onNext(p);
     }
   }
 
   /**
-   * Sends the events after fromSequence, then the new ones as they come; completes at once if
-   * the migration has ended.
+   * Sends the events after fromSequence, then the new ones as they come (with the running
+   * round's ticks if ticks); completes at once if the migration has ended.
    */
-  void watch(long fromSequence, ServerCallStreamObserver<MigrationProgress> out) {
+  void watch(long fromSequence, boolean ticks, ServerCallStreamObserver<MigrationProgress> out) {
     // With a handler set, a watcher that goes away is dropped, not thrown at the publisher.
     out.setOnCancelHandler(() -> { });
     synchronized (this) {
@@ -137,7 +144,7 @@ final class MigrationRun implements ProgressListener {
         }
       }
       if (report == null) {
-        watchers.add(out);
+        watchers.add(new Watcher(out, ticks));
         return;
       }
     }

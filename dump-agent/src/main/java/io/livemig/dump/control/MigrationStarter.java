@@ -147,6 +147,7 @@ final class MigrationStarter {
       }, "migration-" + id);
       t.setDaemon(true);
       t.start();
+      metrics.started(settings.handoff(), tracker.name());
     } catch (IllegalArgumentException e) {
       throw refuse(span, channel, admitted, Status.INVALID_ARGUMENT, e.getMessage());
     } catch (SecurityException e) {

@@ -40,6 +40,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Pre-copy: rounds over the running tree until the {@link StopRule} says stop. Round 0 sends every
@@ -126,13 +127,8 @@ public final class PrecopyRounds {
   /** A sealing round: the sealer picks the pages, the base records what was read. */
   private record Seal(DirtyTracker.Sealer sealer, SoftDirtySnapshot.Builder base) {}
 
-  /** What a round's result means: the decision after it, in its report. */
-  private interface Judge {
-    RoundReport judge(RoundResult r);
-  }
-
   private RoundReport tracedRound(ProcessTree tree, int round, Seal seal, Listener listener,
-      Judge judge) throws IOException {
+      Function<RoundResult, RoundReport> judge) throws IOException {
     long start = System.nanoTime();
     Span span = tracer.spanBuilder("precopy.round")
         .setAttribute(LivemigAttributes.ROUND, (long) round)
@@ -143,7 +139,7 @@ public final class PrecopyRounds {
       lastStart = start;
       results.add(r);
       totalPayload += r.payloadBytes();
-      RoundReport report = judge.judge(r);
+      RoundReport report = judge.apply(r);
       MigrationSpans.round(span, report);
       return report;
     } catch (IOException | RuntimeException e) {

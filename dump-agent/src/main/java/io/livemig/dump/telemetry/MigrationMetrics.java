@@ -12,6 +12,7 @@ import static io.livemig.common.tracing.LivemigAttributes.label;
 import io.grpc.Status;
 import io.livemig.common.tracing.Telemetry;
 import io.livemig.dump.memory.PageSize;
+import io.livemig.proto.HandoffMode;
 import io.livemig.proto.MigrationReport;
 import io.livemig.proto.RoundReport;
 import io.opentelemetry.api.OpenTelemetry;
@@ -34,6 +35,7 @@ public final class MigrationMetrics {
   private static final List<Double> SECONDS = List.of(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
       2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 1800.0, 7200.0);
 
+  private final LongCounter started;
   private final LongCounter migrations;
   private final DoubleHistogram duration;
   private final DoubleHistogram downtime;
@@ -48,6 +50,9 @@ public final class MigrationMetrics {
   /** @param running the migrations running on this agent now, read at each collection */
   public MigrationMetrics(OpenTelemetry otel, LongSupplier running) {
     Meter m = otel.getMeter(Telemetry.INSTRUMENTATION);
+    started = m.counterBuilder("livemig.migrations.started").setUnit("{migration}")
+        .setDescription("Migrations started, by the handoff asked for (precopy, postcopy, auto)"
+            + " and tracker").build();
     migrations = m.counterBuilder("livemig.migrations").setUnit("{migration}")
         .setDescription("Migrations ended, by outcome (succeeded, failed, cancelled)").build();
     duration = m.histogramBuilder("livemig.migration.duration").setUnit("s")
@@ -81,6 +86,11 @@ public final class MigrationMetrics {
     refused = m.counterBuilder("livemig.migrations.refused").setUnit("{request}")
         .setDescription("Migrate requests refused before anything was done to the tree, by"
             + " gRPC status").build();
+  }
+
+  /** A migration started: its thread runs. */
+  public void started(HandoffMode requested, String tracker) {
+    started.add(1, Attributes.of(HANDOFF, label(requested, "HANDOFF_"), TRACKER, tracker));
   }
 
   /** A request refused with status before its migration started. */

@@ -117,4 +117,16 @@ class MigrationMetricsTest {
     assertEquals(List.of(2L), m.get("livemig.migrations.active").getLongSumData().getPoints()
         .stream().map(LongPointData::getValue).toList());
   }
+
+  @Test
+  void startsAreCountedByTheHandoffAskedForAndTracker() {
+    metrics.started(HandoffMode.HANDOFF_AUTO, "soft-dirty");
+    metrics.started(HandoffMode.HANDOFF_AUTO, "soft-dirty");
+    metrics.started(HandoffMode.HANDOFF_PRECOPY, "content-hash");
+    Map<String, MetricData> m = collect();
+    assertEquals(2, sum(m.get("livemig.migrations.started"), Attributes.of(
+        LivemigAttributes.HANDOFF, "auto", LivemigAttributes.TRACKER, "soft-dirty")));
+    assertEquals(1, sum(m.get("livemig.migrations.started"), Attributes.of(
+        LivemigAttributes.HANDOFF, "precopy", LivemigAttributes.TRACKER, "content-hash")));
+  }
 }

@@ -67,7 +67,7 @@ class DashboardTest {
   void dashboardAsksForEveryMetricTheAgentsExport() throws Exception {
     String queries = dashboard().queries().toString();
     for (String metric : new String[] {"livemig_migrations_total",
-        "livemig_migration_downtime_seconds", "livemig_migration_phase_duration_seconds",
+        "livemig_migrations_started_total", "livemig_migration_downtime_seconds", "livemig_migration_phase_duration_seconds",
         "livemig_precopy_rounds", "livemig_migration_sent_bytes_total",
         "livemig_precopy_dirty_rate", "livemig_precopy_transfer_rate",
         "livemig_postcopy_pages_demanded_total", "livemig_migrations_active",
