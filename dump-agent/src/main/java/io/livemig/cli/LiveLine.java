@@ -2,6 +2,7 @@ package io.livemig.cli;
 
 import io.livemig.proto.PhaseEvent;
 import io.livemig.proto.RoundProgress;
+import io.livemig.proto.Step;
 import java.io.PrintStream;
 import java.util.List;
 
@@ -12,7 +13,7 @@ import java.util.List;
 final class LiveLine {
   private final boolean enabled;
   private boolean drawn;
-  private List<String> handoff = ProgressBar.PRECOPY_HANDOFF;
+  private List<Step> handoff = ProgressBar.PRECOPY_HANDOFF;
 
   /** @param enabled whether to draw at all; event lines print either way */
   LiveLine(boolean enabled) {
@@ -37,10 +38,10 @@ final class LiveLine {
   /** A phase's line, then the handoff's bar if the phase is one of its steps. */
   synchronized void phase(PrintStream out, PhaseEvent p) {
     line(out, ProgressFormat.phase(p));
-    if (p.getPhase().equals("hold-source")) {
+    if (p.getStep() == Step.STEP_HOLD_SOURCE) {
       handoff = ProgressBar.POSTCOPY_HANDOFF;
     }
-    String bar = ProgressBar.handoff(p.getPhase(), handoff);
+    String bar = ProgressBar.handoff(p.getStep(), handoff);
     if (bar != null) {
       draw(out, bar);
     }

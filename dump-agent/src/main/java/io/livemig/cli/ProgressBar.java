@@ -1,6 +1,16 @@
 package io.livemig.cli;
 
+import static io.livemig.proto.Step.STEP_FINAL_DUMP;
+import static io.livemig.proto.Step.STEP_FINAL_TRANSFER;
+import static io.livemig.proto.Step.STEP_FREEZE;
+import static io.livemig.proto.Step.STEP_HOLD_SOURCE;
+import static io.livemig.proto.Step.STEP_KILL_SOURCE;
+import static io.livemig.proto.Step.STEP_RESTORE;
+import static io.livemig.proto.Step.STEP_RESUME;
+
+import io.livemig.dump.migration.Steps;
 import io.livemig.proto.RoundProgress;
+import io.livemig.proto.Step;
 import java.util.List;
 
 /**
@@ -12,11 +22,11 @@ final class ProgressBar {
   static final int WIDTH = 24;
   /** Erases the line the cursor is on, from its start. */
   static final String CLEAR = "\r\033[K";
-  /** The handoff's steps in their order, as the dump agent names its phase events. */
-  static final List<String> PRECOPY_HANDOFF = List.of("freeze", "final-dump", "final-transfer",
-      "restore", "kill-source", "resume");
-  static final List<String> POSTCOPY_HANDOFF = List.of("freeze", "final-dump", "final-transfer",
-      "restore", "hold-source", "resume", "kill-source");
+  /** The handoff's steps in their order. */
+  static final List<Step> PRECOPY_HANDOFF = List.of(STEP_FREEZE, STEP_FINAL_DUMP,
+      STEP_FINAL_TRANSFER, STEP_RESTORE, STEP_KILL_SOURCE, STEP_RESUME);
+  static final List<Step> POSTCOPY_HANDOFF = List.of(STEP_FREEZE, STEP_FINAL_DUMP,
+      STEP_FINAL_TRANSFER, STEP_RESTORE, STEP_HOLD_SOURCE, STEP_RESUME, STEP_KILL_SOURCE);
 
   private ProgressBar() {}
 
@@ -29,14 +39,14 @@ final class ProgressBar {
         ProgressFormat.bytes(p.getPageBytes()), p.getElapsedUs() / 1e6);
   }
 
-  /** The handoff after phase (one of steps' names); null when phase is not one of its steps. */
-  static String handoff(String phase, List<String> steps) {
-    int at = steps.indexOf(phase);
+  /** The handoff after step; null when step is not one of steps. */
+  static String handoff(Step step, List<Step> steps) {
+    int at = steps.indexOf(step);
     if (at < 0) {
       return null;
     }
     return String.format("handoff %s %d/%d %s", bar((at + 1) / (double) steps.size()), at + 1,
-        steps.size(), phase);
+        steps.size(), Steps.name(step));
   }
 
   static String bar(double share) {

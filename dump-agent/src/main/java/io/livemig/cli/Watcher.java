@@ -6,6 +6,7 @@ import io.grpc.StatusRuntimeException;
 import io.livemig.proto.DumpServiceGrpc;
 import io.livemig.proto.MigrationProgress;
 import io.livemig.proto.MigrationReport;
+import io.livemig.proto.Step;
 import io.livemig.proto.WatchMigrationRequest;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -42,7 +43,7 @@ final class Watcher {
           last = p.getSequence();
           lostSince = 0;
           output.progress(out, p);
-          frozen |= p.hasPhase() && p.getPhase().getPhase().equals("freeze");
+          frozen |= p.hasPhase() && p.getPhase().getStep() == Step.STEP_FREEZE;
           if (p.hasReport()) {
             return new Seen(p.getReport(), frozen);
           }

@@ -6,9 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.livemig.proto.MigrationProgress;
-import io.livemig.proto.PhaseEvent;
+import io.livemig.dump.migration.Steps;
 import io.livemig.proto.RoundProgress;
 import io.livemig.proto.RoundReport;
+import io.livemig.proto.Step;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -28,10 +29,10 @@ class ProgressBarTest {
   @Test
   void handoffBarCountsItsSteps() {
     assertEquals("handoff [################--------] 4/6 restore",
-        ProgressBar.handoff("restore", ProgressBar.PRECOPY_HANDOFF));
-    assertNull(ProgressBar.handoff("precopy", ProgressBar.PRECOPY_HANDOFF));
-    assertTrue(ProgressBar.handoff("kill-source", ProgressBar.POSTCOPY_HANDOFF)
-        .contains("7/7"));
+        ProgressBar.handoff(Step.STEP_RESTORE, ProgressBar.PRECOPY_HANDOFF));
+    assertNull(ProgressBar.handoff(Step.STEP_PRECOPY, ProgressBar.PRECOPY_HANDOFF));
+    assertTrue(ProgressBar.handoff(Step.STEP_KILL_SOURCE, ProgressBar.POSTCOPY_HANDOFF)
+        .contains("7/7 kill-source"));
   }
 
   private static String print(Output o, MigrationProgress... events) {
@@ -66,7 +67,7 @@ class ProgressBarTest {
     Output o = new Output();
     o.terminal = false;
     String out = print(o, ticked(), round(), MigrationProgress.newBuilder()
-        .setPhase(PhaseEvent.newBuilder().setPhase("freeze").setDetail("criu dump")).build());
+        .setPhase(Steps.event(Step.STEP_FREEZE, "criu dump", 0)).build());
     assertFalse(out.contains("\r"), out);
     assertEquals(2, out.lines().count(), out);
   }
@@ -77,7 +78,7 @@ class ProgressBarTest {
     o.terminal = false;
     o.progress = Output.Progress.always;
     String out = print(o, MigrationProgress.newBuilder()
-        .setPhase(PhaseEvent.newBuilder().setPhase("final-dump").setDetail("dumped")).build());
+        .setPhase(Steps.event(Step.STEP_FINAL_DUMP, "dumped", 0)).build());
     assertTrue(out.endsWith(ProgressBar.CLEAR + "handoff [########----------------] 2/6"
         + " final-dump"), out);
   }

@@ -25,6 +25,7 @@ import io.livemig.proto.JournalEntry;
 import io.livemig.proto.MigrateRequest;
 import io.livemig.proto.MigrationPhase;
 import io.livemig.proto.MigrationProgress;
+import io.livemig.proto.Step;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -360,7 +361,7 @@ class FaultInjectionIT {
             .newBlockingStub(channel).migrate(MigrateRequest.newBuilder()
                 .setPid(workload.pid()).setDestination(cluster.restoreAgent().address())
                 .build()));
-        while (!events.next().getPhase().getPhase().equals("freeze")) {
+        while (events.next().getPhase().getStep() != Step.STEP_FREEZE) {
           // pre-copy rounds
         }
       } finally {

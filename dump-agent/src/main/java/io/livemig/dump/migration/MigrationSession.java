@@ -36,12 +36,12 @@ import io.livemig.proto.HandoffMode;
 import io.livemig.proto.MigrationHeader;
 import io.livemig.proto.MigrationPhase;
 import io.livemig.proto.MigrationReport;
-import io.livemig.proto.PhaseEvent;
 import io.livemig.proto.PostcopyReport;
 import io.livemig.proto.ReconcileReply;
 import io.livemig.proto.RestoreResult;
 import io.livemig.proto.RoundProgress;
 import io.livemig.proto.RoundReport;
+import io.livemig.proto.Step;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
@@ -134,7 +134,7 @@ public final class MigrationSession {
       Accepted accepted = xfer.header(header(tree, rss, shared));
       Span.current().setAttribute(LivemigAttributes.RSS, rss);
       int tasks = tree.tasks().size();
-      phase("precopy", tasks + (tasks == 1 ? " task, " : " tasks, ") + rss / (1 << 20)
+      phase(Step.STEP_PRECOPY, tasks + (tasks == 1 ? " task, " : " tasks, ") + rss / (1 << 20)
           + " MiB resident" + (shared.isEmpty() ? "" : " with " + shared.size()
           + " shared memory objects") + "; writes tracked with " + tracker.name());
       Map<PageOwner, PageLedger> ledgers = new HashMap<>();
@@ -167,7 +167,7 @@ public final class MigrationSession {
         lazy = settings.postcopy(predicted);
         report.setHandoff(lazy ? HandoffMode.HANDOFF_POSTCOPY : HandoffMode.HANDOFF_PRECOPY);
         if (settings.handoff() == HandoffMode.HANDOFF_AUTO) {
-          phase("handoff", (lazy ? "post-copy" : "pre-copy") + ": the pre-copy handoff's"
+          phase(Step.STEP_HANDOFF, (lazy ? "post-copy" : "pre-copy") + ": the pre-copy handoff's"
               + " predicted downtime of " + predicted / 1_000_000 + " ms is "
               + (lazy ? "above" : "within") + " the target of "
               + settings.stopRule().targetDowntimeNanos() / 1_000_000 + " ms");
@@ -187,7 +187,7 @@ public final class MigrationSession {
       address.hold();
       xfer.deadline(freeze + settings.frozenDeadline().toNanos(), "frozen-phase deadline of "
           + settings.frozenDeadline().toMillis() + " ms");
-      phase("freeze", "criu dump of pid " + rootPid);
+      phase(Step.STEP_FREEZE, "criu dump of pid " + rootPid);
       FinalRound last = new FinalRound(xfer, dumper, report.getRounds(), hash, ledgers,
           settings.bufferBytes(), settings.dumpTimeout(), lazy ? new ComparedPages() : frozen,
           lazy);
@@ -201,8 +201,8 @@ public final class MigrationSession {
           .setFinalPageBytes(sent.pagePayloadBytes()).setFinalPagesParent(sent.pagesParent())
           .setRssBytes(sent.rssBytes()).setSharedBytes(sent.sharedBytes())
           .setFinalPagesRead(sent.pagesRead()).setDumpFrozenUs(micros(sent.frozenNanos()));
-      phase("final-dump", "dumped in " + report.getFreezeDumpUs() / 1000 + " ms (tree frozen "
-          + report.getDumpFrozenUs() / 1000 + " ms of it), "
+      phase(Step.STEP_FINAL_DUMP, "dumped in " + report.getFreezeDumpUs() / 1000
+          + " ms (tree frozen " + report.getDumpFrozenUs() / 1000 + " ms of it), "
           + (lazy ? sent.lazyPages() + " pages left in the source for post-copy, "
               : sent.pagesRead() + " pages read, " + report.getFinalPagesParent()
                   + " pages left in parent, ")
@@ -213,7 +213,7 @@ public final class MigrationSession {
       report.setFinalImageBytes(phaseSpan("final.transfer", () -> last.sendImages(dumpDir)));
       handoff.imagesComplete();
       report.setFinalTransferUs(micros(System.nanoTime() - transferStart));
-      phase("final-transfer", report.getFinalImageBytes() + " bytes of other images sent");
+      phase(Step.STEP_FINAL_TRANSFER, report.getFinalImageBytes() + " bytes of other images sent");
 
       if (lazy) {
         postcopySource = openPostcopy(last, ledgers, hash);
@@ -224,7 +224,7 @@ public final class MigrationSession {
       report.setRestoredRootPid(result.getRootPid());
       handoff.restored(result.getRootPid());
       Failpoints.reached("restore-confirmed", id);
-      phase("restore", "restored, still stopped, as pid " + result.getRootPid()
+      phase(Step.STEP_RESTORE, "restored, still stopped, as pid " + result.getRootPid()
           + " on the destination");
 
       xfer.liftDeadline();
@@ -234,7 +234,7 @@ public final class MigrationSession {
       }
       // The commit point: once the source is gone, the destination's copy is the only one.
       handoff.commit(SOURCE_EXIT_TIMEOUT);
-      phase("kill-source", "source tree of pid " + rootPid + " killed and gone");
+      phase(Step.STEP_KILL_SOURCE, "source tree of pid " + rootPid + " killed and gone");
       Failpoints.reached("source-killed", id);
       address.removeCriuLock(dumpDir);
       // Before the copy runs: this host must no longer answer for the address.
@@ -247,7 +247,7 @@ public final class MigrationSession {
       long end = System.nanoTime();
       report.setRestoreUs(micros(end - restoreStart)).setDowntimeUs(micros(end - freeze))
           .setSuccess(true);
-      phase("resume", "pid " + result.getRootPid() + " runs on the destination");
+      phase(Step.STEP_RESUME, "pid " + result.getRootPid() + " runs on the destination");
     } catch (Exception | Error e) {
       report.setCancelled(e instanceof CancellationException).setFailure(Failures.kind(e));
       fail(describe(e), freeze);
@@ -292,7 +292,7 @@ public final class MigrationSession {
   private void postcopy(FinalRound last, Path dumpDir, RestoreResult result, long freeze)
       throws IOException, CriuException, SourceHandoff.SourceResumedException {
     handoff.holdForPostcopy(SOURCE_EXIT_TIMEOUT);
-    phase("hold-source", "source tree of pid " + rootPid + " frozen for good; it serves "
+    phase(Step.STEP_HOLD_SOURCE, "source tree of pid " + rootPid + " frozen for good; it serves "
         + last.lazyRuns().pages() + " pages to its copy");
     address.removeCriuLock(dumpDir);
     address.release();
@@ -303,14 +303,14 @@ public final class MigrationSession {
     long resumed = System.nanoTime();
     postcopySource.startScan();
     report.setRestoreUs(micros(resumed - restoreStart)).setDowntimeUs(micros(resumed - freeze));
-    phase("resume", "pid " + result.getRootPid() + " runs on the destination; post-copy of "
+    phase(Step.STEP_RESUME, "pid " + result.getRootPid() + " runs on the destination; post-copy of "
         + last.lazyRuns().pages() + " pages");
     PostcopyReport pc = phaseSpan("postcopy", postcopySource::awaitDone);
     report.setPostcopy(pc.toBuilder().setCompleteUs(micros(System.nanoTime() - resumed)));
     handoff.endPostcopy(SOURCE_EXIT_TIMEOUT);
     handoff.resumed();
     report.setSuccess(true);
-    phase("kill-source", "every page is on the destination; source tree of pid " + rootPid
+    phase(Step.STEP_KILL_SOURCE, "every page is on the destination; source tree of pid " + rootPid
         + " ended after post-copy in " + report.getPostcopy().getCompleteUs() / 1000 + " ms ("
         + report.getPostcopy().getPagesDemanded() + " pages demanded, "
         + report.getPostcopy().getPagesPushed() + " pushed, "
@@ -333,7 +333,7 @@ public final class MigrationSession {
           long end = System.nanoTime();
           report.setSuccess(true).setDowntimeUs(micros(end - freeze))
               .setRestoreUs(micros(end - restoreStart));
-          phase("resume", "pid " + report.getRestoredRootPid() + " runs on the destination"
+          phase(Step.STEP_RESUME, "pid " + report.getRestoredRootPid() + " runs on the destination"
               + " (resumed through reconciliation after: " + msg + ")");
           return;
         }
@@ -353,7 +353,7 @@ public final class MigrationSession {
             settle.settle(MigrationPhase.SOURCE_KILLED).filter(r -> r.getPhase()
                 == MigrationPhase.RESUMED).ifPresent(r -> handoff.resumed());
           } catch (IOException stillThere) {
-            phase("kill-source", stillThere.getMessage() + "; the copy (pid "
+            phase(Step.STEP_KILL_SOURCE, stillThere.getMessage() + "; the copy (pid "
                 + report.getRestoredRootPid() + " on the destination) stays stopped");
           }
         }, "await-source-" + id);
@@ -416,7 +416,7 @@ public final class MigrationSession {
       report.setDowntimeUs(micros((givenBack != 0 ? givenBack : System.nanoTime()) - freeze));
     }
     report.setSuccess(false).setError(msg);
-    phase("failed", msg);
+    phase(Step.STEP_FAILED, msg);
   }
 
   /**
@@ -453,11 +453,11 @@ public final class MigrationSession {
     return h.build();
   }
 
-  private interface Step<T> {
+  private interface Traced<T> {
     T run() throws IOException, CriuException;
   }
 
-  private <T> T phaseSpan(String name, Step<T> step) throws IOException, CriuException {
+  private <T> T phaseSpan(String name, Traced<T> step) throws IOException, CriuException {
     Span span = tracer.spanBuilder(name).startSpan();
     try (Scope ignored = span.makeCurrent()) {
       return step.run();
@@ -470,10 +470,9 @@ public final class MigrationSession {
     }
   }
 
-  private void phase(String name, String detail) {
-    Span.current().addEvent(name + ": " + detail);
-    progress.phase(PhaseEvent.newBuilder().setPhase(name).setDetail(detail)
-        .setElapsedUs(micros(System.nanoTime() - started)).build());
+  private void phase(Step step, String detail) {
+    Span.current().addEvent(Steps.name(step) + ": " + detail);
+    progress.phase(Steps.event(step, detail, micros(System.nanoTime() - started)));
   }
 
   private static String describe(Throwable e) {
@@ -491,8 +490,7 @@ public final class MigrationSession {
       Dirs.deleteTree(settings.workDir(), dir);
     } catch (IOException e) {
       // a leftover dump folder costs disk only; the next migration uses a fresh id
-      progress.phase(PhaseEvent.newBuilder().setPhase("cleanup").setDetail(e.getMessage())
-          .build());
+      progress.phase(Steps.event(Step.STEP_CLEANUP, e.getMessage(), 0));
     }
     if (succeeded) {
       Path log = dir.resolveSibling(dir.getFileName() + "-dump.log");

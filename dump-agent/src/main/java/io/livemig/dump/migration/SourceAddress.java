@@ -5,6 +5,7 @@ import io.livemig.common.network.HandoffStep;
 import io.livemig.common.network.NftTables;
 import io.livemig.common.network.ServiceAddress;
 import io.livemig.dump.criu.CriuNetworkLock;
+import io.livemig.proto.Step;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -16,9 +17,9 @@ import java.util.List;
  * point of no return report their failures instead of throwing them.
  */
 final class SourceAddress {
-  /** Where the steps are reported: a phase name and its detail. */
+  /** Where the steps are reported, with their detail. */
   interface Phases {
-    void phase(String name, String detail);
+    void phase(Step step, String detail);
   }
 
   private final String id;
@@ -38,7 +39,7 @@ final class SourceAddress {
     if (settings.service().isPresent()) {
       settings.network().run(HandoffStep.HOLD, id, service());
       held = true;
-      phases.phase("hold-traffic", "traffic to service address " + service() + " held");
+      phases.phase(Step.STEP_HOLD_TRAFFIC, "traffic to service address " + service() + " held");
     }
   }
 
@@ -55,7 +56,7 @@ final class SourceAddress {
     try {
       NftTables.deleteIfPresent(CriuNetworkLock.table(dumpDir));
     } catch (IOException e) {
-      phases.phase("criu-lock", "could not remove CRIU's connection lock: " + e.getMessage()
+      phases.phase(Step.STEP_CRIU_LOCK, "could not remove CRIU's connection lock: " + e.getMessage()
           + "; delete its nftables table CRIU-* on this host by hand");
     }
   }
@@ -68,11 +69,11 @@ final class SourceAddress {
     held = false;
     try {
       settings.network().run(HandoffStep.RELEASE, id, service());
-      phases.phase("release-address", "service address " + service()
+      phases.phase(Step.STEP_RELEASE_ADDRESS, "service address " + service()
           + " released from this host");
     } catch (HandoffException e) {
-      phases.phase("release-address", e.getMessage() + ": remove the address from this host by"
-          + " hand, or clients may still be sent here");
+      phases.phase(Step.STEP_RELEASE_ADDRESS, e.getMessage() + ": remove the address from this"
+          + " host by hand, or clients may still be sent here");
     }
   }
 

@@ -6,8 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.livemig.proto.MigrateRequest;
 import io.livemig.proto.MigrationProgress;
-import io.livemig.proto.PhaseEvent;
+import io.livemig.dump.migration.Steps;
 import io.livemig.proto.RoundProgress;
+import io.livemig.proto.Step;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -65,8 +66,8 @@ class MigrationRunTest {
     return RoundProgress.newBuilder().setPagesScanned(scanned).build();
   }
 
-  private void phase(String name) {
-    run.phase(PhaseEvent.newBuilder().setPhase(name).build());
+  private void phase(Step step) {
+    run.phase(Steps.event(step, "", 0));
   }
 
   @Test
@@ -75,9 +76,9 @@ class MigrationRunTest {
     Received ticked = new Received();
     run.watch(0, false, plain);
     run.watch(0, true, ticked);
-    phase("precopy");
+    phase(Step.STEP_PRECOPY);
     run.roundProgress(tick(10));
-    phase("freeze");
+    phase(Step.STEP_FREEZE);
     assertEquals(2, plain.events.size(), "no ticks unasked: " + plain.events);
     assertEquals(3, ticked.events.size());
     assertTrue(ticked.events.get(1).hasRoundProgress());
@@ -87,7 +88,7 @@ class MigrationRunTest {
 
   @Test
   void ticksAreNotKeptForWatchersThatAttachLater() {
-    phase("precopy");
+    phase(Step.STEP_PRECOPY);
     run.roundProgress(tick(10));
     Received late = new Received();
     run.watch(0, true, late);
@@ -101,7 +102,7 @@ class MigrationRunTest {
     run.watch(0, true, slow);
     slow.ready = false;
     run.roundProgress(tick(10));
-    phase("freeze");
+    phase(Step.STEP_FREEZE);
     assertEquals(1, slow.events.size());
     assertTrue(slow.events.get(0).hasPhase());
   }
