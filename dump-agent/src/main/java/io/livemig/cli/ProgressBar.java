@@ -8,6 +8,7 @@ import static io.livemig.proto.Step.STEP_KILL_SOURCE;
 import static io.livemig.proto.Step.STEP_RESTORE;
 import static io.livemig.proto.Step.STEP_RESUME;
 
+import io.livemig.dump.memory.PageSize;
 import io.livemig.dump.migration.Steps;
 import io.livemig.proto.RoundProgress;
 import io.livemig.proto.Step;
@@ -34,8 +35,9 @@ final class ProgressBar {
     long expected = Math.max(1, p.getPagesExpected());
     double share = Math.min(1.0, p.getPagesScanned() / (double) expected);
     return String.format("round %d %s %3d%%  %s of %s read, %s sent, %.1f s", p.getRound(),
-        bar(share), Math.round(share * 100), ProgressFormat.bytes(p.getPagesScanned() * 4096),
-        ProgressFormat.bytes(p.getPagesExpected() * 4096),
+        bar(share), Math.round(share * 100),
+        ProgressFormat.bytes(p.getPagesScanned() * PageSize.BYTES),
+        ProgressFormat.bytes(p.getPagesExpected() * PageSize.BYTES),
         ProgressFormat.bytes(p.getPageBytes()), p.getElapsedUs() / 1e6);
   }
 

@@ -1,5 +1,6 @@
 package io.livemig.cli;
 
+import io.livemig.dump.memory.PageSize;
 import io.livemig.proto.FinalDumpKind;
 import io.livemig.proto.HandoffMode;
 import io.livemig.proto.MigrationReport;
@@ -86,7 +87,7 @@ final class ProgressFormat {
       t.row(x.getRound(), x.getPagesScanned(), x.getDirtyPages(), x.getPagesSent(),
           x.getPagesZero(), bytes(x.getPageBytes()), x.getDurationUs() / 1000 + " ms",
           bytes((long) x.getTransferRateBytesPerS()) + "/s",
-          bytes((long) (x.getDirtyRatePagesPerS() * 4096)) + "/s",
+          bytes((long) (x.getDirtyRatePagesPerS() * PageSize.BYTES)) + "/s",
           x.getPredictedDowntimeUs() / 1000 + " ms", next(x.getNext()));
     }
     return "  pre-copy rounds (pages):\n" + t.render("    ");

@@ -1,8 +1,8 @@
 package io.livemig.dump.migration;
 
+import io.livemig.common.tracing.LivemigAttributes;
 import io.livemig.proto.PhaseEvent;
 import io.livemig.proto.Step;
-import java.util.Locale;
 
 /** A migration's steps as events: the value, and the name logs and people read. */
 public final class Steps {
@@ -10,7 +10,7 @@ public final class Steps {
 
   /** STEP_FINAL_DUMP -> final-dump. */
   public static String name(Step step) {
-    return step.name().substring("STEP_".length()).toLowerCase(Locale.ROOT).replace('_', '-');
+    return LivemigAttributes.label(step, "STEP_").replace('_', '-');
   }
 
   public static PhaseEvent event(Step step, String detail, long elapsedUs) {

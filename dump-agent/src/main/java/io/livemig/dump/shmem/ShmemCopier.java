@@ -58,7 +58,7 @@ public final class ShmemCopier {
           for (int off = 0; off < n; off += PageSize.BYTES) {
             sender.page(owner, ledger, pos + off, buf, off);
           }
-          sender.flush();
+          sender.endBatch();
           pages += n / PageSize.BYTES;
           pos += n;
         }
@@ -89,7 +89,7 @@ public final class ShmemCopier {
               }
               offset += (int) run.bytes();
             }
-            sender.flush();
+            sender.endBatch();
           });
     } catch (TaskGoneException gone) {
       return -1;

@@ -40,7 +40,7 @@ public final class MemoryCopier {
           offset += PageSize.BYTES;
         }
       }
-      sender.flush();
+      sender.endBatch();
     });
     return read;
   }

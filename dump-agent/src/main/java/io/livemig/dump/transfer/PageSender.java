@@ -184,9 +184,17 @@ public final class PageSender {
     ticker = t;
   }
 
+  /**
+   * Ends a batch of pages read into one buffer: sends the chunk being built, then tells the
+   * ticker. Per batch, not per flush: a round of unchanged pages flushes at every page.
+   */
+  public void endBatch() throws IOException {
+    flush();
+    ticker.progress(scanned, payloadBytes());
+  }
+
   /** Sends the chunk being built; call before the read buffer is reused. */
   public void flush() throws IOException {
-    ticker.progress(scanned, payloadBytes());
     if (chunkPages == 0) {
       return;
     }

@@ -2,13 +2,13 @@ package io.livemig.restore.telemetry;
 
 import static io.livemig.common.tracing.LivemigAttributes.ERROR_TYPE;
 import static io.livemig.common.tracing.LivemigAttributes.OUTCOME;
+import static io.livemig.common.tracing.LivemigAttributes.label;
 
 import io.livemig.common.tracing.Telemetry;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.metrics.LongCounter;
 import io.opentelemetry.api.metrics.Meter;
-import java.util.Locale;
 import java.util.function.LongSupplier;
 
 /**
@@ -45,7 +45,7 @@ public final class StreamMetrics {
   }
 
   public void refused(Refusal why) {
-    refused.add(1, Attributes.of(ERROR_TYPE, why.name().toLowerCase(Locale.ROOT)));
+    refused.add(1, Attributes.of(ERROR_TYPE, label(why, "")));
   }
 
   /** errorType: null when the stream completed, else the status code that ended it. */
